@@ -1,0 +1,45 @@
+import type { z } from 'zod';
+import type { FieldError } from './errors.ts';
+
+/** Turns zod issues into the `{path, message}` list clients get, with plain-language messages. */
+export function toFieldErrors(error: z.ZodError, basePath: (string | number)[] = []): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const path = formatPath([...basePath, ...issue.path]);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ path: formatPath([...basePath, ...issue.path, key]), message: `unknown field "${key}" is not allowed` });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_type') {
+      const received = describe(issue.input);
+      out.push({ path, message: received === 'missing' ? 'is required' : `must be ${article(issue.expected)}, got ${received}` });
+      continue;
+    }
+    out.push({ path, message: issue.message });
+  }
+  return out;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  let s = '';
+  for (const part of path) {
+    if (typeof part === 'number') s += `[${part}]`;
+    else s += s === '' ? String(part) : `.${String(part)}`;
+  }
+  return s;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function article(expected: string): string {
+  if (expected === 'record' || expected === 'object') return 'a JSON object';
+  if (expected === 'array') return 'an array';
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}

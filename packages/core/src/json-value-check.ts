@@ -1,0 +1,80 @@
+import type { FieldError } from './errors.ts';
+
+/** Limits on a free-form JSON object such as an event's `properties`. */
+export interface JsonLimits {
+  /** Deepest nesting allowed; the object itself is level 1. */
+  maxDepth: number;
+  /** Largest serialized size in bytes (UTF-8). */
+  maxBytes: number;
+}
+
+/**
+ * Checks a parsed JSON object for what PostgreSQL `jsonb` cannot store or what would be unsafe to
+ * handle later: NUL characters and unpaired surrogates (jsonb rejects both, so they would poison
+ * the worker), non-finite numbers (JSON.parse turns 1e400 into Infinity, which would be written
+ * as null and silently change the value), `__proto__` keys (a prototype-pollution vector for any
+ * consumer that merges objects), and nesting beyond `maxDepth`. Returns the serialized form when
+ * the value is acceptable, so the caller never serializes twice.
+ */
+export function checkJsonObject(
+  value: Record<string, unknown>,
+  limits: JsonLimits,
+  basePath: string,
+): { ok: true; json: string } | { ok: false; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  walk(value, 1, basePath, limits.maxDepth, errors);
+  if (errors.length > 0) return { ok: false, errors };
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > limits.maxBytes) {
+    return {
+      ok: false,
+      errors: [{ path: basePath, message: `is ${bytes} bytes serialized; the limit is ${limits.maxBytes} bytes` }],
+    };
+  }
+  return { ok: true, json };
+}
+
+const MAX_ERRORS = 10;
+
+function walk(value: unknown, depth: number, path: string, maxDepth: number, errors: FieldError[]): void {
+  if (errors.length >= MAX_ERRORS) return;
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    if (problem) errors.push({ path, message: problem });
+    return;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) errors.push({ path, message: 'number is out of range (not finite)' });
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (depth > maxDepth) {
+    errors.push({ path, message: `is nested deeper than ${maxDepth} levels` });
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, `${path}[${i}]`, maxDepth, errors);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const keyPath = `${path}.${key}`;
+    if (key === '__proto__') {
+      errors.push({ path: keyPath, message: 'the key "__proto__" is not allowed' });
+      continue;
+    }
+    const keyProblem = textProblem(key);
+    if (keyProblem) {
+      errors.push({ path: keyPath, message: `key ${keyProblem}` });
+      continue;
+    }
+    walk((value as Record<string, unknown>)[key], depth + 1, keyPath, maxDepth, errors);
+  }
+}
+
+/** Why a string cannot be stored in PostgreSQL text/jsonb, or undefined when it can. */
+export function textProblem(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
+  if (!s.isWellFormed()) return 'must not contain unpaired UTF-16 surrogates';
+  return undefined;
+}

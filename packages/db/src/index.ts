@@ -1,0 +1,3 @@
+export * from './migrator.ts';
+export * from './api-keys.ts';
+export * from './projects.queries.ts';

@@ -1,0 +1,15 @@
+export type { LocalService, LocalStack } from './types.ts';
+export { freePort } from './free-port.ts';
+export { type RedisOptions, startRedis } from './redis-server.ts';
+export { pingRedis } from './redis-ping.ts';
+export { type PostgresOptions, startPostgres } from './postgres-server.ts';
+export {
+  type EnsureBinariesOptions,
+  ensureBinaries,
+  findPostgresBinDir,
+  findRedisServer,
+  type LocalBinaries,
+  MissingBinariesError,
+} from './binaries.ts';
+export { type LocalStackOptions, startLocalStack } from './local-stack.ts';
+export { isDockerAvailable, startContainerStack } from './containers.ts';

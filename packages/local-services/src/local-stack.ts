@@ -1,0 +1,86 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ensureBinaries, type LocalBinaries, MissingBinariesError } from './binaries.ts';
+import { isDockerAvailable, startContainerStack } from './containers.ts';
+import { debug } from './debug.ts';
+import { startPostgres } from './postgres-server.ts';
+import { startRedis } from './redis-server.ts';
+import type { LocalService, LocalStack } from './types.ts';
+
+export interface LocalStackOptions {
+  /** Parent directory; Redis uses `rootDir/redis`, PostgreSQL `rootDir/postgres`. */
+  rootDir: string;
+  /** PostgreSQL test settings (fsync off etc., see {@link PostgresOptions.fast}). */
+  fast?: boolean;
+  redisPort?: number;
+  postgresPort?: number;
+}
+
+async function startLocalProcesses(
+  options: LocalStackOptions,
+  binaries: LocalBinaries,
+): Promise<LocalStack> {
+  const rootDir = resolve(options.rootDir);
+  await mkdir(rootDir, { recursive: true });
+  const [redisResult, postgresResult] = await Promise.allSettled([
+    startRedis({
+      dataDir: join(rootDir, 'redis'),
+      port: options.redisPort,
+      redisServer: binaries.redisServer,
+    }),
+    startPostgres({
+      dataDir: join(rootDir, 'postgres'),
+      port: options.postgresPort,
+      fast: options.fast,
+      postgresBin: binaries.postgresBin,
+    }),
+  ]);
+  if (redisResult.status === 'rejected' || postgresResult.status === 'rejected') {
+    const started: LocalService[] = [];
+    const errors: unknown[] = [];
+    for (const result of [redisResult, postgresResult]) {
+      if (result.status === 'fulfilled') started.push(result.value);
+      else errors.push(result.reason);
+    }
+    await Promise.all(started.map((service) => service.stop().catch(() => undefined)));
+    if (errors.length === 1) throw errors[0];
+    throw new AggregateError(errors, 'Neither Redis nor PostgreSQL could be started');
+  }
+  const redis = redisResult.value;
+  const postgres = postgresResult.value;
+  return {
+    redisUrl: redis.url,
+    databaseUrl: postgres.url,
+    redis,
+    postgres,
+    stop: async () => {
+      await Promise.all([redis.stop(), postgres.stop()]);
+    },
+  };
+}
+
+/**
+ * Starts Redis and PostgreSQL for tests or a local dev stack. Uses the machine's binaries
+ * (found, or installed with apt-get when root, by {@link ensureBinaries}). When they are
+ * missing and cannot be installed but a Docker engine is reachable, falls back to
+ * testcontainers (see {@link startContainerStack}; needs
+ * `npm i -D @testcontainers/redis @testcontainers/postgresql`). Throws when neither works.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  let binaries: LocalBinaries;
+  try {
+    binaries = await ensureBinaries();
+  } catch (error) {
+    if (!(error instanceof MissingBinariesError)) throw error;
+    if (!(await isDockerAvailable())) {
+      throw new Error(
+        `Cannot start the local stack. ${error.message} No Docker engine is reachable either ` +
+          '(`docker info` failed), so the testcontainers fallback cannot be used.',
+        { cause: error },
+      );
+    }
+    debug('local binaries unavailable (%s); using testcontainers', error.message);
+    return startContainerStack(options);
+  }
+  return startLocalProcesses(options, binaries);
+}

@@ -1,0 +1,68 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '@eap/core';
+import { uuidv7 } from '@eap/core';
+import { registerErrorHandling } from './http-errors.ts';
+import { registerJsonBodyParser } from './json-body-parser.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { OpenApiDocument } from './openapi.ts';
+import { docsRoutes } from './routes/docs.routes.ts';
+import { ingestRoutes, type IngestRouteDeps } from './routes/ingest.routes.ts';
+import { projectRoutes, type ProjectRouteDeps } from './routes/projects.routes.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: ApiMetrics;
+  bodyLimitBytes: number;
+  ingest: Omit<IngestRouteDeps, 'metrics'>;
+  projects: ProjectRouteDeps;
+  openapi: OpenApiDocument;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The public HTTP app (port 8000): ingest, admin and docs routes. It does no I/O of its own;
+ * everything it talks to arrives in `deps`, so tests build it with real clients and drive it
+ * with `inject()` or a real port.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+    },
+    // Decompressed size is enforced by the body parser; this bounds the raw bytes.
+    bodyLimit: deps.bodyLimitBytes,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  registerErrorHandling(app, deps.metrics);
+  registerJsonBodyParser(app, deps.bodyLimitBytes);
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.requestDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    const level = reply.statusCode >= 500 ? 'error' : 'debug';
+    request.log[level]({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
+  });
+
+  await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
+  await app.register(projectRoutes, deps.projects);
+  await app.register(docsRoutes, { document: deps.openapi });
+  app.get('/', async () => ({ name: 'eap', docs: '/docs', openapi: '/openapi.json' }));
+  return app;
+}

@@ -1,0 +1,4 @@
+export * from './config.ts';
+export * from './server.ts';
+export * from './app.ts';
+export * from './openapi.ts';

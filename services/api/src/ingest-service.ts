@@ -1,0 +1,74 @@
+import { EapError, type IngestResponse, type RejectedEvent } from '@eap/core';
+import type { ApiMetrics } from './metrics.ts';
+import { normalizeEvent, type RequestContext } from './event-normalizer.ts';
+import type { PreparedEntry, StreamProducer } from './stream-producer.ts';
+
+/**
+ * Validates the events of one request, appends the valid ones in one pipelined round trip and
+ * reports an outcome for every event. When nothing could be appended because Redis failed, the
+ * whole request is a retriable 503; when only some appends failed, those events are listed as
+ * rejected with `retriable: true`.
+ */
+export function createIngestService(deps: { producer: StreamProducer; metrics: ApiMetrics }) {
+  async function ingest(rawEvents: unknown[], ctx: RequestContext): Promise<IngestResponse> {
+    const rejected: RejectedEvent[] = [];
+    const entries: PreparedEntry[] = [];
+    const entryIndex: number[] = [];
+    const entryIds: string[] = [];
+    for (let i = 0; i < rawEvents.length; i++) {
+      const result = normalizeEvent(rawEvents[i], ctx);
+      if (result.ok) {
+        entries.push(result.entry);
+        entryIndex.push(i);
+        entryIds.push(result.eventId);
+      } else {
+        rejected.push({ index: i, ...(result.eventId === undefined ? {} : { event_id: result.eventId }), errors: result.errors, retriable: false });
+      }
+    }
+    if (rejected.length > 0) deps.metrics.eventsRejected.inc({ reason: 'invalid_event' }, rejected.length);
+    let accepted = 0;
+    if (entries.length > 0) {
+      const stopTimer = deps.metrics.streamAppendDuration.startTimer();
+      let outcomes;
+      try {
+        outcomes = await deps.producer.append(entries);
+      } catch (error) {
+        throw streamUnavailable(error);
+      } finally {
+        stopTimer();
+      }
+      const failed: RejectedEvent[] = [];
+      let lastError = '';
+      outcomes.forEach((outcome, j) => {
+        if (outcome.ok) {
+          accepted++;
+          return;
+        }
+        lastError = outcome.error;
+        failed.push({
+          index: entryIndex[j]!,
+          event_id: entryIds[j]!,
+          errors: [{ path: '', message: 'the event is valid but could not be stored; retry it' }],
+          retriable: true,
+        });
+      });
+      if (accepted === 0) throw streamUnavailable(new Error(lastError));
+      if (failed.length > 0) {
+        deps.metrics.eventsRejected.inc({ reason: 'storage_failed' }, failed.length);
+        rejected.push(...failed);
+        rejected.sort((a, b) => a.index - b.index);
+      }
+      deps.metrics.eventsAccepted.inc(accepted);
+    }
+    return { accepted, rejected };
+  }
+  return { ingest };
+}
+export type IngestService = ReturnType<typeof createIngestService>;
+
+function streamUnavailable(cause: unknown): EapError {
+  return new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', {
+    retryAfterSeconds: 2,
+    cause,
+  });
+}

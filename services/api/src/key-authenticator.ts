@@ -1,0 +1,107 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { ActiveKey, KeyKind } from '@eap/db';
+import { hashApiKey } from '@eap/db';
+import { EapError } from '@eap/core';
+
+export interface KeyAuthenticatorOptions {
+  /** Looks a key up by its SHA-256 hash in the database. */
+  lookup: (keyHash: Buffer) => Promise<ActiveKey | null>;
+  /** How long a found key is trusted (a revoked key keeps working at most this long). */
+  ttlMs: number;
+  /** How long an unknown key is remembered as unknown. */
+  negativeTtlMs: number;
+  /** Most unknown keys remembered; oldest are forgotten first (bounds memory under key guessing). */
+  maxNegativeEntries?: number;
+  onLookup?: (result: 'hit' | 'negative_hit' | 'miss' | 'stale') => void;
+  now?: () => number;
+}
+
+export interface AuthenticatedKey {
+  projectId: string;
+  kind: KeyKind;
+  /** Hex of the key hash: a stable id for the key that is safe to use as a map key. */
+  keyId: string;
+}
+
+interface CacheEntry {
+  key: AuthenticatedKey | null;
+  expiresAt: number;
+}
+
+/**
+ * Authenticates API keys against the database with an in-process cache, so the ingest hot path
+ * makes no database round trip. Concurrent misses for one key share one query. When the database
+ * cannot be reached, a key that was valid before keeps working (it cannot have been revoked in a
+ * database nobody can write to); unknown keys then get 503, never a wrong 401.
+ */
+export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
+  const now = options.now ?? Date.now;
+  const maxNegative = options.maxNegativeEntries ?? 10_000;
+  const positive = new Map<string, CacheEntry>();
+  const negative = new Map<string, number>();
+  const inFlight = new Map<string, Promise<AuthenticatedKey | null>>();
+
+  async function fetchKey(hash: Buffer, keyId: string): Promise<AuthenticatedKey | null> {
+    const found = await options.lookup(hash);
+    // The lookup is by hash; compare the stored hash again in constant time so equality is never
+    // decided by a short-circuiting comparison.
+    if (!found || found.keyHash.length !== hash.length || !timingSafeEqual(found.keyHash, hash)) return null;
+    return { projectId: found.projectId, kind: found.kind, keyId };
+  }
+
+  function remember(keyId: string, key: AuthenticatedKey | null): void {
+    if (key) {
+      positive.set(keyId, { key, expiresAt: now() + options.ttlMs });
+      negative.delete(keyId);
+      return;
+    }
+    positive.delete(keyId);
+    negative.delete(keyId);
+    negative.set(keyId, now() + options.negativeTtlMs);
+    while (negative.size > maxNegative) {
+      const oldest = negative.keys().next().value;
+      if (oldest === undefined) break;
+      negative.delete(oldest);
+    }
+  }
+
+  /** The key's project and kind, or null when the key is unknown or revoked. */
+  async function authenticate(rawKey: string): Promise<AuthenticatedKey | null> {
+    const hash = hashApiKey(rawKey);
+    const keyId = hash.toString('hex');
+    const t = now();
+    const cached = positive.get(keyId);
+    if (cached && cached.expiresAt > t) {
+      options.onLookup?.('hit');
+      return cached.key;
+    }
+    const negativeUntil = negative.get(keyId);
+    if (negativeUntil !== undefined && negativeUntil > t) {
+      options.onLookup?.('negative_hit');
+      return null;
+    }
+    let pending = inFlight.get(keyId);
+    if (!pending) {
+      pending = fetchKey(hash, keyId).finally(() => inFlight.delete(keyId));
+      inFlight.set(keyId, pending);
+    }
+    try {
+      const key = await pending;
+      remember(keyId, key);
+      options.onLookup?.('miss');
+      return key;
+    } catch (error) {
+      if (cached) {
+        options.onLookup?.('stale');
+        return cached.key;
+      }
+      throw new EapError('DATABASE_UNAVAILABLE', 'cannot verify the API key right now; retry later', {
+        retryAfterSeconds: 2,
+        cause: error,
+      });
+    }
+  }
+
+  return { authenticate };
+}
+export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;

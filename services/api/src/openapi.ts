@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import {
+  BatchRequest,
+  CreatedProject,
+  CreateProjectRequest,
+  ERROR_CODES,
+  ErrorResponse,
+  IngestResponse,
+  ProjectSummary,
+  SingleEventRequest,
+} from '@eap/core';
+
+const ref = (schema: z.ZodType): { $ref: string } => {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (!id) throw new Error('schema used in the OpenAPI document has no id');
+  return { $ref: `#/components/schemas/${id}` };
+};
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema: ref(schema) } });
+
+const error = (description: string) => ({ description, content: json(ErrorResponse) });
+
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
+};
+
+const ingestResponses = {
+  202: { description: 'Per-event outcome: accepted events are durably in the stream.', content: json(IngestResponse) },
+  400: error('Malformed JSON, invalid UTF-8, or an invalid request envelope (MALFORMED_JSON, INVALID_REQUEST, INVALID_EVENT, BATCH_TOO_LARGE).'),
+  401: error('Missing or unknown API key (UNAUTHORIZED).'),
+  403: error('A read key was used (FORBIDDEN).'),
+  413: error('Body larger than the limit after decompression (PAYLOAD_TOO_LARGE).'),
+  415: error('Content-Type is not JSON, or Content-Encoding is not gzip/deflate (UNSUPPORTED_MEDIA_TYPE).'),
+  429: { ...error('Per-key rate limit reached (RATE_LIMITED).'), headers: retryAfter },
+  503: { ...error('Backlog at its cap or stream unavailable; nothing accepted (BACKLOG_FULL, STREAM_UNAVAILABLE).'), headers: retryAfter },
+};
+
+const compressedBody = (schema: z.ZodType, description: string) => ({
+  required: true,
+  description: `${description} May be sent with Content-Encoding gzip or deflate.`,
+  content: { 'application/json': { schema: ref(schema) }, 'text/plain': { schema: ref(schema) } },
+});
+
+/**
+ * The OpenAPI 3.1 document of the public API, generated from the same zod schemas that validate
+ * requests. `make openapi` writes it to docs/openapi.json; a test fails when that copy drifts.
+ */
+export function buildOpenApiDocument(version = '0.1.0') {
+  const components = z.toJSONSchema(z.globalRegistry, {
+    target: 'draft-2020-12',
+    io: 'input',
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  for (const schema of Object.values(components)) {
+    delete (schema as Record<string, unknown>).$schema;
+    delete (schema as Record<string, unknown>).$id;
+    delete (schema as Record<string, unknown>).id;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'EAP ingest API',
+      version,
+      description: `Self-hosted event analytics. Error codes: ${Object.keys(ERROR_CODES).join(', ')}.`,
+    },
+    servers: [{ url: '/' }],
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearerKey: { type: 'http', scheme: 'bearer', description: 'A project write key (ingest) or read key (query).' },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'EAP_ADMIN_TOKEN.' },
+      },
+    },
+    paths: {
+      '/v1/events': {
+        post: {
+          summary: 'Ingest one event',
+          operationId: 'ingestEvent',
+          security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+          requestBody: compressedBody(SingleEventRequest, 'One event.'),
+          responses: ingestResponses,
+        },
+      },
+      '/v1/batch': {
+        post: {
+          summary: 'Ingest up to 1,000 events; each is accepted or rejected on its own',
+          operationId: 'ingestBatch',
+          security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+          requestBody: compressedBody(BatchRequest, 'A batch of events.'),
+          responses: ingestResponses,
+        },
+      },
+      '/v1/projects': {
+        post: {
+          summary: 'Create a project with a write key and a read key (admin)',
+          operationId: 'createProject',
+          security: [{ adminToken: [] }],
+          requestBody: { required: true, content: json(CreateProjectRequest) },
+          responses: {
+            201: { description: 'The project and its keys, shown only this once.', content: json(CreatedProject) },
+            400: error('Invalid body (INVALID_REQUEST).'),
+            401: error('Missing or wrong admin token (UNAUTHORIZED).'),
+            403: error('Admin routes are disabled (FORBIDDEN).'),
+          },
+        },
+        get: {
+          summary: 'List projects with the prefixes of their active keys (admin)',
+          operationId: 'listProjects',
+          security: [{ adminToken: [] }],
+          responses: {
+            200: {
+              description: 'Projects.',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { projects: { type: 'array', items: ref(ProjectSummary) } }, required: ['projects'] },
+                },
+              },
+            },
+            401: error('Missing or wrong admin token (UNAUTHORIZED).'),
+          },
+        },
+      },
+    },
+  };
+}
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;

@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BatchEnvelope, EapError, EVENT_LIMITS, toFieldErrors } from '@eap/core';
+import type { ApiConfig } from '../config.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import type { AuthenticatedKey, KeyAuthenticator } from '../key-authenticator.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
+import type { IngestService } from '../ingest-service.ts';
+import type { RequestContext } from '../event-normalizer.ts';
+
+export interface IngestRouteDeps {
+  config: Pick<ApiConfig, 'STREAM_SHARDS'>;
+  metrics: ApiMetrics;
+  keys: KeyAuthenticator;
+  rateLimiter: RateLimiter;
+  /** True when the stream backlog is at its cap. */
+  backlogFull: () => boolean;
+  /** True when the Redis connection is up. */
+  streamReady: () => boolean;
+  ingest: IngestService;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: AuthenticatedKey;
+    receivedAt?: number;
+  }
+}
+
+/** The API key of a request: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+export function readApiKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey.trim() : undefined;
+}
+
+const UNAUTHORIZED_MESSAGE = 'missing or unknown API key; send a write key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"';
+
+/** POST /v1/events and POST /v1/batch: authenticate, limit, validate, append, report per event. */
+export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
+  // Runs before the body is read, so refused requests cost no parsing.
+  app.addHook('onRequest', async (request) => {
+    request.receivedAt = Date.now();
+    const rawKey = readApiKey(request);
+    if (!rawKey || rawKey.length > 256) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    const key = await deps.keys.authenticate(rawKey);
+    if (!key) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    if (key.kind !== 'write') throw new EapError('FORBIDDEN', 'this is a read key; ingest needs the project\'s write key');
+    request.apiKey = key;
+    const waitSeconds = deps.rateLimiter.take(key.keyId);
+    if (waitSeconds > 0) {
+      deps.metrics.backpressureRefusals.inc({ reason: 'rate_limited' });
+      throw new EapError('RATE_LIMITED', 'too many requests for this API key; slow down', { retryAfterSeconds: waitSeconds });
+    }
+    if (!deps.streamReady()) {
+      deps.metrics.backpressureRefusals.inc({ reason: 'stream_unavailable' });
+      throw new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 2 });
+    }
+    if (deps.backlogFull()) {
+      deps.metrics.backpressureRefusals.inc({ reason: 'backlog_full' });
+      throw new EapError('BACKLOG_FULL', 'the pipeline backlog is full; nothing was accepted, retry later', { retryAfterSeconds: 5 });
+    }
+  });
+
+  function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
+    return {
+      projectId: request.apiKey!.projectId,
+      receivedAt: request.receivedAt ?? Date.now(),
+      sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
+      sentAtRaw,
+      shards: deps.config.STREAM_SHARDS,
+    };
+  }
+
+  app.post(
+    '/v1/events',
+    { config: { ingest: true } },
+    async (request, reply) => {
+      const body = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new EapError('INVALID_EVENT', 'request body must be a JSON object (one event); send arrays of events to /v1/batch');
+      }
+      const { sent_at: sentAt, ...event } = body as Record<string, unknown>;
+      const envelope = BatchEnvelope.pick({ sent_at: true }).safeParse(sentAt === undefined ? {} : { sent_at: sentAt });
+      if (!envelope.success) {
+        throw new EapError('INVALID_EVENT', 'the event is invalid', { details: toFieldErrors(envelope.error) });
+      }
+      const result = await deps.ingest.ingest([event], contextOf(request, envelope.data.sent_at));
+      const rejection = result.rejected[0];
+      if (rejection && !rejection.retriable) {
+        throw new EapError('INVALID_EVENT', 'the event is invalid', { details: rejection.errors });
+      }
+      return reply.code(202).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/batch',
+    { config: { ingest: true } },
+    async (request, reply) => {
+      const envelope = BatchEnvelope.safeParse(request.body);
+      if (!envelope.success) {
+        const events = (request.body as { events?: unknown } | null)?.events;
+        if (Array.isArray(events) && events.length > EVENT_LIMITS.batchMaxEvents) {
+          throw new EapError('BATCH_TOO_LARGE', `a batch holds at most ${EVENT_LIMITS.batchMaxEvents} events; this one has ${events.length}`);
+        }
+        throw new EapError('INVALID_REQUEST', 'the batch is invalid: send {"sent_at"?, "events": [...]}', {
+          details: toFieldErrors(envelope.error),
+        });
+      }
+      const result = await deps.ingest.ingest(envelope.data.events, contextOf(request, envelope.data.sent_at));
+      return reply.code(202).send(result);
+    },
+  );
+}

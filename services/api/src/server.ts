@@ -1,0 +1,134 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createLogger, type Logger } from '@eap/core';
+import { createProject, currentSchemaVersion, expectedSchemaVersion, findActiveKey, listProjects } from '@eap/db';
+import { buildAdminApp } from './admin-app.ts';
+import { buildApp } from './app.ts';
+import { createBacklogMonitor } from './backlog-monitor.ts';
+import type { ApiConfig } from './config.ts';
+import { createIngestService } from './ingest-service.ts';
+import { createKeyAuthenticator } from './key-authenticator.ts';
+import { createApiMetrics } from './metrics.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+import { createStreamProducer } from './stream-producer.ts';
+
+/**
+ * Composition root of the API process: builds clients, the public app and the admin app from
+ * one config. `start()` listens on PORT and ADMIN_PORT; `stop()` drains and closes everything in
+ * order (stop accepting, finish in-flight requests, then close Redis and PostgreSQL).
+ */
+export async function createApiServer(config: ApiConfig, logger: Logger = createLogger({ level: config.LOG_LEVEL, name: 'eap-api' })) {
+  const metrics = createApiMetrics();
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 4,
+    connectionTimeoutMillis: 2000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'eap-api',
+  });
+  // An idle client that loses its connection emits 'error' on the pool; it is replaced on next use.
+  pool.on('error', (error) => logger.warn({ err: error }, 'postgres idle client error'));
+  const redis = new Redis(config.REDIS_URL, {
+    // Fail fast while disconnected: ingest answers 503 instead of holding requests.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    connectionName: 'eap-api',
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    lazyConnect: true,
+  });
+  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+  let redisWasReady = false;
+  redis.on('ready', () => {
+    if (redisWasReady) logger.info('redis reconnected');
+    redisWasReady = true;
+  });
+
+  const keys = createKeyAuthenticator({
+    lookup: (hash) => findActiveKey(pool, hash),
+    ttlMs: config.KEY_CACHE_TTL_MS,
+    negativeTtlMs: config.KEY_NEGATIVE_CACHE_TTL_MS,
+    onLookup: (result) => metrics.keyLookups.inc({ result }),
+  });
+  const backlog = createBacklogMonitor({
+    redis,
+    shards: config.STREAM_SHARDS,
+    cap: config.STREAM_BACKLOG_CAP,
+    intervalMs: config.BACKLOG_POLL_MS,
+    logger,
+    onMeasure: (n) => metrics.streamBacklog.set(n),
+  });
+  const producer = createStreamProducer(redis);
+  const expectedVersion = expectedSchemaVersion();
+  let shuttingDown = false;
+
+  const app = await buildApp({
+    logger,
+    metrics,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    ingest: {
+      config,
+      keys,
+      rateLimiter: createRateLimiter({ ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST }),
+      backlogFull: backlog.isFull,
+      streamReady: () => redis.status === 'ready',
+      ingest: createIngestService({ producer, metrics }),
+    },
+    projects: {
+      adminToken: config.EAP_ADMIN_TOKEN,
+      createProject: (name) => createProject(pool, name),
+      listProjects: () => listProjects(pool),
+    },
+    openapi: buildOpenApiDocument(),
+  });
+  const admin = await buildAdminApp({
+    logger,
+    registry: metrics.registry,
+    isShuttingDown: () => shuttingDown,
+    checks: [
+      { name: 'redis', check: async () => ({ ok: (await redis.ping()) === 'PONG' }) },
+      {
+        name: 'postgres',
+        check: async () => {
+          const version = await currentSchemaVersion((sql) => pool.query(sql));
+          return { ok: version === expectedVersion, detail: { schema_version: version, expected_schema_version: expectedVersion } };
+        },
+      },
+    ],
+  });
+
+  async function start(): Promise<{ port: number; adminPort: number }> {
+    // Connect in the background: the API starts (and reports not ready) even when Redis is down.
+    redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable yet; retrying'));
+    backlog.start();
+    await app.listen({ port: config.PORT, host: config.HOST });
+    await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
+    const port = (app.server.address() as { port: number }).port;
+    const adminPort = (admin.server.address() as { port: number }).port;
+    logger.info({ port, admin_port: adminPort, shards: config.STREAM_SHARDS }, 'eap api listening');
+    return { port, adminPort };
+  }
+
+  /** Stops accepting, waits up to SHUTDOWN_DRAIN_MS for in-flight requests, then closes clients. */
+  async function stop(): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const drainTimer = setTimeout(() => {
+      logger.warn('drain deadline reached; closing remaining connections');
+      app.server.closeAllConnections();
+    }, config.SHUTDOWN_DRAIN_MS);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(drainTimer);
+    }
+    await admin.close();
+    await backlog.stop();
+    redis.disconnect();
+    await pool.end();
+  }
+
+  return { app, admin, redis, pool, metrics, backlog, start, stop };
+}
+export type ApiServer = Awaited<ReturnType<typeof createApiServer>>;
