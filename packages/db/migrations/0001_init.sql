@@ -41,23 +41,29 @@ CREATE INDEX events_project_event_time_idx ON events (project_id, event, "timest
 CREATE INDEX events_project_user_time_idx ON events (project_id, distinct_id, "timestamp");
 
 -- Creates the daily partition holding `day` (UTC) if it does not exist. Safe to call from many
--- processes at once: a transaction-level advisory lock serializes creators of the same day.
+-- processes at once: a transaction-level advisory lock serializes creators of the same day, the
+-- existence check after it reads pg_class with a fresh snapshot (the relation cache may be stale),
+-- and a concurrent creation that still slips through is treated as success.
 CREATE FUNCTION eap_ensure_event_partition(day date) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
   part text := 'events_p' || to_char(day, 'YYYYMMDD');
 BEGIN
-  IF to_regclass(format('public.%I', part)) IS NOT NULL THEN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = part AND relnamespace = 'public'::regnamespace) THEN
     RETURN part;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('eap_event_partition'), (day - DATE '2000-01-01'));
-  IF to_regclass(format('public.%I', part)) IS NULL THEN
-    EXECUTE format(
-      'CREATE TABLE public.%I PARTITION OF public.events FOR VALUES FROM (%L) TO (%L)',
-      part,
-      (day::timestamp AT TIME ZONE 'UTC'),
-      ((day + 1)::timestamp AT TIME ZONE 'UTC')
-    );
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = part AND relnamespace = 'public'::regnamespace) THEN
+    BEGIN
+      EXECUTE format(
+        'CREATE TABLE public.%I PARTITION OF public.events FOR VALUES FROM (%L) TO (%L)',
+        part,
+        (day::timestamp AT TIME ZONE 'UTC'),
+        ((day + 1)::timestamp AT TIME ZONE 'UTC')
+      );
+    EXCEPTION WHEN duplicate_table OR unique_violation THEN
+      NULL; -- another session created it between our check and our CREATE
+    END;
   END IF;
   RETURN part;
 END;

@@ -1,0 +1,138 @@
+import { cp, mkdtemp, rm, writeFile, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createMigrator, ensureEventPartitions, expectedSchemaVersion, loadMigrations } from '@eap/db';
+import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { runEap } from './support/run-eap.ts';
+
+const MIGRATIONS = fileURLToPath(new URL('../packages/db/migrations/', import.meta.url));
+const dbs: TestDatabase[] = [];
+async function freshDb(migrate = false) {
+  const db = await createTestDatabase({ migrate });
+  dbs.push(db);
+  return db;
+}
+afterAll(async () => {
+  await Promise.all(dbs.map((db) => db.drop()));
+});
+
+describe('migrator', () => {
+  it('applies every migration once; a second run applies nothing', async () => {
+    const db = await freshDb();
+    const migrator = createMigrator(db.url);
+    const first = await migrator.up();
+    expect(first.map((m) => m.version)).toEqual(loadMigrations().map((m) => m.version));
+    expect(await migrator.up()).toEqual([]);
+    const { rows } = await db.pool.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(first.map((m) => m.version));
+    expect((await migrator.status()).every((s) => s.state === 'applied')).toBe(true);
+  });
+
+  it('is safe when several processes run `eap migrate up` at the same moment', async () => {
+    const db = await freshDb();
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runEap(['migrate', 'up'], { DATABASE_URL: db.url })));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    // Exactly one process applied each migration; the others found the database up to date.
+    const applied = runs.filter((r) => r.stdout.includes('applied 0001_init')).length;
+    expect(applied).toBe(1);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(rows[0].n).toBe(expectedSchemaVersion());
+    const status = await runEap(['migrate', 'status'], { DATABASE_URL: db.url });
+    expect(status.stdout).toContain('up to date');
+  });
+
+  it('refuses to run when an applied migration file was edited', async () => {
+    const db = await freshDb();
+    const dir = await mkdtemp(join(tmpdir(), 'eap-migrations-'));
+    try {
+      await cp(MIGRATIONS, dir, { recursive: true });
+      await createMigrator(db.url, loadMigrations(dir)).up();
+      const file = join(dir, (await readdir(dir))[0]!);
+      await writeFile(file, `${await readFile(file, 'utf8')}\n-- an innocent edit\n`);
+      await expect(createMigrator(db.url, loadMigrations(dir)).up()).rejects.toThrow(/was edited after it was applied/);
+      await expect(createMigrator(db.url, loadMigrations(dir)).status()).rejects.toThrow(/was edited/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a database that is newer than the code', async () => {
+    const db = await freshDb(true);
+    await db.pool.query("INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'from_the_future', 'x')");
+    await expect(createMigrator(db.url).up()).rejects.toThrow(/newer than the code/);
+    const cli = await runEap(['migrate', 'up'], { DATABASE_URL: db.url });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/newer than the code/);
+  });
+
+  it('rolls back a failing migration entirely and records nothing', async () => {
+    const db = await freshDb();
+    const dir = await mkdtemp(join(tmpdir(), 'eap-migrations-'));
+    try {
+      await cp(MIGRATIONS, dir, { recursive: true });
+      const next = String(expectedSchemaVersion() + 1).padStart(4, '0');
+      await writeFile(join(dir, `${next}_broken.sql`), '-- broken on purpose\nCREATE TABLE half_done (id int);\nSELECT no_such_function();\n');
+      await expect(createMigrator(db.url, loadMigrations(dir)).up()).rejects.toThrow(/broken\) failed/);
+      const { rows } = await db.pool.query("SELECT to_regclass('public.half_done') AS t, (SELECT max(version) FROM schema_migrations) AS v");
+      expect(rows[0].t).toBeNull();
+      expect(rows[0].v).toBe(expectedSchemaVersion());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('schema', () => {
+  it('partitions events by day, creating partitions on demand and concurrently without errors', async () => {
+    const db = await freshDb(true);
+    const day = new Date('2031-05-17T00:00:00Z');
+    const clients = await Promise.all(Array.from({ length: 6 }, async () => {
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      return c;
+    }));
+    try {
+      await Promise.all(clients.map((c) => c.query('SELECT eap_ensure_event_partition($1::date)', ['2031-05-17'])));
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+    expect(await ensureEventPartitions(db.pool, day, new Date('2031-05-19T00:00:00Z'))).toBe(3);
+    const { rows } = await db.pool.query(
+      "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass AND c.relname LIKE 'events_p2031%' ORDER BY 1",
+    );
+    expect(rows.map((r) => r.relname)).toEqual(['events_p20310517', 'events_p20310518', 'events_p20310519']);
+    expect(rows[0].bound).toContain('2031-05-17');
+  });
+
+  it('deduplicates on (project_id, event_id, timestamp) and has the query indexes', async () => {
+    const db = await freshDb(true);
+    const { rows: [project] } = await db.pool.query("INSERT INTO projects (name) VALUES ('p') RETURNING id");
+    await ensureEventPartitions(db.pool, new Date('2030-01-01T00:00:00Z'), new Date('2030-01-01T00:00:00Z'));
+    const insert = `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", received_at, properties)
+      VALUES ($1, $2, 'e', 'u', $3, now(), '{"a":1}') ON CONFLICT DO NOTHING`;
+    await db.pool.query(insert, [project.id, 'id-1', '2030-01-01T10:00:00Z']);
+    await db.pool.query(insert, [project.id, 'id-1', '2030-01-01T10:00:00Z']);
+    await db.pool.query(insert, [project.id, 'id-2', '2030-01-01T10:00:00Z']);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM events');
+    expect(rows[0].n).toBe(2);
+    const idx = await db.pool.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname");
+    const defs = idx.rows.map((r) => r.indexdef).join('\n');
+    expect(defs).toMatch(/\(project_id, event, "timestamp"\)/);
+    expect(defs).toMatch(/\(project_id, distinct_id, "timestamp"\)/);
+    expect(defs).toMatch(/UNIQUE INDEX events_pkey ON ONLY public\.events USING btree \(project_id, event_id, "timestamp"\)/);
+  });
+
+  it('stores only hashes of API keys', async () => {
+    const db = await freshDb(true);
+    const run = await runEap(['project', 'create', '--name', 'hashes'], { DATABASE_URL: db.url });
+    const created = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const { rows } = await db.pool.query('SELECT key_hash, key_prefix FROM api_keys');
+    const everything = JSON.stringify(rows.map((r) => [r.key_hash.toString('hex'), r.key_prefix]));
+    expect(everything).not.toContain(created.write_key);
+    expect(everything).not.toContain(created.read_key);
+    expect(rows.every((r) => r.key_hash.length === 32)).toBe(true);
+  });
+});
