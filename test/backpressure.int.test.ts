@@ -75,7 +75,7 @@ describe('Redis unavailable', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     const ready = await fetch(`${api.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).checks.redis.ok).toBe(false);
+    expect(((await ready.json()) as { checks: { redis: { ok: boolean } } }).checks.redis.ok).toBe(false);
 
     await redisServer.server.start();
     await waitFor(() => api.server.redis.status === 'ready', 15_000, 'API reconnected to Redis');

@@ -33,7 +33,7 @@ export async function startTestApi(options: { databaseUrl: string; redisUrl: str
     const response = await fetch(baseUrl + path, {
       method: init.method ?? 'POST',
       headers,
-      body: init.raw !== undefined ? (init.raw as BodyInit) : init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.raw !== undefined ? (init.raw as string | Uint8Array<ArrayBuffer>) : init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     const text = await response.text();
     let json: unknown;

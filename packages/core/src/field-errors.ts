@@ -13,8 +13,12 @@ export function toFieldErrors(error: z.ZodError, basePath: (string | number)[] =
       continue;
     }
     if (issue.code === 'invalid_type') {
-      const received = describe(issue.input);
-      out.push({ path, message: received === 'missing' ? 'is required' : `must be ${article(issue.expected)}, got ${received}` });
+      // zod leaves the input out of issues; its default message names what it received.
+      const received = /received (\w+)/.exec(issue.message)?.[1];
+      const custom = issue.message.startsWith('Invalid input') ? undefined : issue.message;
+      const got = received === 'array' ? 'an array' : received === 'object' ? 'an object' : received;
+      if (received === 'undefined') out.push({ path, message: 'is required' });
+      else out.push({ path, message: `${custom ?? `must be ${article(issue.expected)}`}${got ? `, got ${got}` : ''}` });
       continue;
     }
     out.push({ path, message: issue.message });
@@ -29,13 +33,6 @@ function formatPath(path: PropertyKey[]): string {
     else s += s === '' ? String(part) : `.${String(part)}`;
   }
   return s;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 function article(expected: string): string {

@@ -1,0 +1,118 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@eap/local-services';
+import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { useSharedRedis } from './support/test-redis.ts';
+import { exited, runEap, spawnEap } from './support/run-eap.ts';
+import { waitFor } from './support/test-api.ts';
+
+let db: TestDatabase;
+let redis: Awaited<ReturnType<typeof useSharedRedis>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: true });
+  redis = await useSharedRedis();
+});
+afterAll(async () => {
+  await redis?.close();
+  await db?.drop();
+});
+
+const lastJsonLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
+
+describe('eap project and key commands', () => {
+  it('creates a project whose last output line is JSON with its keys, lists it without keys, and rotates keys', async () => {
+    const create = await runEap(['project', 'create', '--name', 'Shop'], { DATABASE_URL: db.url });
+    expect(create.code, create.stderr).toBe(0);
+    const created = lastJsonLine(create.stdout);
+    expect(Object.keys(created).sort()).toEqual(['project_id', 'read_key', 'write_key']);
+    expect(created.write_key).toMatch(/^eap_w_/);
+    expect(created.read_key).toMatch(/^eap_r_/);
+
+    const list = await runEap(['project', 'list'], { DATABASE_URL: db.url });
+    expect(list.code).toBe(0);
+    const projects = JSON.parse(list.stdout);
+    const shop = projects.find((p: { project_id: string }) => p.project_id === created.project_id);
+    expect(shop.name).toBe('Shop');
+    expect(shop.write_key_prefixes).toEqual([created.write_key.slice(0, 12)]);
+    expect(list.stdout).not.toContain(created.write_key);
+
+    const rotate = await runEap(['key', 'rotate', '--project', created.project_id, '--kind', 'write'], { DATABASE_URL: db.url });
+    expect(rotate.code, rotate.stderr).toBe(0);
+    const rotated = lastJsonLine(rotate.stdout);
+    expect(rotated.key).toMatch(/^eap_w_/);
+    expect(rotated.key).not.toBe(created.write_key);
+    const { rows } = await db.pool.query(
+      "SELECT count(*) FILTER (WHERE revoked_at IS NULL)::int AS active, count(*) FILTER (WHERE revoked_at IS NOT NULL)::int AS revoked FROM api_keys WHERE project_id = $1 AND kind = 'write'",
+      [created.project_id],
+    );
+    expect(rows[0]).toEqual({ active: 1, revoked: 1 });
+  });
+
+  it('explains wrong usage with exit code 2 and an unknown project with exit code 1', async () => {
+    expect((await runEap(['project', 'create'], { DATABASE_URL: db.url })).code).toBe(2);
+    expect((await runEap(['bogus'], {})).code).toBe(2);
+    const missing = await runEap(['key', 'rotate', '--project', '00000000-0000-4000-8000-000000000000'], { DATABASE_URL: db.url });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no project');
+    const help = await runEap(['help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('migrate up');
+  });
+});
+
+describe('eap api', () => {
+  it('lists every bad variable and exits 1 on invalid configuration', async () => {
+    const run = await runEap(['api'], { REDIS_URL: 'http://nope', PORT: 'eighty', STREAM_SHARDS: '0', EAP_ADMIN_TOKEN: 'short' });
+    expect(run.code).toBe(1);
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'STREAM_SHARDS', 'EAP_ADMIN_TOKEN']) expect(run.stderr).toContain(name);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // a list of problems, not a stack trace
+  });
+
+  it('serves, then on SIGTERM finishes in-flight requests, refuses new ones and exits 0 within 10 s', async () => {
+    const project = lastJsonLine((await runEap(['project', 'create', '--name', 'shutdown'], { DATABASE_URL: db.url })).stdout);
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const child = spawnEap(['api'], {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      HOST: '127.0.0.1',
+    });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200, 20_000, 'eap api ready');
+      const body = JSON.stringify({ events: [{ event: 'in-flight', distinct_id: 'u' }] });
+      // An in-flight request: headers and half the body now, the rest after SIGTERM.
+      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/v1/batch', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${project.write_key}` } },
+          (res) => {
+            let data = '';
+            res.on('data', (d) => (data += d));
+            res.on('end', () => resolve({ status: res.statusCode!, body: data }));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        setTimeout(() => {
+          child.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(10)), 300);
+        }, 200);
+      });
+      const result = await response;
+      const started = Date.now();
+      expect(result.status).toBe(202);
+      expect(JSON.parse(result.body).accepted).toBe(1);
+      const exit = await exited(child);
+      expect(exit.code, child.output()).toBe(0);
+      // The contract (exit within 10 s of SIGTERM), not a performance figure.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await expect(fetch(`http://127.0.0.1:${port}/v1/batch`, { method: 'POST' })).rejects.toThrow();
+      expect(await redis.client.xlen('eap:events:{0}') + await redis.client.xlen('eap:events:{1}') + await redis.client.xlen('eap:events:{2}') + await redis.client.xlen('eap:events:{3}')).toBe(1);
+      // Logs are JSON and never contain keys.
+      expect(child.output()).not.toContain(project.write_key);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
