@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -16,6 +16,8 @@ declare module 'vitest' {
 /** Starts one private Redis and one private PostgreSQL for the whole run and stops them after. */
 export default async function setup(project: TestProject) {
   const rootDir = await mkdtemp(join(tmpdir(), 'eap-test-'));
+  // mkdtemp makes 0700 folders; PostgreSQL runs as the postgres user when tests run as root.
+  await chmod(rootDir, 0o755);
   const stack = await startLocalStack({ rootDir, fast: true });
   project.provide('adminDatabaseUrl', stack.databaseUrl);
   project.provide('sharedRedisUrl', stack.redisUrl);

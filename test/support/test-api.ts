@@ -42,7 +42,13 @@ export async function startTestApi(options: { databaseUrl: string; redisUrl: str
     } catch {
       json = undefined;
     }
-    return { status: response.status, headers: response.headers, json: json as any, text };
+    return {
+      status: response.status,
+      headers: response.headers,
+      // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response shapes
+      json: json as any,
+      text,
+    };
   }
 
   return { server, config, baseUrl, adminUrl, send, stop: () => server.stop() };

@@ -11,7 +11,6 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },
-  METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },

@@ -26,7 +26,7 @@ export function streamKeys(shards: number): string[] {
  */
 export function shardFor(projectId: string, distinctId: string, shards: number): number {
   let hash = 0x811c9dc5;
-  const s = projectId + '\u0001' + distinctId;
+  const s = `${projectId}\u0001${distinctId}`;
   for (let i = 0; i < s.length; i++) {
     hash ^= s.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);

@@ -22,6 +22,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Throws "Address already in use" when something already listens on 127.0.0.1:`port`, so a
+ * server is not started only to fail (or, worse, so another server's answers are not taken
+ * for its own).
+ */
+export function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? 'Address already in use' : error.message;
+      reject(new Error(`Cannot start ${what}: 127.0.0.1:${port}: ${reason}`, { cause: error }));
+    });
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
 const ADDRESS_IN_USE = /address already in use/i;
 const FREE_PORT_ATTEMPTS = 3;
 

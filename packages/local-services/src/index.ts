@@ -1,7 +1,7 @@
 export type { LocalService, LocalStack } from './types.ts';
 export { freePort } from './free-port.ts';
 export { type RedisOptions, startRedis } from './redis-server.ts';
-export { pingRedis } from './redis-ping.ts';
+export { pingRedis } from './redis-probe.ts';
 export { type PostgresOptions, startPostgres } from './postgres-server.ts';
 export {
   type EnsureBinariesOptions,

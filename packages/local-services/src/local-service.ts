@@ -1,3 +1,4 @@
+import { assertPortFree } from './free-port.ts';
 import { readLogTail } from './log-tail.ts';
 import {
   killProcessTree,
@@ -11,8 +12,11 @@ import type { LocalService } from './types.ts';
 export interface ServiceLauncher {
   /** Spawns the server; {@link createLocalService} then waits for {@link isReady}. */
   spawn(): Promise<ManagedProcess>;
-  /** One readiness probe, e.g. a PING; must not throw. */
-  isReady(): Promise<boolean>;
+  /**
+   * One readiness probe; must not throw. It must check that `proc` itself answers, not some
+   * other server that already had the port.
+   */
+  isReady(proc: ManagedProcess): Promise<boolean>;
   /** Human-readable name for error messages, e.g. `redis-server on port 6390`. */
   name: string;
   logFile: string;
@@ -38,8 +42,7 @@ export async function waitUntilReady(
 ): Promise<void> {
   const deadline = Date.now() + launcher.readyTimeoutMs;
   for (;;) {
-    // Checked after the probe so that another server answering on a taken port does not count.
-    if ((await launcher.isReady()) && proc.isRunning()) return;
+    if (await launcher.isReady(proc)) return;
     if (!proc.isRunning()) {
       const { code, signal } = await proc.exited;
       const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
@@ -84,6 +87,7 @@ export function createLocalService(init: LocalServiceInit): LocalService {
     start: () =>
       enqueue(async () => {
         if (current?.isRunning()) return;
+        await assertPortFree(init.port, launcher.name);
         const proc = await launcher.spawn();
         current = proc;
         await waitUntilReady(proc, launcher);

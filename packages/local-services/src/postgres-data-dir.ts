@@ -13,18 +13,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { debug } from './debug.ts';
 import { canTraverseAs, chownRecursive, type RunAsUser } from './postgres-user.ts';
+import { removeDirOnExit } from './process-registry.ts';
 import { isPidGone } from './process-tree.ts';
 import { describeCommandFailure, runCommand } from './run-command.ts';
 
 /** Longest Unix socket path the kernel accepts (sun_path is 108 bytes including the NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
 
+/** A mkdtemp directory owned by `user`, removed when the Node process exits. */
 async function makeTempDirFor(
   prefix: string,
   user: RunAsUser | undefined,
   base = tmpdir(),
 ): Promise<string> {
   const dir = await mkdtemp(join(base, prefix));
+  removeDirOnExit(dir);
   if (user !== undefined) await chown(dir, user.uid, user.gid);
   return dir;
 }
@@ -32,7 +35,8 @@ async function makeTempDirFor(
 /**
  * Creates the data directory and, as root, hands it to the `postgres` user. When that user
  * cannot reach the requested directory (e.g. a 0700 parent owned by root) a fresh mkdtemp
- * directory under os.tmpdir() is used instead, reported via NODE_DEBUG=eap-local-services.
+ * directory under os.tmpdir() is used instead, reported via NODE_DEBUG=eap-local-services and
+ * removed when the Node process exits (no later run could find it again).
  * Returns the directory actually used.
  */
 export async function preparePostgresDataDir(
@@ -45,7 +49,8 @@ export async function preparePostgresDataDir(
   if (!(await canTraverseAs(dirname(requested), user))) {
     dataDir = await makeTempDirFor('eap-postgres-', user);
     debug(
-      'the postgres user (uid %d) cannot traverse %s; using %s as PostgreSQL data directory instead',
+      'the postgres user (uid %d) cannot traverse %s; using %s as PostgreSQL data directory ' +
+        'instead (removed when this process exits)',
       user.uid,
       dirname(requested),
       dataDir,
@@ -105,7 +110,8 @@ export async function initPostgresDataDir(options: {
 
 /**
  * Directory for PostgreSQL's Unix socket: the data directory when `<dir>/.s.PGSQL.<port>` fits
- * the 107-byte socket path limit, else a short mkdtemp directory under os.tmpdir() (or /tmp).
+ * the 107-byte socket path limit, else a short mkdtemp directory under os.tmpdir() (or /tmp),
+ * removed when the Node process exits.
  */
 export async function choosePostgresSocketDir(
   dataDir: string,

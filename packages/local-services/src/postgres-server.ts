@@ -68,7 +68,9 @@ function postgresArgs(options: {
  * As root, initdb and postgres run as the `postgres` system user and the data directory is
  * chowned to it; when that user cannot traverse the parent of `dataDir`, a mkdtemp directory
  * under os.tmpdir() is used instead (see `service.dataDir`; logged with
- * NODE_DEBUG=eap-local-services). `stop()` sends SIGINT (fast shutdown).
+ * NODE_DEBUG=eap-local-services) and removed when the Node process exits. Give the postgres
+ * user search permission on the path (e.g. `chmod 755` a mkdtemp root) to keep data in place.
+ * `stop()` sends SIGINT (fast shutdown).
  */
 export async function startPostgres(options: PostgresOptions): Promise<LocalService> {
   const binDir = options.postgresBin ?? (await requirePostgresBinDir());
@@ -99,7 +101,7 @@ export async function startPostgres(options: PostgresOptions): Promise<LocalServ
             gid: user?.gid,
           });
         },
-        isReady: () => isPostgresReady(binDir, port),
+        isReady: (proc) => isPostgresReady({ binDir, dataDir, port, pid: proc.pid }),
         readyTimeoutMs: READY_TIMEOUT_MS,
         stopSignal: 'SIGINT',
         stopTimeoutMs: STOP_TIMEOUT_MS,

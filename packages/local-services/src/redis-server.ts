@@ -4,7 +4,7 @@ import { requireRedisServer } from './binaries.ts';
 import { startOnFreePort } from './free-port.ts';
 import { createLocalService } from './local-service.ts';
 import { spawnManagedProcess } from './managed-process.ts';
-import { pingRedis } from './redis-ping.ts';
+import { pingRedis, readRedisProcessId } from './redis-probe.ts';
 import type { LocalService } from './types.ts';
 
 export interface RedisOptions {
@@ -87,7 +87,8 @@ export async function startRedis(options: RedisOptions): Promise<LocalService> {
         logFile,
         spawn: () =>
           spawnManagedProcess({ command: redisServer, args: [configFile], cwd: dataDir, logFile }),
-        isReady: () => pingRedis(port),
+        isReady: async (proc) =>
+          (await pingRedis(port)) && (await readRedisProcessId(port)) === proc.pid,
         readyTimeoutMs: READY_TIMEOUT_MS,
         stopSignal: 'SIGTERM',
         stopTimeoutMs: STOP_TIMEOUT_MS,

@@ -1,7 +1,7 @@
 import { EapError, type IngestResponse, type RejectedEvent } from '@eap/core';
 import type { ApiMetrics } from './metrics.ts';
 import { normalizeEvent, type RequestContext } from './event-normalizer.ts';
-import type { PreparedEntry, StreamProducer } from './stream-producer.ts';
+import type { AppendOutcome, PreparedEntry, StreamProducer } from './stream-producer.ts';
 
 /**
  * Validates the events of one request, appends the valid ones in one pipelined round trip and
@@ -29,7 +29,7 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
     let accepted = 0;
     if (entries.length > 0) {
       const stopTimer = deps.metrics.streamAppendDuration.startTimer();
-      let outcomes;
+      let outcomes: AppendOutcome[];
       try {
         outcomes = await deps.producer.append(entries);
       } catch (error) {

