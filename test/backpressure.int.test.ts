@@ -46,7 +46,9 @@ describe('backlog cap', () => {
     let acked = 0;
     for (const k of streamKeys(4)) {
       await redis.xgroup('CREATE', k, CONSUMER_GROUP, '0', 'MKSTREAM');
-      const read = (await redis.xreadgroup('GROUP', CONSUMER_GROUP, 'c1', 'COUNT', 10, 'STREAMS', k, '>')) as [string, [string, string[]][]][] | null;
+      const read = (await redis.xreadgroup('GROUP', CONSUMER_GROUP, 'c1', 'COUNT', 10, 'STREAMS', k, '>')) as
+        | [string, [string, string[]][]][]
+        | null;
       for (const [, entries] of read ?? []) {
         for (const [id] of entries) {
           if (acked < 6) {

@@ -80,12 +80,26 @@ describe('eap api', () => {
       HOST: '127.0.0.1',
     });
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200, 20_000, 'eap api ready');
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200,
+        20_000,
+        'eap api ready',
+      );
       const body = JSON.stringify({ events: [{ event: 'in-flight', distinct_id: 'u' }] });
       // An in-flight request: headers and half the body now, the rest after SIGTERM.
       const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = request(
-          { host: '127.0.0.1', port, method: 'POST', path: '/v1/batch', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${project.write_key}` } },
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/v1/batch',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              authorization: `Bearer ${project.write_key}`,
+            },
+          },
           (res) => {
             let data = '';
             res.on('data', (d) => (data += d));
@@ -108,7 +122,12 @@ describe('eap api', () => {
       // The contract (exit within 10 s of SIGTERM), not a performance figure.
       expect(Date.now() - started).toBeLessThan(10_000);
       await expect(fetch(`http://127.0.0.1:${port}/v1/batch`, { method: 'POST' })).rejects.toThrow();
-      expect(await redis.client.xlen('eap:events:{0}') + await redis.client.xlen('eap:events:{1}') + await redis.client.xlen('eap:events:{2}') + await redis.client.xlen('eap:events:{3}')).toBe(1);
+      expect(
+        (await redis.client.xlen('eap:events:{0}')) +
+          (await redis.client.xlen('eap:events:{1}')) +
+          (await redis.client.xlen('eap:events:{2}')) +
+          (await redis.client.xlen('eap:events:{3}')),
+      ).toBe(1);
       // Logs are JSON and never contain keys.
       expect(child.output()).not.toContain(project.write_key);
     } finally {

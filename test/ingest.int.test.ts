@@ -24,7 +24,11 @@ async function streamEvents() {
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: true });
   redis = await useSharedRedis();
-  api = await startTestApi({ databaseUrl: db.url, redisUrl: redis.url, env: { KEY_CACHE_TTL_MS: '200', KEY_NEGATIVE_CACHE_TTL_MS: '100' } });
+  api = await startTestApi({
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    env: { KEY_CACHE_TTL_MS: '200', KEY_NEGATIVE_CACHE_TTL_MS: '100' },
+  });
   project = await createTestProject(db.pool, 'ingest');
 });
 
@@ -40,7 +44,13 @@ describe('POST /v1/batch', () => {
     const events = [
       { event: 'page_view', distinct_id: 'u1', properties: { path: '/' } },
       { event: '', distinct_id: 'u1' },
-      { event: 'signup', distinct_id: 'u2', event_id: 'client-id-1', session_id: 's1', context: { ip: '10.0.0.1', library: { name: 'eap-js', version: '1.0.0' } } },
+      {
+        event: 'signup',
+        distinct_id: 'u2',
+        event_id: 'client-id-1',
+        session_id: 's1',
+        context: { ip: '10.0.0.1', library: { name: 'eap-js', version: '1.0.0' } },
+      },
       { event: 'x', distinct_id: 'u3', distinctId: 'typo' },
     ];
     const res = await api.send('/v1/batch', { key: project.write_key, body: { events } });
@@ -107,7 +117,15 @@ describe('POST /v1/batch', () => {
     await redis.client.flushdb();
     const future = new Date(Date.now() + 48 * 3_600_000).toISOString();
     const near = new Date(Date.now() + 3_600_000).toISOString();
-    await api.send('/v1/batch', { key: project.write_key, body: { events: [{ event: 'future', distinct_id: 'u', timestamp: future }, { event: 'near', distinct_id: 'u', timestamp: near }] } });
+    await api.send('/v1/batch', {
+      key: project.write_key,
+      body: {
+        events: [
+          { event: 'future', distinct_id: 'u', timestamp: future },
+          { event: 'near', distinct_id: 'u', timestamp: near },
+        ],
+      },
+    });
     const stored2 = await streamEvents();
     const f = stored2.find((e) => e.event === 'future')!;
     expect(f.timestamp).toBe(f.received_at);
@@ -130,7 +148,10 @@ describe('POST /v1/batch', () => {
 
 describe('POST /v1/events', () => {
   it('accepts one event with 202 and rejects an invalid one with 400 and field errors', async () => {
-    const ok = await api.send('/v1/events', { key: project.write_key, body: { event: 'a', distinct_id: 'b', sent_at: new Date().toISOString() } });
+    const ok = await api.send('/v1/events', {
+      key: project.write_key,
+      body: { event: 'a', distinct_id: 'b', sent_at: new Date().toISOString() },
+    });
     expect(ok.status).toBe(202);
     expect(ok.json).toEqual({ accepted: 1, rejected: [] });
     expect(ok.headers.get('x-request-id')).toBeTruthy();
@@ -185,7 +206,10 @@ describe('authentication', () => {
 describe('body handling', () => {
   it('accepts gzip and deflate bodies', async () => {
     const body = JSON.stringify({ events: [{ event: 'zipped', distinct_id: 'u' }] });
-    for (const [encoding, data] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)]] as const) {
+    for (const [encoding, data] of [
+      ['gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+    ] as const) {
       const res = await api.send('/v1/batch', { key: project.write_key, raw: data, headers: { 'content-encoding': encoding } });
       expect(res.status, encoding).toBe(202);
       expect(res.json.accepted).toBe(1);
@@ -211,7 +235,11 @@ describe('body handling', () => {
     expect(xml.json.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const br = await api.send('/v1/events', { key: project.write_key, raw: '{}', headers: { 'content-encoding': 'br' } });
     expect(br.status).toBe(415);
-    const broken = await api.send('/v1/events', { key: project.write_key, raw: 'not gzip at all', headers: { 'content-encoding': 'gzip' } });
+    const broken = await api.send('/v1/events', {
+      key: project.write_key,
+      raw: 'not gzip at all',
+      headers: { 'content-encoding': 'gzip' },
+    });
     expect(broken.status).toBe(400);
   });
 
@@ -234,10 +262,15 @@ describe('body handling', () => {
 
 describe('rate limiting', () => {
   it('answers 429 with Retry-After once a key exhausts its bucket', async () => {
-    const limited = await startTestApi({ databaseUrl: db.url, redisUrl: redis.url, env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' } });
+    const limited = await startTestApi({
+      databaseUrl: db.url,
+      redisUrl: redis.url,
+      env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' },
+    });
     try {
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await limited.send('/v1/events', { key: project.write_key, body: { event: 'a', distinct_id: 'b' } })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await limited.send('/v1/events', { key: project.write_key, body: { event: 'a', distinct_id: 'b' } })).status);
       expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
       expect(statuses.slice(3)).toEqual([429, 429]);
       const res = await limited.send('/v1/events', { key: project.write_key, body: { event: 'a', distinct_id: 'b' } });
@@ -256,7 +289,10 @@ describe('admin and docs routes', () => {
   it('creates a project with the admin token and refuses without it', async () => {
     const denied = await api.send('/v1/projects', { body: { name: 'x' } });
     expect(denied.status).toBe(401);
-    const created = await api.send('/v1/projects', { body: { name: 'via-api' }, headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+    const created = await api.send('/v1/projects', {
+      body: { name: 'via-api' },
+      headers: { authorization: 'Bearer test-admin-token-0123456789' },
+    });
     expect(created.status).toBe(201);
     expect(Object.keys(created.json).sort()).toEqual(['name', 'project_id', 'read_key', 'write_key']);
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM api_keys WHERE project_id = $1', [created.json.project_id]);

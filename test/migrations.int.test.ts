@@ -74,9 +74,14 @@ describe('migrator', () => {
     try {
       await cp(MIGRATIONS, dir, { recursive: true });
       const next = String(expectedSchemaVersion() + 1).padStart(4, '0');
-      await writeFile(join(dir, `${next}_broken.sql`), '-- broken on purpose\nCREATE TABLE half_done (id int);\nSELECT no_such_function();\n');
+      await writeFile(
+        join(dir, `${next}_broken.sql`),
+        '-- broken on purpose\nCREATE TABLE half_done (id int);\nSELECT no_such_function();\n',
+      );
       await expect(createMigrator(db.url, loadMigrations(dir)).up()).rejects.toThrow(/broken\) failed/);
-      const { rows } = await db.pool.query("SELECT to_regclass('public.half_done') AS t, (SELECT max(version) FROM schema_migrations) AS v");
+      const { rows } = await db.pool.query(
+        "SELECT to_regclass('public.half_done') AS t, (SELECT max(version) FROM schema_migrations) AS v",
+      );
       expect(rows[0].t).toBeNull();
       expect(rows[0].v).toBe(expectedSchemaVersion());
     } finally {
@@ -89,11 +94,13 @@ describe('schema', () => {
   it('partitions events by day, creating partitions on demand and concurrently without errors', async () => {
     const db = await freshDb(true);
     const day = new Date('2031-05-17T00:00:00Z');
-    const clients = await Promise.all(Array.from({ length: 6 }, async () => {
-      const c = new pg.Client({ connectionString: db.url });
-      await c.connect();
-      return c;
-    }));
+    const clients = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        return c;
+      }),
+    );
     try {
       await Promise.all(clients.map((c) => c.query('SELECT eap_ensure_event_partition($1::date)', ['2031-05-17'])));
     } finally {
@@ -109,7 +116,9 @@ describe('schema', () => {
 
   it('deduplicates on (project_id, event_id, timestamp) and has the query indexes', async () => {
     const db = await freshDb(true);
-    const { rows: [project] } = await db.pool.query("INSERT INTO projects (name) VALUES ('p') RETURNING id");
+    const {
+      rows: [project],
+    } = await db.pool.query("INSERT INTO projects (name) VALUES ('p') RETURNING id");
     await ensureEventPartitions(db.pool, new Date('2030-01-01T00:00:00Z'), new Date('2030-01-01T00:00:00Z'));
     const insert = `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", received_at, properties)
       VALUES ($1, $2, 'e', 'u', $3, now(), '{"a":1}') ON CONFLICT DO NOTHING`;

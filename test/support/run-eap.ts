@@ -6,7 +6,10 @@ export const EAP_BIN = fileURLToPath(new URL('../../services/cli/bin/eap.js', im
 /** Runs `eap <args>` as a real child process and collects its output. */
 export function runEap(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [EAP_BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [EAP_BIN, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

@@ -27,13 +27,21 @@ export async function startTestApi(options: { databaseUrl: string; redisUrl: str
   const baseUrl = `http://127.0.0.1:${port}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
 
-  async function send(path: string, init: { key?: string; body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string>; method?: string } = {}) {
+  async function send(
+    path: string,
+    init: { key?: string; body?: unknown; raw?: string | Uint8Array; headers?: Record<string, string>; method?: string } = {},
+  ) {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
     if (init.key !== undefined) headers.authorization = `Bearer ${init.key}`;
     const response = await fetch(baseUrl + path, {
       method: init.method ?? 'POST',
       headers,
-      body: init.raw !== undefined ? (init.raw as string | Uint8Array<ArrayBuffer>) : init.body === undefined ? undefined : JSON.stringify(init.body),
+      body:
+        init.raw !== undefined
+          ? (init.raw as string | Uint8Array<ArrayBuffer>)
+          : init.body === undefined
+            ? undefined
+            : JSON.stringify(init.body),
     });
     const text = await response.text();
     let json: unknown;

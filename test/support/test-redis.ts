@@ -15,7 +15,7 @@ export async function useSharedRedis() {
   const base = inject('sharedRedisUrl');
   const control = new Redis(base, { lazyConnect: true });
   await control.connect();
-  const n = (await control.incr('eap-test:next-db')) % (LOGICAL_DATABASES - 1) + 1;
+  const n = ((await control.incr('eap-test:next-db')) % (LOGICAL_DATABASES - 1)) + 1;
   control.disconnect();
   const url = `${base}/${n}`;
   const client = new Redis(url);

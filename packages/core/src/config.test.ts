@@ -10,7 +10,11 @@ const Schema = z.object({
 
 describe('parseEnv', () => {
   it('applies defaults and coerces numbers', () => {
-    expect(parseEnv(Schema, { DATABASE_URL: 'postgres://x@h/db', PORT: '' })).toEqual({ DATABASE_URL: 'postgres://x@h/db', PORT: 8000, SHARDS: 4 });
+    expect(parseEnv(Schema, { DATABASE_URL: 'postgres://x@h/db', PORT: '' })).toEqual({
+      DATABASE_URL: 'postgres://x@h/db',
+      PORT: 8000,
+      SHARDS: 4,
+    });
   });
 
   it('lists every bad variable at once and hides URL values', () => {

@@ -25,7 +25,8 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(config)';
     const given = env[name];
-    const shown = given === undefined || given === '' ? 'not set' : /URL|TOKEN|SECRET|PASSWORD/.test(name) ? 'given' : JSON.stringify(given);
+    const shown =
+      given === undefined || given === '' ? 'not set' : /URL|TOKEN|SECRET|PASSWORD/.test(name) ? 'given' : JSON.stringify(given);
     return `${name}: ${issue.message} (${shown})`;
   });
   throw new ConfigError(problems);
@@ -43,18 +44,16 @@ export function intVar(defaultValue: number, min: number, max: number) {
 
 /** URL env var with one of the given protocols. */
 export function urlVar(protocols: string[]) {
-  return z
-    .string({ error: 'is required' })
-    .refine(
-      (value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
-    );
+  return z.string({ error: 'is required' }).refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
 }
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');

@@ -33,7 +33,7 @@ describe('checkJsonObject', () => {
   it('refuses what PostgreSQL jsonb cannot store or what would change silently', () => {
     const cases: [Record<string, unknown>, string, string][] = [
       [{ a: 'x\u0000y' }, 'p.a', 'NUL'],
-      [{ ['k\u0000']: 1 }, 'p.k\u0000', 'NUL'],
+      [{ 'k\u0000': 1 }, 'p.k\u0000', 'NUL'],
       [{ a: '\udc00' }, 'p.a', 'surrogates'],
       [{ a: [1, Infinity] }, 'p.a[1]', 'not finite'],
       [JSON.parse('{"__proto__": {"polluted": true}}'), 'p.__proto__', '__proto__'],

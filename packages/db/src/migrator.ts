@@ -46,7 +46,8 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
       };
     });
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new MigrationError(`migration versions must be 1..N without gaps; found ${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new MigrationError(`migration versions must be 1..N without gaps; found ${m.version} at position ${i + 1}`);
   });
   return migrations;
 }

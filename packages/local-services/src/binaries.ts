@@ -96,9 +96,7 @@ function compareVersions(a: readonly number[], b: readonly number[]): number {
 }
 
 async function isPostgresBinDir(dir: string): Promise<boolean> {
-  return (
-    (await isExecutableFile(join(dir, 'initdb'))) && (await isExecutableFile(join(dir, 'postgres')))
-  );
+  return (await isExecutableFile(join(dir, 'initdb'))) && (await isExecutableFile(join(dir, 'postgres')));
 }
 
 /** Versioned install directories: /usr/lib/postgresql/<N>/bin, /usr/pgsql-<N>/bin, Homebrew. */

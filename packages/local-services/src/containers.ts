@@ -51,10 +51,7 @@ async function importOptional<T>(specifier: string): Promise<T> {
   try {
     return (await import(specifier)) as T;
   } catch (error) {
-    throw new Error(
-      `The Docker fallback needs ${specifier}: npm i -D @testcontainers/redis @testcontainers/postgresql`,
-      { cause: error },
-    );
+    throw new Error(`The Docker fallback needs ${specifier}: npm i -D @testcontainers/redis @testcontainers/postgresql`, { cause: error });
   }
 }
 
@@ -110,17 +107,10 @@ function createContainerService(
  * password `eap`, database `postgres`) containers. Requires the testcontainers packages (see the
  * module comment) and a reachable Docker engine.
  */
-export async function startContainerStack(options: {
-  rootDir: string;
-  fast?: boolean;
-}): Promise<LocalStack> {
+export async function startContainerStack(options: { rootDir: string; fast?: boolean }): Promise<LocalStack> {
   const { RedisContainer } = await importOptional<RedisModule>('@testcontainers/redis');
-  const { PostgreSqlContainer } = await importOptional<PostgresModule>(
-    '@testcontainers/postgresql',
-  );
-  const fastSettings = options.fast
-    ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
-    : [];
+  const { PostgreSqlContainer } = await importOptional<PostgresModule>('@testcontainers/postgresql');
+  const fastSettings = options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [];
   const [redisResult, postgresResult] = await Promise.allSettled([
     new RedisContainer(REDIS_IMAGE).withPersistence(join(resolve(options.rootDir), 'redis')).start(),
     new PostgreSqlContainer(POSTGRES_IMAGE)
@@ -142,11 +132,7 @@ export async function startContainerStack(options: {
   const redisContainer = redisResult.value;
   const postgresContainer = postgresResult.value;
   const redis = createContainerService(redisContainer, 6379, (host, port) => `redis://${host}:${port}`);
-  const postgres = createContainerService(
-    postgresContainer,
-    5432,
-    (host, port) => `postgres://eap:eap@${host}:${port}/postgres`,
-  );
+  const postgres = createContainerService(postgresContainer, 5432, (host, port) => `postgres://eap:eap@${host}:${port}/postgres`);
   return {
     get redisUrl() {
       return redis.url;

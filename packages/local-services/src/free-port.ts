@@ -47,10 +47,7 @@ const FREE_PORT_ATTEMPTS = 3;
  * and, when start fails because the port was taken in the meantime (the error message says
  * "Address already in use"), tries again with a new port, up to three attempts.
  */
-export async function startOnFreePort<T>(
-  fixedPort: number | undefined,
-  start: (port: number) => Promise<T>,
-): Promise<T> {
+export async function startOnFreePort<T>(fixedPort: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
   if (fixedPort !== undefined) return start(fixedPort);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();

@@ -1,11 +1,6 @@
 import { assertPortFree } from './free-port.ts';
 import { readLogTail } from './log-tail.ts';
-import {
-  killProcessTree,
-  type ManagedProcess,
-  stopProcess,
-  waitForExit,
-} from './managed-process.ts';
+import { killProcessTree, type ManagedProcess, stopProcess, waitForExit } from './managed-process.ts';
 import type { LocalService } from './types.ts';
 
 /** How to run one kind of server; used by {@link createLocalService}. */
@@ -36,10 +31,7 @@ export interface LocalServiceInit {
  * Polls `launcher.isReady()` until it answers, the process exits or the timeout passes. On
  * failure the process is killed and the error includes the tail of the log file.
  */
-export async function waitUntilReady(
-  proc: ManagedProcess,
-  launcher: ServiceLauncher,
-): Promise<void> {
+export async function waitUntilReady(proc: ManagedProcess, launcher: ServiceLauncher): Promise<void> {
   const deadline = Date.now() + launcher.readyTimeoutMs;
   for (;;) {
     if (await launcher.isReady(proc)) return;
@@ -47,10 +39,7 @@ export async function waitUntilReady(
       const { code, signal } = await proc.exited;
       const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
       const tail = await readLogTail(launcher.logFile);
-      throw new Error(
-        `${launcher.name} exited (${how}) before accepting connections. ` +
-          `Last lines of ${launcher.logFile}:\n${tail}`,
-      );
+      throw new Error(`${launcher.name} exited (${how}) before accepting connections. ` + `Last lines of ${launcher.logFile}:\n${tail}`);
     }
     if (Date.now() >= deadline) {
       await killProcessTree(proc);

@@ -5,24 +5,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureBinaries,
-  freePort,
-  type LocalBinaries,
-  pingRedis,
-  startLocalStack,
-  startPostgres,
-  startRedis,
-} from './index.ts';
+import { ensureBinaries, freePort, type LocalBinaries, pingRedis, startLocalStack, startPostgres, startRedis } from './index.ts';
 
 const TIMEOUT = { timeout: 60_000 };
 const isRoot = process.getuid?.() === 0;
 
 /** Encodes a command in RESP, sends it over a fresh socket and returns the raw reply. */
 function redisCommand(port: number, ...args: string[]): Promise<string> {
-  const request = `*${args.length}\r\n${args
-    .map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`)
-    .join('')}`;
+  const request = `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
   return new Promise((resolve, reject) => {
     let reply = '';
     const socket = connect({ host: '127.0.0.1', port });
@@ -118,9 +108,7 @@ describe('startRedis', () => {
       expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
       expect(redis.dataDir).toBe(dataDir);
       expect(await redisCommand(redis.port, 'PING')).toBe('+PONG\r\n');
-      expect(await redisCommand(redis.port, 'CONFIG', 'GET', 'maxmemory-policy')).toContain(
-        'noeviction',
-      );
+      expect(await redisCommand(redis.port, 'CONFIG', 'GET', 'maxmemory-policy')).toContain('noeviction');
       expect(await redisCommand(redis.port, 'SET', 'greeting', 'hello')).toBe('+OK\r\n');
 
       await redis.stop();
@@ -147,9 +135,7 @@ describe('startRedis', () => {
   it('fails with the log tail when the port is taken', TIMEOUT, async () => {
     const first = await startRedis({ dataDir: join(root, 'redis-a') });
     try {
-      await expect(startRedis({ dataDir: join(root, 'redis-b'), port: first.port })).rejects.toThrow(
-        /Address already in use/,
-      );
+      await expect(startRedis({ dataDir: join(root, 'redis-b'), port: first.port })).rejects.toThrow(/Address already in use/);
     } finally {
       await first.stop();
     }
@@ -186,25 +172,21 @@ describe('startPostgres', () => {
     expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
   });
 
-  it.runIf(isRoot)(
-    'as root, falls back to a temp dir when the postgres user cannot reach dataDir',
-    TIMEOUT,
-    async () => {
-      const privateDir = join(root, 'private');
-      await mkdir(privateDir, { mode: 0o700 });
-      await chmod(privateDir, 0o700);
-      const requested = join(privateDir, 'postgres');
-      const postgres = await startPostgres({ dataDir: requested, fast: true });
-      try {
-        expect(postgres.dataDir).not.toBe(requested);
-        expect(postgres.dataDir.startsWith(tmpdir())).toBe(true);
-        expect(await psql(postgres.port, 'select 1')).toEqual({ code: 0, output: '1' });
-      } finally {
-        await postgres.stop();
-        await rm(postgres.dataDir, { recursive: true, force: true });
-      }
-    },
-  );
+  it.runIf(isRoot)('as root, falls back to a temp dir when the postgres user cannot reach dataDir', TIMEOUT, async () => {
+    const privateDir = join(root, 'private');
+    await mkdir(privateDir, { mode: 0o700 });
+    await chmod(privateDir, 0o700);
+    const requested = join(privateDir, 'postgres');
+    const postgres = await startPostgres({ dataDir: requested, fast: true });
+    try {
+      expect(postgres.dataDir).not.toBe(requested);
+      expect(postgres.dataDir.startsWith(tmpdir())).toBe(true);
+      expect(await psql(postgres.port, 'select 1')).toEqual({ code: 0, output: '1' });
+    } finally {
+      await postgres.stop();
+      await rm(postgres.dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('startLocalStack', () => {

@@ -16,10 +16,7 @@ export interface LocalStackOptions {
   postgresPort?: number;
 }
 
-async function startLocalProcesses(
-  options: LocalStackOptions,
-  binaries: LocalBinaries,
-): Promise<LocalStack> {
+async function startLocalProcesses(options: LocalStackOptions, binaries: LocalBinaries): Promise<LocalStack> {
   const rootDir = resolve(options.rootDir);
   await mkdir(rootDir, { recursive: true });
   const [redisResult, postgresResult] = await Promise.allSettled([

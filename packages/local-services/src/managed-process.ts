@@ -1,12 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { trackChildProcess } from './process-registry.ts';
-import {
-  isPidGone,
-  killProcessTreeSync,
-  listDescendantPidsSync,
-  signalPid,
-} from './process-tree.ts';
+import { isPidGone, killProcessTreeSync, listDescendantPidsSync, signalPid } from './process-tree.ts';
 
 /** How a process ended. */
 export interface ProcessExit {
@@ -34,9 +29,7 @@ export interface SpawnManagedProcessOptions {
 }
 
 /** Starts a server process with output appended to a log file and tracks it for cleanup. */
-export async function spawnManagedProcess(
-  options: SpawnManagedProcessOptions,
-): Promise<ManagedProcess> {
+export async function spawnManagedProcess(options: SpawnManagedProcessOptions): Promise<ManagedProcess> {
   const logFd = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
@@ -51,9 +44,7 @@ export async function spawnManagedProcess(
   }
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
-    child.once('error', (error) =>
-      reject(new Error(`could not start ${options.command}: ${error.message}`, { cause: error })),
-    );
+    child.once('error', (error) => reject(new Error(`could not start ${options.command}: ${error.message}`, { cause: error })));
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${options.command}: no pid`);
@@ -105,11 +96,7 @@ export async function killProcessTree(proc: ManagedProcess): Promise<void> {
  * Graceful stop: sends `signal`, waits up to `timeoutMs` for the process (and briefly for its
  * children) to exit, and falls back to {@link killProcessTree} when it does not.
  */
-export async function stopProcess(
-  proc: ManagedProcess,
-  signal: NodeJS.Signals,
-  timeoutMs: number,
-): Promise<void> {
+export async function stopProcess(proc: ManagedProcess, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
   if (!proc.isRunning()) return;
   const descendants = listDescendantPidsSync(proc.pid);
   signalPid(proc.pid, signal);

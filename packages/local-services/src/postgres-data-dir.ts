@@ -1,14 +1,5 @@
 import { existsSync } from 'node:fs';
-import {
-  appendFile,
-  chmod,
-  chown,
-  mkdir,
-  mkdtemp,
-  readFile,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { debug } from './debug.ts';
@@ -21,11 +12,7 @@ import { describeCommandFailure, runCommand } from './run-command.ts';
 const MAX_SOCKET_PATH_BYTES = 107;
 
 /** A mkdtemp directory owned by `user`, removed when the Node process exits. */
-async function makeTempDirFor(
-  prefix: string,
-  user: RunAsUser | undefined,
-  base = tmpdir(),
-): Promise<string> {
+async function makeTempDirFor(prefix: string, user: RunAsUser | undefined, base = tmpdir()): Promise<string> {
   const dir = await mkdtemp(join(base, prefix));
   removeDirOnExit(dir);
   if (user !== undefined) await chown(dir, user.uid, user.gid);
@@ -39,18 +26,14 @@ async function makeTempDirFor(
  * removed when the Node process exits (no later run could find it again).
  * Returns the directory actually used.
  */
-export async function preparePostgresDataDir(
-  requested: string,
-  user: RunAsUser | undefined,
-): Promise<string> {
+export async function preparePostgresDataDir(requested: string, user: RunAsUser | undefined): Promise<string> {
   await mkdir(requested, { recursive: true });
   if (user === undefined) return requested;
   let dataDir = requested;
   if (!(await canTraverseAs(dirname(requested), user))) {
     dataDir = await makeTempDirFor('eap-postgres-', user);
     debug(
-      'the postgres user (uid %d) cannot traverse %s; using %s as PostgreSQL data directory ' +
-        'instead (removed when this process exits)',
+      'the postgres user (uid %d) cannot traverse %s; using %s as PostgreSQL data directory ' + 'instead (removed when this process exits)',
       user.uid,
       dirname(requested),
       dataDir,
@@ -85,17 +68,7 @@ export async function initPostgresDataDir(options: {
   const run = (locale: string) =>
     runCommand(
       initdb,
-      [
-        '-D',
-        options.dataDir,
-        '-U',
-        'eap',
-        '--auth=trust',
-        '-E',
-        'UTF8',
-        `--locale=${locale}`,
-        ...(options.fast ? ['--no-sync'] : []),
-      ],
+      ['-D', options.dataDir, '-U', 'eap', '--auth=trust', '-E', 'UTF8', `--locale=${locale}`, ...(options.fast ? ['--no-sync'] : [])],
       { uid: options.user?.uid, gid: options.user?.gid, cwd: '/', timeoutMs: 120_000 },
     );
   let result = await run('C.UTF-8');
@@ -113,12 +86,8 @@ export async function initPostgresDataDir(options: {
  * the 107-byte socket path limit, else a short mkdtemp directory under os.tmpdir() (or /tmp),
  * removed when the Node process exits.
  */
-export async function choosePostgresSocketDir(
-  dataDir: string,
-  user: RunAsUser | undefined,
-): Promise<string> {
-  const fits = (dir: string) =>
-    Buffer.byteLength(join(dir, '.s.PGSQL.65535')) <= MAX_SOCKET_PATH_BYTES;
+export async function choosePostgresSocketDir(dataDir: string, user: RunAsUser | undefined): Promise<string> {
+  const fits = (dir: string) => Buffer.byteLength(join(dir, '.s.PGSQL.65535')) <= MAX_SOCKET_PATH_BYTES;
   if (fits(dataDir)) return dataDir;
   const base = fits(join(tmpdir(), 'eap-pgsock-XXXXXX')) ? tmpdir() : '/tmp';
   const dir = await makeTempDirFor('eap-pgsock-', user, base);

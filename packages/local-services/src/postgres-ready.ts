@@ -20,19 +20,12 @@ async function isOurPostmasterReady(dataDir: string, pid: number): Promise<boole
  * One readiness probe: our postmaster reports `ready` in postmaster.pid and
  * `pg_isready -h 127.0.0.1 -p PORT` (from `binDir`, else from PATH) exits 0.
  */
-export async function isPostgresReady(options: {
-  binDir: string;
-  dataDir: string;
-  port: number;
-  pid: number;
-}): Promise<boolean> {
+export async function isPostgresReady(options: { binDir: string; dataDir: string; port: number; pid: number }): Promise<boolean> {
   if (!(await isOurPostmasterReady(options.dataDir, options.pid))) return false;
   const local = join(options.binDir, 'pg_isready');
   const pgIsReady = existsSync(local) ? local : 'pg_isready';
-  const result = await runCommand(
-    pgIsReady,
-    ['-h', '127.0.0.1', '-p', String(options.port), '-U', 'eap', '-d', 'postgres', '-t', '2'],
-    { timeoutMs: 5_000 },
-  );
+  const result = await runCommand(pgIsReady, ['-h', '127.0.0.1', '-p', String(options.port), '-U', 'eap', '-d', 'postgres', '-t', '2'], {
+    timeoutMs: 5_000,
+  });
   return result.code === 0;
 }

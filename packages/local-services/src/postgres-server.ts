@@ -38,25 +38,14 @@ function quoteListItem(value: string): string {
   return /[\s,"]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-function postgresArgs(options: {
-  dataDir: string;
-  port: number;
-  socketDir: string;
-  fast: boolean;
-}): string[] {
+function postgresArgs(options: { dataDir: string; port: number; socketDir: string; fast: boolean }): string[] {
   const settings = [
     'listen_addresses=127.0.0.1',
     `unix_socket_directories=${quoteListItem(options.socketDir)}`,
     'max_connections=200',
     ...(options.fast ? FAST_SETTINGS : []),
   ];
-  return [
-    '-D',
-    options.dataDir,
-    '-p',
-    String(options.port),
-    ...settings.flatMap((setting) => ['-c', setting]),
-  ];
+  return ['-D', options.dataDir, '-p', String(options.port), ...settings.flatMap((setting) => ['-c', setting])];
 }
 
 /**

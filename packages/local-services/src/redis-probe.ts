@@ -13,12 +13,7 @@ function isCompleteReply(reply: string): boolean {
  * Sends one inline command over a fresh raw TCP connection and resolves with the raw RESP
  * reply, or `undefined` on connection errors or after `timeoutMs`.
  */
-function sendInlineCommand(
-  port: number,
-  command: string,
-  host: string,
-  timeoutMs: number,
-): Promise<string | undefined> {
+function sendInlineCommand(port: number, command: string, host: string, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     let reply = '';
     const socket = connect({ host, port });

@@ -85,10 +85,8 @@ export async function startRedis(options: RedisOptions): Promise<LocalService> {
       launcher: {
         name: `redis-server on 127.0.0.1:${port}`,
         logFile,
-        spawn: () =>
-          spawnManagedProcess({ command: redisServer, args: [configFile], cwd: dataDir, logFile }),
-        isReady: async (proc) =>
-          (await pingRedis(port)) && (await readRedisProcessId(port)) === proc.pid,
+        spawn: () => spawnManagedProcess({ command: redisServer, args: [configFile], cwd: dataDir, logFile }),
+        isReady: async (proc) => (await pingRedis(port)) && (await readRedisProcessId(port)) === proc.pid,
         readyTimeoutMs: READY_TIMEOUT_MS,
         stopSignal: 'SIGTERM',
         stopTimeoutMs: STOP_TIMEOUT_MS,

@@ -21,11 +21,7 @@ export interface RunCommandOptions {
 }
 
 /** Runs a short-lived command to completion and collects its output. */
-export function runCommand(
-  command: string,
-  args: readonly string[],
-  options: RunCommandOptions = {},
-): Promise<CommandResult> {
+export function runCommand(command: string, args: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolve) => {
     execFile(
       command,

@@ -20,7 +20,10 @@ export async function buildAdminApp(deps: {
   isShuttingDown: () => boolean;
   checkTimeoutMs?: number;
 }): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const timeoutMs = deps.checkTimeoutMs ?? 2000;
 
   app.get('/metrics', async (_request, reply) => {

@@ -25,14 +25,25 @@ describe('correctEventTime', () => {
 });
 
 describe('normalizeEvent', () => {
-  const ctx = { projectId: '0195f0a0-0000-7000-8000-000000000001', receivedAt: received, sentAt: undefined, sentAtRaw: undefined, shards: 4 };
+  const ctx = {
+    projectId: '0195f0a0-0000-7000-8000-000000000001',
+    receivedAt: received,
+    sentAt: undefined,
+    sentAtRaw: undefined,
+    shards: 4,
+  };
 
   it('serializes the stream form with properties spliced in', () => {
     const r = normalizeEvent({ event: 'e', distinct_id: 'u', event_id: 'id', properties: { a: [1, { b: 'c' }] } }, ctx);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const parsed = JSON.parse(r.entry.json);
-    expect(parsed).toMatchObject({ project_id: ctx.projectId, event_id: 'id', properties: { a: [1, { b: 'c' }] }, timestamp: '2026-01-01T12:00:00.000Z' });
+    expect(parsed).toMatchObject({
+      project_id: ctx.projectId,
+      event_id: 'id',
+      properties: { a: [1, { b: 'c' }] },
+      timestamp: '2026-01-01T12:00:00.000Z',
+    });
     expect(r.entry.shard).toBeGreaterThanOrEqual(0);
     expect(r.entry.shard).toBeLessThan(4);
   });

@@ -1,13 +1,4 @@
-import {
-  checkJsonObject,
-  EVENT_LIMITS,
-  type FieldError,
-  IngestEvent,
-  shardFor,
-  type StreamEvent,
-  toFieldErrors,
-  uuidv7,
-} from '@eap/core';
+import { checkJsonObject, EVENT_LIMITS, type FieldError, IngestEvent, shardFor, type StreamEvent, toFieldErrors, uuidv7 } from '@eap/core';
 import type { PreparedEntry } from './stream-producer.ts';
 
 const MIN_EVENT_TIME = Date.UTC(1970, 0, 1);
@@ -38,17 +29,22 @@ export function correctEventTime(timestamp: number | undefined, receivedAt: numb
 /** Validates one raw event and turns it into its stream entry, or says precisely what is wrong. */
 export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResult {
   const parsed = IngestEvent.safeParse(raw);
-  const rawEventId = typeof (raw as { event_id?: unknown } | null)?.event_id === 'string' ? (raw as { event_id: string }).event_id : undefined;
+  const rawEventId =
+    typeof (raw as { event_id?: unknown } | null)?.event_id === 'string' ? (raw as { event_id: string }).event_id : undefined;
   const errors: FieldError[] = parsed.success ? [] : toFieldErrors(parsed.error);
   // Properties are checked on the raw input: zod's record parser drops "__proto__" keys, and the
   // client must hear about them rather than lose them silently.
   const rawProperties = (raw as { properties?: unknown } | null)?.properties;
   let propertiesJson = '{}';
   if (rawProperties !== undefined && rawProperties !== null && typeof rawProperties === 'object' && !Array.isArray(rawProperties)) {
-    const checked = checkJsonObject(rawProperties as Record<string, unknown>, {
-      maxBytes: EVENT_LIMITS.propertiesMaxBytes,
-      maxDepth: EVENT_LIMITS.propertiesMaxDepth,
-    }, 'properties');
+    const checked = checkJsonObject(
+      rawProperties as Record<string, unknown>,
+      {
+        maxBytes: EVENT_LIMITS.propertiesMaxBytes,
+        maxDepth: EVENT_LIMITS.propertiesMaxDepth,
+      },
+      'properties',
+    );
     if (checked.ok) propertiesJson = checked.json;
     else errors.push(...checked.errors);
   }
@@ -62,7 +58,12 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     return {
       ok: false,
       ...(rawEventId === undefined ? {} : { eventId: rawEventId }),
-      errors: [{ path: 'timestamp', message: 'is before 1970-01-01 (after clock-skew correction with sent_at)' }],
+      errors: [
+        {
+          path: 'timestamp',
+          message: `is before 1970-01-01${ctx.sentAt === undefined ? '' : ' after clock-skew correction with sent_at'}`,
+        },
+      ],
     };
   }
   const eventId = event.event_id ?? uuidv7(ctx.receivedAt);

@@ -22,7 +22,12 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
         entryIndex.push(i);
         entryIds.push(result.eventId);
       } else {
-        rejected.push({ index: i, ...(result.eventId === undefined ? {} : { event_id: result.eventId }), errors: result.errors, retriable: false });
+        rejected.push({
+          index: i,
+          ...(result.eventId === undefined ? {} : { event_id: result.eventId }),
+          errors: result.errors,
+          retriable: false,
+        });
       }
     }
     if (rejected.length > 0) deps.metrics.eventsRejected.inc({ reason: 'invalid_event' }, rejected.length);

@@ -28,6 +28,16 @@ export function registerJsonBodyParser(app: FastifyInstance, limitBytes: number)
   });
 }
 
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+
+/** JSON is UTF-8 (RFC 8259); a body declared in another charset is refused rather than misread. */
+function checkCharset(contentType: string | undefined): void {
+  const charset = CHARSET.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw new EapError('UNSUPPORTED_MEDIA_TYPE', `charset "${charset}" is not supported; send JSON as UTF-8`);
+  }
+}
+
 function decoderFor(encoding: string): Gunzip | Inflate | null {
   switch (encoding) {
     case '':
@@ -52,9 +62,12 @@ function tooLarge(limitBytes: number): EapError {
 /** Reads the request body, decompressing it when needed, and stops at `limitBytes`. */
 function readBody(raw: IncomingMessage, payload: NodeJS.ReadableStream, limitBytes: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    const encoding = String(raw.headers['content-encoding'] ?? '').trim().toLowerCase();
+    const encoding = String(raw.headers['content-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
     let decoder: Gunzip | Inflate | null;
     try {
+      checkCharset(raw.headers['content-type']);
       decoder = decoderFor(encoding);
     } catch (error) {
       reject(error);

@@ -18,7 +18,14 @@ function setup(options: { ttlMs?: number; negativeTtlMs?: number } = {}) {
     now: () => t,
   });
   const add = (key: string) => table.set(hashApiKey(key).toString('hex'), { projectId: 'p1', kind: 'write', keyHash: hashApiKey(key) });
-  return { auth, add, revoke: (key: string) => table.delete(hashApiKey(key).toString('hex')), tick: (ms: number) => (t += ms), lookups: () => lookups, setDown: (v: boolean) => (down = v) };
+  return {
+    auth,
+    add,
+    revoke: (key: string) => table.delete(hashApiKey(key).toString('hex')),
+    tick: (ms: number) => (t += ms),
+    lookups: () => lookups,
+    setDown: (v: boolean) => (down = v),
+  };
 }
 
 describe('createKeyAuthenticator', () => {

@@ -26,7 +26,9 @@ const retryAfter = {
 
 const ingestResponses = {
   202: { description: 'Per-event outcome: accepted events are durably in the stream.', content: json(IngestResponse) },
-  400: error('Malformed JSON, invalid UTF-8, or an invalid request envelope (MALFORMED_JSON, INVALID_REQUEST, INVALID_EVENT, BATCH_TOO_LARGE).'),
+  400: error(
+    'Malformed JSON, invalid UTF-8, or an invalid request envelope (MALFORMED_JSON, INVALID_REQUEST, INVALID_EVENT, BATCH_TOO_LARGE).',
+  ),
   401: error('Missing or unknown API key (UNAUTHORIZED).'),
   403: error('A read key was used (FORBIDDEN).'),
   413: error('Body larger than the limit after decompression (PAYLOAD_TOO_LARGE).'),
@@ -113,7 +115,11 @@ export function buildOpenApiDocument(version = '0.1.0') {
               description: 'Projects.',
               content: {
                 'application/json': {
-                  schema: { type: 'object', properties: { projects: { type: 'array', items: ref(ProjectSummary) } }, required: ['projects'] },
+                  schema: {
+                    type: 'object',
+                    properties: { projects: { type: 'array', items: ref(ProjectSummary) } },
+                    required: ['projects'],
+                  },
                 },
               },
             },

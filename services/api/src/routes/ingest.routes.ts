@@ -48,7 +48,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     if (!rawKey || rawKey.length > 256) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
     const key = await deps.keys.authenticate(rawKey);
     if (!key) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
-    if (key.kind !== 'write') throw new EapError('FORBIDDEN', 'this is a read key; ingest needs the project\'s write key');
+    if (key.kind !== 'write') throw new EapError('FORBIDDEN', "this is a read key; ingest needs the project's write key");
     request.apiKey = key;
     const waitSeconds = deps.rateLimiter.take(key.keyId);
     if (waitSeconds > 0) {
@@ -57,7 +57,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     }
     if (!deps.streamReady()) {
       deps.metrics.backpressureRefusals.inc({ reason: 'stream_unavailable' });
-      throw new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', { retryAfterSeconds: 2 });
+      throw new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', {
+        retryAfterSeconds: 2,
+      });
     }
     if (deps.backlogFull()) {
       deps.metrics.backpressureRefusals.inc({ reason: 'backlog_full' });
@@ -75,44 +77,36 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     };
   }
 
-  app.post(
-    '/v1/events',
-    { config: { ingest: true } },
-    async (request, reply) => {
-      const body = request.body;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new EapError('INVALID_EVENT', 'request body must be a JSON object (one event); send arrays of events to /v1/batch');
-      }
-      const { sent_at: sentAt, ...event } = body as Record<string, unknown>;
-      const envelope = BatchEnvelope.pick({ sent_at: true }).safeParse(sentAt === undefined ? {} : { sent_at: sentAt });
-      if (!envelope.success) {
-        throw new EapError('INVALID_EVENT', 'the event is invalid', { details: toFieldErrors(envelope.error) });
-      }
-      const result = await deps.ingest.ingest([event], contextOf(request, envelope.data.sent_at));
-      const rejection = result.rejected[0];
-      if (rejection && !rejection.retriable) {
-        throw new EapError('INVALID_EVENT', 'the event is invalid', { details: rejection.errors });
-      }
-      return reply.code(202).send(result);
-    },
-  );
+  app.post('/v1/events', { config: { ingest: true } }, async (request, reply) => {
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new EapError('INVALID_EVENT', 'request body must be a JSON object (one event); send arrays of events to /v1/batch');
+    }
+    const { sent_at: sentAt, ...event } = body as Record<string, unknown>;
+    const envelope = BatchEnvelope.pick({ sent_at: true }).safeParse(sentAt === undefined ? {} : { sent_at: sentAt });
+    if (!envelope.success) {
+      throw new EapError('INVALID_EVENT', 'the event is invalid', { details: toFieldErrors(envelope.error) });
+    }
+    const result = await deps.ingest.ingest([event], contextOf(request, envelope.data.sent_at));
+    const rejection = result.rejected[0];
+    if (rejection && !rejection.retriable) {
+      throw new EapError('INVALID_EVENT', 'the event is invalid', { details: rejection.errors });
+    }
+    return reply.code(202).send(result);
+  });
 
-  app.post(
-    '/v1/batch',
-    { config: { ingest: true } },
-    async (request, reply) => {
-      const envelope = BatchEnvelope.safeParse(request.body);
-      if (!envelope.success) {
-        const events = (request.body as { events?: unknown } | null)?.events;
-        if (Array.isArray(events) && events.length > EVENT_LIMITS.batchMaxEvents) {
-          throw new EapError('BATCH_TOO_LARGE', `a batch holds at most ${EVENT_LIMITS.batchMaxEvents} events; this one has ${events.length}`);
-        }
-        throw new EapError('INVALID_REQUEST', 'the batch is invalid: send {"sent_at"?, "events": [...]}', {
-          details: toFieldErrors(envelope.error),
-        });
+  app.post('/v1/batch', { config: { ingest: true } }, async (request, reply) => {
+    const envelope = BatchEnvelope.safeParse(request.body);
+    if (!envelope.success) {
+      const events = (request.body as { events?: unknown } | null)?.events;
+      if (Array.isArray(events) && events.length > EVENT_LIMITS.batchMaxEvents) {
+        throw new EapError('BATCH_TOO_LARGE', `a batch holds at most ${EVENT_LIMITS.batchMaxEvents} events; this one has ${events.length}`);
       }
-      const result = await deps.ingest.ingest(envelope.data.events, contextOf(request, envelope.data.sent_at));
-      return reply.code(202).send(result);
-    },
-  );
+      throw new EapError('INVALID_REQUEST', 'the batch is invalid: send {"sent_at"?, "events": [...]}', {
+        details: toFieldErrors(envelope.error),
+      });
+    }
+    const result = await deps.ingest.ingest(envelope.data.events, contextOf(request, envelope.data.sent_at));
+    return reply.code(202).send(result);
+  });
 }

@@ -9,7 +9,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function keyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'rotate') throw new UsageError('usage: eap key rotate --project <id> --kind <write|read>');
-  const { values } = parseArgs({ args: rest, options: { project: { type: 'string' }, kind: { type: 'string', default: 'write' } }, strict: true });
+  const { values } = parseArgs({
+    args: rest,
+    options: { project: { type: 'string' }, kind: { type: 'string', default: 'write' } },
+    strict: true,
+  });
   const projectId = values.project;
   const kind = values.kind;
   if (!projectId || !UUID.test(projectId)) throw new UsageError('--project must be a project id (UUID); see `eap project list`');

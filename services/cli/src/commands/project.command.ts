@@ -13,7 +13,9 @@ export async function projectCommand(args: string[]): Promise<number> {
     const created = await withPool((pool) => createProject(pool, name));
     process.stdout.write(`created project "${created.name}" (${created.project_id})\n`);
     process.stdout.write('the keys below are shown only now; store them safely\n');
-    process.stdout.write(`${JSON.stringify({ project_id: created.project_id, write_key: created.write_key, read_key: created.read_key })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ project_id: created.project_id, write_key: created.write_key, read_key: created.read_key })}\n`,
+    );
     return 0;
   }
   if (sub === 'list') {
