@@ -24,9 +24,52 @@ function dockerEngineAvailable(): boolean {
 }
 
 async function runWithCompose(): Promise<void> {
-  console.log('Docker engine found: running `docker compose up --build` (Ctrl-C stops it)');
-  const child = spawn('docker', ['compose', 'up', '--build'], { cwd: root, stdio: 'inherit' });
-  await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const compose = (args: string[], capture = false) =>
+    spawnSync('docker', ['compose', ...args], { cwd: root, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  console.log('Docker engine found: running the stack with docker compose');
+  if (compose(['up', '--build', '--detach', '--wait', 'api']).status !== 0) process.exit(1);
+  mkdirSync(devDir, { recursive: true });
+  const keysFile = `${devDir}/demo-project.compose.json`;
+  if (!existsSync(keysFile)) {
+    const created = compose(['run', '--rm', '--no-deps', 'migrate', 'project', 'create', '--name', 'demo'], true);
+    if (created.status !== 0) process.exit(1);
+    writeFileSync(keysFile, created.stdout.trim().split('\n').at(-1) ?? '{}', { mode: 0o600 });
+  }
+  const project = JSON.parse(readFileSync(keysFile, 'utf8')) as CreatedProject;
+  printBanner({
+    port: 8000,
+    adminPort: 9464,
+    redisUrl: 'redis://redis:6379/0 (inside compose)',
+    databaseUrl: 'postgres://eap:eap@postgres:5432/eap (inside compose)',
+    project,
+  });
+  const logs = spawn('docker', ['compose', 'logs', '--follow', 'api'], { cwd: root, stdio: 'inherit' });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  logs.kill('SIGTERM');
+  compose(['stop']);
+}
+
+function printBanner(s: { port: number; adminPort: number; redisUrl: string; databaseUrl: string; project: CreatedProject }): void {
+  console.log(`
+EAP is running.
+  API            http://127.0.0.1:${s.port}   (docs: http://127.0.0.1:${s.port}/docs)
+  admin          http://127.0.0.1:${s.adminPort}/metrics  /livez  /readyz
+  REDIS_URL      ${s.redisUrl}
+  DATABASE_URL   ${s.databaseUrl}
+  demo project   ${s.project.project_id}
+  write key      ${s.project.write_key}
+  read key       ${s.project.read_key}
+
+Try it:
+  curl -s -X POST http://127.0.0.1:${s.port}/v1/batch \\
+    -H 'Authorization: Bearer ${s.project.write_key}' -H 'Content-Type: application/json' \\
+    -d '{"events":[{"event":"page_view","distinct_id":"user-1","properties":{"path":"/"}}]}'
+
+Ctrl-C stops everything.
+`);
 }
 
 async function demoProject(databaseUrl: string): Promise<CreatedProject> {
@@ -67,23 +110,7 @@ async function runLocally(): Promise<void> {
     const config = parseEnv(ApiConfigSchema, env);
     const api = await createApiServer(config, createLogger({ level: config.LOG_LEVEL, name: 'eap-api' }));
     const { port, adminPort } = await api.start();
-    console.log(`
-EAP is running.
-  API            http://127.0.0.1:${port}   (docs: http://127.0.0.1:${port}/docs)
-  admin          http://127.0.0.1:${adminPort}/metrics  /livez  /readyz
-  REDIS_URL      ${stack.redisUrl}
-  DATABASE_URL   ${stack.databaseUrl}
-  demo project   ${project.project_id}
-  write key      ${project.write_key}
-  read key       ${project.read_key}
-
-Try it:
-  curl -s -X POST http://127.0.0.1:${port}/v1/batch \\
-    -H 'Authorization: Bearer ${project.write_key}' -H 'Content-Type: application/json' \\
-    -d '{"events":[{"event":"page_view","distinct_id":"user-1","properties":{"path":"/"}}]}'
-
-Ctrl-C stops everything.
-`);
+    printBanner({ port, adminPort, redisUrl: stack.redisUrl, databaseUrl: stack.databaseUrl, project });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -1,0 +1,29 @@
+# EAP platform image: one image, entrypoint `eap` (api, migrate, project, key, ...).
+# TypeScript runs directly on Node 24's type stripping, so there is no build step: the image holds
+# the sources and production dependencies only.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/core/package.json packages/core/
+COPY packages/db/package.json packages/db/
+COPY packages/local-services/package.json packages/local-services/
+COPY services/api/package.json services/api/
+COPY services/cli/package.json services/cli/
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY packages ./packages
+COPY services ./services
+USER node
+EXPOSE 8000 9464
+# tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/services/cli/bin/eap.js"]
+CMD ["api"]
