@@ -12,12 +12,12 @@ export const StreamEvent = z.object({
   event: z.string().min(1).max(200),
   distinct_id: z.string().min(1).max(200),
   /** Event time after skew correction and clamping. */
-  timestamp: z.iso.datetime(),
+  timestamp: z.iso.datetime({ offset: true }),
   /** The timestamp exactly as the client sent it, when it sent one. */
-  client_timestamp: z.string().nullable(),
-  sent_at: z.string().nullable(),
-  received_at: z.iso.datetime(),
-  session_id: z.string().nullable(),
+  client_timestamp: z.string().max(100).nullable(),
+  sent_at: z.iso.datetime({ offset: true }).nullable(),
+  received_at: z.iso.datetime({ offset: true }),
+  session_id: z.string().max(200).nullable(),
   properties: z.record(z.string(), z.unknown()),
   context: z.record(z.string(), z.unknown()).nullable(),
 });

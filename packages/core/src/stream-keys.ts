@@ -33,3 +33,24 @@ export function shardFor(projectId: string, distinctId: string, shards: number):
   }
   return (hash >>> 0) % shards;
 }
+
+/** Milliseconds part of a stream entry id (`<ms>-<seq>`): when Redis appended the entry. */
+export function streamIdTime(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
+/** Compares two stream entry ids numerically. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const ms = BigInt(am) - BigInt(bm);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(as) - BigInt(bs);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
+/** The smallest id greater than `id`. */
+export function nextStreamId(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-');
+  return `${ms}-${BigInt(seq) + 1n}`;
+}

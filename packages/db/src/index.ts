@@ -1,3 +1,4 @@
 export * from './migrator.ts';
 export * from './api-keys.ts';
 export * from './projects.queries.ts';
+export * from './pg-errors.ts';

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { EapError } from '@eap/core';
+import { isDatabaseUnavailable } from '@eap/db';
 import type { ApiMetrics } from './metrics.ts';
 
 const FASTIFY_CODES: Record<string, EapError['code']> = {
@@ -19,25 +20,13 @@ export function toEapError(error: unknown): EapError {
     return new EapError(mapped, 'Content-Type must be application/json (or text/plain carrying JSON)');
   }
   if (mapped) return new EapError(mapped, e.message ?? mapped);
-  if (isDatabaseConnectionError(error)) {
+  if (isDatabaseUnavailable(error)) {
     return new EapError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later', { retryAfterSeconds: 2, cause: error });
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new EapError('INVALID_REQUEST', e.message ?? 'invalid request');
   }
   return new EapError('INTERNAL', 'internal error; it has been logged', { cause: error });
-}
-
-/**
- * Connection-level PostgreSQL failures (refused, reset, timeout, server shutting down, too many
- * connections): retriable 503s rather than 500s.
- */
-export function isDatabaseConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^(08|57P0|53300)/.test(code)) return true;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
-  const message = (error as Error | null)?.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect/.test(message);
 }
 
 /**

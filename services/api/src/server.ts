@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, type Logger } from '@eap/core';
 import { createProject, currentSchemaVersion, expectedSchemaVersion, findActiveKey, listProjects } from '@eap/db';
-import { buildAdminApp } from './admin-app.ts';
+import { buildAdminApp } from '@eap/admin-server';
 import { buildApp } from './app.ts';
 import { createBacklogMonitor } from './backlog-monitor.ts';
 import type { ApiConfig } from './config.ts';

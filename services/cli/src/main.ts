@@ -1,9 +1,11 @@
 import { ConfigError } from '@eap/core';
 import { MigrationError } from '@eap/db';
 import { apiCommand } from './commands/api.command.ts';
+import { dlqCommand } from './commands/dlq.command.ts';
 import { keyCommand } from './commands/key.command.ts';
 import { migrateCommand } from './commands/migrate.command.ts';
 import { projectCommand } from './commands/project.command.ts';
+import { workerCommand } from './commands/worker.command.ts';
 import { UsageError } from './usage-error.ts';
 
 const HELP = `eap — self-hosted event analytics pipeline
@@ -12,12 +14,17 @@ Usage: eap <command> [options]
 
 Commands:
   api                                   run the ingest API (PORT, ADMIN_PORT)
+  worker                                run a stream → PostgreSQL worker (ADMIN_PORT)
   migrate up                            apply pending database migrations
   migrate status                        show applied and pending migrations
   project create --name <name>          create a project; prints its keys once (last line: JSON)
   project list                          list projects and their active key prefixes
   key rotate --project <id> --kind <write|read>
                                         issue a new key and revoke the old ones of that kind
+  dlq list [--count N] [--reason R]     show dead-lettered entries (one JSON per line)
+  dlq count                             number of dead-lettered entries
+  dlq replay --all | --id ID | --reason R | --count N
+                                        send dead-lettered entries back to their stream
 
 Environment: DATABASE_URL, REDIS_URL, PORT (8000), ADMIN_PORT (9464), EAP_ADMIN_TOKEN,
 STREAM_SHARDS (4) and the limits listed in the README.
@@ -25,6 +32,8 @@ STREAM_SHARDS (4) and the limits listed in the README.
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   api: apiCommand,
+  worker: workerCommand,
+  dlq: dlqCommand,
   migrate: migrateCommand,
   project: projectCommand,
   key: keyCommand,

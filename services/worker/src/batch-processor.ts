@@ -1,0 +1,153 @@
+import type { Redis } from 'ioredis';
+import { CONSUMER_GROUP, decodeStreamEntry, type Logger, type StreamEvent } from '@eap/core';
+import { classifyPgError } from '@eap/db';
+import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
+import { throwOnPipelineError } from './dead-letter.ts';
+import type { EventWriter } from './event-writer.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import { type PartitionManager, utcDay } from './partition-manager.ts';
+import type { StreamEntry } from './stream-entries.ts';
+
+const DAY_MS = 86_400_000;
+
+interface Decoded {
+  entry: StreamEntry;
+  event: StreamEvent;
+}
+
+/** The per-entry outcome of writing one group of entries. */
+type WriteOutcome = { kind: 'stored'; inserted: number; items: Decoded[] } | { kind: 'rejected'; letters: DeadLetter[] };
+
+export interface BatchProcessorOptions {
+  redis: Redis;
+  writer: EventWriter;
+  partitions: PartitionManager;
+  dlq: DeadLetterQueue;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  /** Oldest accepted event age and furthest accepted future, in days. */
+  maxEventAgeDays: number;
+  maxEventFutureDays: number;
+}
+
+/**
+ * Turns a batch of stream entries into rows: decodes them with the shared schema, dead-letters
+ * what cannot be decoded or is outside the accepted time range, writes the rest in one
+ * transaction, and acknowledges only after the commit. A batch failing with a data error is split
+ * in halves until the bad entries are alone, so only they are dead-lettered and everything else
+ * commits. Infrastructure failures (PostgreSQL or Redis unavailable) are thrown unchanged: the
+ * caller retries, and the entries stay pending meanwhile.
+ */
+export function createBatchProcessor(options: BatchProcessorOptions) {
+  const { redis, writer, partitions, dlq, metrics, logger } = options;
+
+  /** Decodes entries and checks their time range; returns what can be written. */
+  async function prepare(entries: readonly StreamEntry[], now: number): Promise<Decoded[]> {
+    const letters: DeadLetter[] = [];
+    const ok: Decoded[] = [];
+    const oldest = now - options.maxEventAgeDays * DAY_MS;
+    const newest = now + options.maxEventFutureDays * DAY_MS;
+    for (const entry of entries) {
+      let event: StreamEvent;
+      try {
+        event = decodeStreamEntry(entry.fields);
+      } catch (error) {
+        letters.push({ entry, reason: 'decode_error', error: describe(error) });
+        continue;
+      }
+      const t = Date.parse(event.timestamp);
+      if (t < oldest || t > newest) {
+        letters.push({
+          entry,
+          reason: 'out_of_range',
+          error: `event time ${event.timestamp} is outside the accepted range ${new Date(oldest).toISOString()} .. ${new Date(newest).toISOString()}`,
+        });
+        continue;
+      }
+      ok.push({ entry, event });
+    }
+    await deadLetter(letters);
+    return ok;
+  }
+
+  async function deadLetter(letters: DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    await dlq.deadLetter(letters);
+    for (const letter of letters) {
+      metrics.eventsDeadLettered.inc({ reason: letter.reason });
+      logger.warn({ reason: letter.reason, stream: letter.entry.key, id: letter.entry.id, error: letter.error }, 'entry dead-lettered');
+    }
+  }
+
+  /** Writes items, splitting on data errors; returns what was stored and what was rejected. */
+  async function writeIsolating(items: Decoded[], out: WriteOutcome[]): Promise<void> {
+    if (items.length === 0) return;
+    try {
+      const { inserted } = await writer.write(items.map((d) => d.event));
+      out.push({ kind: 'stored', inserted, items });
+    } catch (error) {
+      if (classifyPgError(error) === 'transient') throw error;
+      if (isMissingPartition(error)) {
+        // A partition was dropped (retention) or never existed although cached: re-check it.
+        partitions.forget();
+        throw error;
+      }
+      if (items.length === 1) {
+        out.push({ kind: 'rejected', letters: [{ entry: items[0]!.entry, reason: 'db_rejected', error: describe(error) }] });
+        return;
+      }
+      const half = Math.ceil(items.length / 2);
+      await writeIsolating(items.slice(0, half), out);
+      await writeIsolating(items.slice(half), out);
+    }
+  }
+
+  async function acknowledge(items: readonly Decoded[]): Promise<void> {
+    if (items.length === 0) return;
+    const pipeline = redis.pipeline();
+    for (const { entry } of items) pipeline.xack(entry.key, CONSUMER_GROUP, entry.id);
+    throwOnPipelineError(await pipeline.exec());
+  }
+
+  /**
+   * Writes and acknowledges decoded items. Safe to call again with the same items after a
+   * failure: rows already committed are skipped by the primary key.
+   */
+  async function store(items: readonly Decoded[]): Promise<void> {
+    if (items.length === 0) return;
+    await partitions.ensureDays(new Set(items.map((d) => utcDay(d.event.timestamp))));
+    const stopTimer = metrics.batchWriteDuration.startTimer();
+    const outcomes: WriteOutcome[] = [];
+    await writeIsolating([...items], outcomes);
+    stopTimer();
+    const committedAt = Date.now();
+    let inserted = 0;
+    let stored = 0;
+    const letters: DeadLetter[] = [];
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'rejected') {
+        letters.push(...outcome.letters);
+        continue;
+      }
+      inserted += outcome.inserted;
+      stored += outcome.items.length;
+      for (const { event } of outcome.items) metrics.endToEndLatency.observe((committedAt - Date.parse(event.received_at)) / 1000);
+    }
+    await deadLetter(letters);
+    await acknowledge(outcomes.flatMap((o) => (o.kind === 'stored' ? o.items : [])));
+    metrics.eventsWritten.inc(inserted);
+    metrics.eventsDeduplicated.inc(stored - inserted);
+  }
+
+  return { prepare, store, deadLetter };
+}
+export type BatchProcessor = ReturnType<typeof createBatchProcessor>;
+
+function isMissingPartition(error: unknown): boolean {
+  return (error as { code?: string }).code === '23514' && /no partition of relation/.test((error as Error).message);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,5 @@
+export * from './config.ts';
+export * from './worker.ts';
+export * from './stream-maintenance.ts';
+export * from './dead-letter.ts';
+export * from './dlq-replay.ts';

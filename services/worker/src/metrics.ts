@@ -1,0 +1,87 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every metric the worker exports, on its own registry. */
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'eap_worker_' });
+  return {
+    registry,
+    eventsWritten: new Counter({
+      name: 'eap_worker_events_written_total',
+      help: 'Events inserted into PostgreSQL (new rows).',
+      registers: [registry],
+    }),
+    eventsDeduplicated: new Counter({
+      name: 'eap_worker_events_deduplicated_total',
+      help: 'Events already stored (redelivery or client retry with the same key), skipped by the primary key.',
+      registers: [registry],
+    }),
+    eventsDeadLettered: new Counter({
+      name: 'eap_worker_events_dead_lettered_total',
+      help: 'Entries moved to the dead-letter stream, by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'eap_worker_batch_size_events',
+      help: 'Entries per batch read from the streams.',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    batchWriteDuration: new Histogram({
+      name: 'eap_worker_batch_write_duration_seconds',
+      help: 'Time to write one batch to PostgreSQL (one transaction).',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    endToEndLatency: new Histogram({
+      name: 'eap_worker_end_to_end_latency_seconds',
+      help: 'From the API receiving an event to its commit in PostgreSQL.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    writeRetries: new Counter({
+      name: 'eap_worker_write_retries_total',
+      help: 'Batch writes retried after a transient PostgreSQL failure.',
+      registers: [registry],
+    }),
+    entriesClaimed: new Counter({
+      name: 'eap_worker_entries_claimed_total',
+      help: 'Pending entries taken over from idle consumers.',
+      registers: [registry],
+    }),
+    entriesTrimmed: new Counter({
+      name: 'eap_worker_entries_trimmed_total',
+      help: 'Stream entries removed by trimming (all of them delivered and acknowledged).',
+      registers: [registry],
+    }),
+    consumersRemoved: new Counter({
+      name: 'eap_worker_consumers_removed_total',
+      help: 'Idle consumers with nothing pending removed from the group.',
+      registers: [registry],
+    }),
+    streamBacklog: new Gauge({
+      name: 'eap_worker_stream_backlog_events',
+      help: 'Entries not yet delivered (lag) per shard, as last measured.',
+      labelNames: ['shard'] as const,
+      registers: [registry],
+    }),
+    streamPending: new Gauge({
+      name: 'eap_worker_stream_pending_events',
+      help: 'Entries delivered but not acknowledged per shard, as last measured.',
+      labelNames: ['shard'] as const,
+      registers: [registry],
+    }),
+    dlqLength: new Gauge({
+      name: 'eap_worker_dlq_length_events',
+      help: 'Entries in the dead-letter stream, as last measured.',
+      registers: [registry],
+    }),
+    partitionsDropped: new Counter({
+      name: 'eap_worker_partitions_dropped_total',
+      help: 'Daily event partitions dropped by retention.',
+      registers: [registry],
+    }),
+  };
+}
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import { CONSUMER_GROUP } from '@eap/core';
+import type { StreamEntry } from './stream-entries.ts';
+
+type ClaimedEntry = [string, string[] | null];
+
+/**
+ * Takes over entries that other consumers (crashed or stuck workers) left pending longer than
+ * `idleMs`, and reads each one's delivery count. Also keeps this consumer's own pending entries
+ * fresh while it retries them, so nobody takes them over during a database outage.
+ */
+export function createPendingRecovery(options: { redis: Redis; consumer: string; idleMs: number; count: number }) {
+  const { redis, consumer } = options;
+
+  /** Claims idle entries of one shard (up to `count`), with their delivery counts. */
+  async function claimIdle(shard: number, key: string): Promise<StreamEntry[]> {
+    const reply = (await redis.xautoclaim(key, CONSUMER_GROUP, consumer, options.idleMs, '0-0', 'COUNT', options.count)) as [
+      string,
+      ClaimedEntry[],
+      string[]?,
+    ];
+    const claimed = (reply[1] ?? []).filter((e): e is [string, string[]] => e !== null && e[1] !== null);
+    if (claimed.length === 0) return [];
+    const deliveries = await deliveryCounts(
+      key,
+      claimed.map(([id]) => id),
+    );
+    return claimed.map(([id, fields]) => ({ shard, key, id, fields, deliveries: deliveries.get(id) ?? 1 }));
+  }
+
+  async function deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
+    const first = ids[0]!;
+    const last = ids[ids.length - 1]!;
+    const rows = (await redis.xpending(key, CONSUMER_GROUP, first, last, ids.length * 2 + 10, consumer)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    return new Map(rows.map(([id, , , count]) => [id, Number(count)]));
+  }
+
+  /**
+   * Resets the idle time of entries this consumer holds, without counting a delivery (JUSTID),
+   * so other workers do not take over entries that are only waiting for the database.
+   */
+  async function touch(entries: readonly StreamEntry[]): Promise<void> {
+    const byKey = new Map<string, string[]>();
+    for (const e of entries) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e.id]);
+    for (const [key, ids] of byKey) await redis.xclaim(key, CONSUMER_GROUP, consumer, 0, ...ids, 'JUSTID');
+  }
+
+  return { claimIdle, touch };
+}
+export type PendingRecovery = ReturnType<typeof createPendingRecovery>;

@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import { CONSUMER_GROUP, type Logger } from '@eap/core';
+import type { BatchProcessor } from './batch-processor.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import type { PendingRecovery } from './pending-recovery.ts';
+import { backoffDelay, sleep } from './retry.ts';
+import { entriesFromRead, type StreamEntry } from './stream-entries.ts';
+
+export interface StreamConsumerOptions {
+  /** Connection used only for the blocking XREADGROUP (a blocked connection can do nothing else). */
+  blockingRedis: Redis;
+  redis: Redis;
+  keys: string[];
+  consumer: string;
+  batchSize: number;
+  blockMs: number;
+  claimIntervalMs: number;
+  claimIdleMs: number;
+  maxDeliveries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  processor: BatchProcessor;
+  recovery: PendingRecovery;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  /** Called with true while writes fail transiently, false once they succeed again. */
+  onHealthChange: (failing: boolean) => void;
+}
+
+/**
+ * The worker loop: reads new entries from every shard, stores them, and between reads takes over
+ * entries stuck with dead consumers. It never dies from one bad entry (those go to the DLQ) and
+ * never drops entries on infrastructure failures: it retries with backoff while keeping them
+ * pending, and picks up where it was when Redis or PostgreSQL come back.
+ */
+export function createStreamConsumer(options: StreamConsumerOptions) {
+  const { redis, blockingRedis, keys, consumer, logger, metrics } = options;
+  const shardOf = new Map(keys.map((k, i) => [k, i]));
+  const abort = new AbortController();
+  let loop: Promise<void> | undefined;
+  let lastClaimAt = 0;
+
+  async function ensureGroups(): Promise<void> {
+    for (const key of keys) {
+      try {
+        await redis.xgroup('CREATE', key, CONSUMER_GROUP, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+      }
+    }
+  }
+
+  async function read(ids: string): Promise<StreamEntry[]> {
+    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', options.batchSize];
+    if (ids === '>') args.push('BLOCK', options.blockMs);
+    args.push('STREAMS', ...keys, ...keys.map(() => ids));
+    // The typed method, not `call`: ioredis post-processes this reply shape only there.
+    const xreadgroup = blockingRedis.xreadgroup as unknown as (
+      ...a: (string | number)[]
+    ) => Promise<[string, [string, string[] | null][]][] | null>;
+    const reply = await xreadgroup.apply(blockingRedis, args);
+    return entriesFromRead(reply, (key) => shardOf.get(key) ?? 0);
+  }
+
+  /** Stores a batch, retrying infrastructure failures until they pass or the worker stops. */
+  async function handle(entries: StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    metrics.batchSize.observe(entries.length);
+    let attempt = 0;
+    let lastTouch = Date.now();
+    for (;;) {
+      try {
+        const items = await options.processor.prepare(entries, Date.now());
+        // prepare() dead-letters what it rejects; from here on only `items` are retried.
+        entries = items.map((d) => d.entry);
+        await options.processor.store(items);
+        if (attempt > 0) {
+          options.onHealthChange(false);
+          logger.info({ attempts: attempt + 1 }, 'batch stored after retries');
+        }
+        return;
+      } catch (error) {
+        if (abort.signal.aborted) {
+          logger.warn(
+            { err: error, entries: entries.length },
+            'stopping with a batch unstored; its entries stay pending for another worker',
+          );
+          return;
+        }
+        options.onHealthChange(true);
+        metrics.writeRetries.inc();
+        const delay = backoffDelay(attempt++, options.retryBaseMs, options.retryMaxMs);
+        logger.warn({ err: error, attempt, retry_in_ms: delay, entries: entries.length }, 'batch not stored; retrying');
+        await sleep(delay, abort.signal);
+        if (Date.now() - lastTouch > options.claimIdleMs / 3) {
+          await options.recovery.touch(entries).catch(() => undefined);
+          lastTouch = Date.now();
+        }
+      }
+    }
+  }
+
+  async function processInChunks(entries: StreamEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length && !abort.signal.aborted; i += options.batchSize) {
+      await handle(entries.slice(i, i + options.batchSize));
+    }
+  }
+
+  /** Takes over idle entries of dead consumers; too-often delivered ones go to the DLQ. */
+  async function recoverIdle(): Promise<void> {
+    for (const [shard, key] of keys.entries()) {
+      const claimed = await options.recovery.claimIdle(shard, key);
+      if (claimed.length === 0) continue;
+      metrics.entriesClaimed.inc(claimed.length);
+      const exhausted = claimed.filter((e) => (e.deliveries ?? 1) > options.maxDeliveries);
+      if (exhausted.length > 0) await deadLetterExhausted(exhausted);
+      await processInChunks(claimed.filter((e) => (e.deliveries ?? 1) <= options.maxDeliveries));
+    }
+  }
+
+  async function deadLetterExhausted(entries: StreamEntry[]): Promise<void> {
+    await options.processor.deadLetter(
+      entries.map((entry) => ({
+        entry,
+        reason: 'max_deliveries' as const,
+        error: `delivered ${entry.deliveries} times (MAX_DELIVERIES ${options.maxDeliveries}) without being stored`,
+      })),
+    );
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    // Entries this consumer name already holds (a restart under the same name) come first.
+    let ids = '0';
+    while (!abort.signal.aborted) {
+      try {
+        if (Date.now() - lastClaimAt >= options.claimIntervalMs) {
+          lastClaimAt = Date.now();
+          await recoverIdle();
+        }
+        const entries = await read(ids);
+        if (ids === '0' && entries.length === 0) ids = '>';
+        await processInChunks(entries);
+        failures = 0;
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        if (String((error as Error).message).includes('NOGROUP')) {
+          logger.warn('consumer group missing (Redis lost its data?); recreating it');
+          await ensureGroups().catch(() => undefined);
+        }
+        const delay = backoffDelay(failures++, options.retryBaseMs, options.retryMaxMs);
+        logger.warn({ err: error, retry_in_ms: delay }, 'reading the streams failed; retrying');
+        await sleep(delay, abort.signal);
+      }
+    }
+  }
+
+  return {
+    ensureGroups,
+    start(): void {
+      loop ??= run();
+    },
+    /** Stops reading, lets the batch in hand finish (or leaves it pending), resolves when the loop ended. */
+    async stop(): Promise<void> {
+      abort.abort();
+      // Unblock a pending XREADGROUP BLOCK at once.
+      blockingRedis.disconnect();
+      await loop;
+    },
+  };
+}
+export type StreamConsumer = ReturnType<typeof createStreamConsumer>;

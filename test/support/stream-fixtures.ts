@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { encodeStreamEntry, type StreamEvent, streamKey, streamKeys } from '@eap/core';
+import type pg from 'pg';
+
+/** A valid stream event (as the API would write it) with overridable fields. */
+export function streamEvent(projectId: string, overrides: Partial<StreamEvent> = {}): StreamEvent {
+  const now = new Date().toISOString();
+  return {
+    project_id: projectId,
+    event_id: randomUUID(),
+    event: 'page_view',
+    distinct_id: 'user-1',
+    timestamp: now,
+    client_timestamp: null,
+    sent_at: null,
+    received_at: now,
+    session_id: null,
+    properties: { path: '/' },
+    context: null,
+    ...overrides,
+  };
+}
+
+/** Appends events straight to a shard stream (bypassing the API) and returns their entry ids. */
+export async function appendEvents(redis: Redis, events: StreamEvent[], shard = 0): Promise<string[]> {
+  const pipeline = redis.pipeline();
+  for (const e of events) pipeline.xadd(streamKey(shard), '*', ...encodeStreamEntry(JSON.stringify(e)));
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, id]) => {
+    if (error) throw error;
+    return String(id);
+  });
+}
+
+/** Appends a raw entry with arbitrary fields. */
+export async function appendRaw(redis: Redis, fields: string[], shard = 0): Promise<string> {
+  return String(await redis.xadd(streamKey(shard), '*', ...fields));
+}
+
+export async function countRows(pool: pg.Pool, projectId?: string): Promise<number> {
+  const { rows } = projectId
+    ? await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE project_id = $1', [projectId])
+    : await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  return rows[0]!.n;
+}
+
+export async function totalStreamLength(redis: Redis, shards = 4): Promise<number> {
+  let n = 0;
+  for (const key of streamKeys(shards)) n += await redis.xlen(key);
+  return n;
+}
+
+/** Every entry of the dead-letter stream as a field map. */
+export async function dlqEntries(redis: Redis): Promise<Map<string, string>[]> {
+  const raw = (await redis.xrange('eap:dlq', '-', '+')) as [string, string[]][];
+  return raw.map(([, fields]) => {
+    const m = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
+    return m;
+  });
+}

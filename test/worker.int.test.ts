@@ -1,0 +1,281 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CONSUMER_GROUP, streamKey, streamKeys } from '@eap/core';
+import { createDlqTool } from '@eap/worker';
+import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { useSharedRedis } from './support/test-redis.ts';
+import { createTestProject, startTestApi, waitFor } from './support/test-api.ts';
+import { startTestWorker, type TestWorker } from './support/test-worker.ts';
+import { appendEvents, appendRaw, countRows, dlqEntries, streamEvent, totalStreamLength } from './support/stream-fixtures.ts';
+
+let db: TestDatabase;
+let redis: Awaited<ReturnType<typeof useSharedRedis>>;
+let projectId: string;
+const workers: TestWorker[] = [];
+
+async function worker(env: Record<string, string> = {}) {
+  const w = await startTestWorker({ databaseUrl: db.url, redisUrl: redis.url, env });
+  workers.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: true });
+  redis = await useSharedRedis();
+});
+beforeEach(async () => {
+  await redis.client.flushdb();
+  projectId = (await createTestProject(db.pool)).project_id;
+});
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop()));
+});
+afterAll(async () => {
+  await redis?.close();
+  await db?.drop();
+});
+
+const rows = () => countRows(db.pool, projectId);
+
+describe('eap worker', () => {
+  it('stores every event posted to the API exactly once, with its fields', async () => {
+    const project = await createTestProject(db.pool, 'e2e');
+    projectId = project.project_id;
+    const api = await startTestApi({ databaseUrl: db.url, redisUrl: redis.url });
+    await worker();
+    try {
+      let accepted = 0;
+      for (let b = 0; b < 5; b++) {
+        const events = Array.from({ length: 200 }, (_, i) => ({
+          event: i % 2 ? 'signup' : 'page_view',
+          distinct_id: `u${i}`,
+          event_id: `b${b}-e${i}`,
+          properties: { i, nested: { ok: true } },
+          context: { ip: '10.1.2.3' },
+        }));
+        const res = await api.send('/v1/batch', { key: project.write_key, body: { events } });
+        accepted += res.json.accepted;
+      }
+      expect(accepted).toBe(1000);
+      await waitFor(async () => (await rows()) === 1000, 20_000, '1000 rows');
+      const { rows: sample } = await db.pool.query(
+        "SELECT event, distinct_id, properties, context, received_at <= now() AS received FROM events WHERE project_id = $1 AND event_id = 'b3-e7'",
+        [projectId],
+      );
+      expect(sample).toEqual([
+        { event: 'signup', distinct_id: 'u7', properties: { i: 7, nested: { ok: true } }, context: { ip: '10.1.2.3' }, received: true },
+      ]);
+      // Posting an event again (a client retry with the same event_id and timestamp) stores nothing new.
+      const { rows: original } = await db.pool.query('SELECT "timestamp" FROM events WHERE project_id = $1 AND event_id = \'b3-e7\'', [
+        projectId,
+      ]);
+      const retry = { event: 'signup', distinct_id: 'u7', event_id: 'b3-e7', timestamp: original[0].timestamp.toISOString() };
+      expect((await api.send('/v1/batch', { key: project.write_key, body: { events: [retry] } })).json.accepted).toBe(1);
+      await waitFor(
+        async () => (await workers[0]!.worker.metrics.eventsDeduplicated.get()).values[0]?.value === 1,
+        10_000,
+        'retry deduplicated',
+      );
+      expect(await rows()).toBe(1000);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('deduplicates redelivered entries and client retries by (project, event_id, timestamp)', async () => {
+    const w = await worker();
+    const e = streamEvent(projectId, { event_id: 'dup-1', timestamp: '2026-11-20T10:00:00.000Z' });
+    await appendEvents(redis.client, [e, e, { ...e, properties: { different: true } }]);
+    await appendEvents(redis.client, [e], 2);
+    await waitFor(async () => (await w.worker.metrics.eventsDeduplicated.get()).values[0]?.value === 3, 10_000, '3 duplicates counted');
+    expect(await rows()).toBe(1);
+    // Same event_id at another time is another event.
+    await appendEvents(redis.client, [{ ...e, timestamp: '2026-11-20T10:00:01.000Z' }]);
+    await waitFor(async () => (await rows()) === 2, 10_000, 'second row');
+  });
+
+  it('dead-letters undecodable entries with their reason and keeps going', async () => {
+    await worker();
+    await appendRaw(redis.client, ['v', '1', 'data', '{not json']);
+    await appendRaw(redis.client, ['v', '99', 'data', '{}']);
+    await appendRaw(redis.client, ['v', '1', 'data', JSON.stringify({ ...streamEvent(projectId), project_id: 'not-a-uuid' })]);
+    await appendEvents(redis.client, [streamEvent(projectId)]);
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 3, 10_000, '3 dead letters');
+    await waitFor(async () => (await rows()) === 1, 10_000, 'the good event stored');
+    const letters = await dlqEntries(redis.client);
+    expect(letters.map((l) => l.get('reason'))).toEqual(['decode_error', 'decode_error', 'decode_error']);
+    expect(letters[0]!.get('stream')).toBe(streamKey(0));
+    expect(letters[0]!.get('data')).toBe('{not json');
+    expect(letters[0]!.get('original_id')).toMatch(/^\d+-\d+$/);
+    expect(Date.parse(letters[0]!.get('first_seen')!)).toBeGreaterThan(0);
+    // Dead-lettered entries are acknowledged: nothing is left pending.
+    const summary = (await redis.client.xpending(streamKey(0), CONSUMER_GROUP)) as [number, ...unknown[]];
+    expect(summary[0]).toBe(0);
+  });
+
+  it('isolates rows PostgreSQL rejects by bisection: only they go to the DLQ, the rest of the batch commits', async () => {
+    // Entries that pass the schema but that PostgreSQL refuses (a NUL in jsonb), written around
+    // good ones in the same batch.
+    const good = Array.from({ length: 97 }, () => streamEvent(projectId));
+    const bad = [0, 1, 2].map(() => streamEvent(projectId, { properties: { s: 'nul\u0000here' } }));
+    await appendEvents(redis.client, [...good.slice(0, 10), bad[0]!, ...good.slice(10, 60), bad[1]!, bad[2]!, ...good.slice(60)]);
+    await worker({ WORKER_BATCH_SIZE: '1000' });
+    await waitFor(async () => (await rows()) === 97, 10_000, '97 good rows');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 3, 10_000, '3 dead letters');
+    const letters = await dlqEntries(redis.client);
+    expect(new Set(letters.map((l) => l.get('reason')))).toEqual(new Set(['db_rejected']));
+    expect(letters[0]!.get('error')).toMatch(/unsupported Unicode escape sequence|\\u0000/);
+    expect(new Set(letters.map((l) => JSON.parse(l.get('data')!).event_id))).toEqual(new Set(bad.map((b) => b.event_id)));
+  });
+
+  it('creates partitions on demand and dead-letters events far outside the accepted time range', async () => {
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    await appendEvents(redis.client, [
+      streamEvent(projectId, { timestamp: tenDaysAgo }),
+      streamEvent(projectId, { timestamp: '1999-01-01T00:00:00.000Z' }),
+      streamEvent(projectId, { timestamp: new Date(Date.now() + 30 * 86_400_000).toISOString() }),
+    ]);
+    await worker();
+    await waitFor(async () => (await rows()) === 1, 10_000, 'the 10-day-old event stored');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 2, 10_000, '2 out of range');
+    expect((await dlqEntries(redis.client)).map((l) => l.get('reason'))).toEqual(['out_of_range', 'out_of_range']);
+    const part = `events_p${tenDaysAgo.slice(0, 10).replace(/-/g, '')}`;
+    const { rows: found } = await db.pool.query('SELECT to_regclass($1) AS t', [part]);
+    expect(found[0].t).toBe(part);
+  });
+
+  it('drops whole partitions older than EVENT_RETENTION_DAYS', async () => {
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    await db.pool.query('SELECT eap_ensure_event_partition($1::date)', [old.toISOString().slice(0, 10)]);
+    await worker({ EVENT_RETENTION_DAYS: '30' });
+    const part = `events_p${old.toISOString().slice(0, 10).replace(/-/g, '')}`;
+    await waitFor(
+      async () => (await db.pool.query('SELECT to_regclass($1) AS t', [part])).rows[0].t === null,
+      10_000,
+      'old partition dropped',
+    );
+    // Today's partition stays.
+    const today = `events_p${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
+    expect((await db.pool.query('SELECT to_regclass($1) AS t', [today])).rows[0].t).toBe(today);
+  });
+
+  it('takes over entries left pending by a dead consumer and stores them once', async () => {
+    const events = Array.from({ length: 50 }, () => streamEvent(projectId));
+    await appendEvents(redis.client, events);
+    await redis.client.xgroup('CREATE', streamKey(0), CONSUMER_GROUP, '0', 'MKSTREAM');
+    // A consumer that read the entries and died before writing them.
+    await redis.client.xreadgroup('GROUP', CONSUMER_GROUP, 'dead-worker', 'COUNT', 100, 'STREAMS', streamKey(0), '>');
+    const w = await worker({ CLAIM_IDLE_MS: '300' });
+    await waitFor(async () => (await rows()) === 50, 15_000, '50 rows after takeover');
+    expect((await w.worker.metrics.entriesClaimed.get()).values[0]?.value).toBe(50);
+    const summary = (await redis.client.xpending(streamKey(0), CONSUMER_GROUP)) as [number, ...unknown[]];
+    expect(summary[0]).toBe(0);
+  });
+
+  it('dead-letters an entry delivered more than MAX_DELIVERIES times', async () => {
+    const [id] = await appendEvents(redis.client, [streamEvent(projectId)]);
+    await redis.client.xgroup('CREATE', streamKey(0), CONSUMER_GROUP, '0', 'MKSTREAM');
+    await redis.client.xreadgroup('GROUP', CONSUMER_GROUP, 'crashy', 'COUNT', 10, 'STREAMS', streamKey(0), '>');
+    // Four more deliveries, as if four workers each crashed while handling it.
+    for (let i = 0; i < 4; i++) await redis.client.xclaim(streamKey(0), CONSUMER_GROUP, `crashy-${i}`, 0, id!);
+    await worker({ CLAIM_IDLE_MS: '100', MAX_DELIVERIES: '5' });
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 1, 10_000, 'dead-lettered');
+    const [letter] = await dlqEntries(redis.client);
+    expect(letter!.get('reason')).toBe('max_deliveries');
+    expect(letter!.get('deliveries')).toBe('6');
+    expect(await rows()).toBe(0);
+  });
+
+  it('trims streams only below what every consumer group still needs', async () => {
+    await redis.client.xgroup('CREATE', streamKey(0), CONSUMER_GROUP, '0', 'MKSTREAM');
+    // A second group (another consumer of the same events) that has read nothing yet.
+    await redis.client.xgroup('CREATE', streamKey(1), 'analytics', '0', 'MKSTREAM');
+    await appendEvents(
+      redis.client,
+      Array.from({ length: 30 }, () => streamEvent(projectId)),
+      0,
+    );
+    await appendEvents(
+      redis.client,
+      Array.from({ length: 20 }, () => streamEvent(projectId)),
+      1,
+    );
+    const w = await worker();
+    await waitFor(async () => (await rows()) === 50, 10_000, '50 rows');
+    await waitFor(async () => (await redis.client.xlen(streamKey(0))) === 0, 10_000, 'shard 0 trimmed');
+    await w.worker.maintenance.runOnce();
+    // Shard 1 is needed by "analytics": nothing may go.
+    expect(await redis.client.xlen(streamKey(1))).toBe(20);
+    // Once analytics reads and acknowledges 5, exactly those 5 can go.
+    const read = (await redis.client.xreadgroup('GROUP', 'analytics', 'a1', 'COUNT', 5, 'STREAMS', streamKey(1), '>')) as [
+      string,
+      [string, string[]][],
+    ][];
+    for (const [entryId] of read[0]![1]) await redis.client.xack(streamKey(1), 'analytics', entryId);
+    await w.worker.maintenance.runOnce();
+    expect(await redis.client.xlen(streamKey(1))).toBe(15);
+  });
+
+  it('never trims undelivered entries while the worker cannot write', async () => {
+    await appendEvents(
+      redis.client,
+      Array.from({ length: 10 }, () => streamEvent(projectId)),
+    );
+    // A group exists but nobody reads: every entry is undelivered.
+    for (const key of streamKeys(4)) await redis.client.xgroup('CREATE', key, CONSUMER_GROUP, '$', 'MKSTREAM');
+    await redis.client.xgroup('SETID', streamKey(0), CONSUMER_GROUP, '0');
+    const { createStreamMaintenance } = await import('@eap/worker');
+    const { createWorkerMetrics } = await import('../services/worker/src/metrics.ts');
+    const { createLogger } = await import('@eap/core');
+    const maintenance = createStreamMaintenance({
+      redis: redis.client,
+      keys: streamKeys(4),
+      consumer: 'x',
+      consumerIdleDeleteMs: 3_600_000,
+      metrics: createWorkerMetrics(),
+      logger: createLogger({ level: 'silent' }),
+    });
+    await maintenance.runOnce();
+    expect(await totalStreamLength(redis.client)).toBe(10);
+  });
+
+  it('replays dead letters back into the stream, where they are stored', async () => {
+    const e = streamEvent(projectId, { timestamp: '1999-06-01T00:00:00.000Z' });
+    await appendEvents(redis.client, [e]);
+    await worker();
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 1, 10_000, 'dead-lettered as out of range');
+    const tool = createDlqTool(redis.client, 4);
+    expect((await tool.list())[0]).toMatchObject({ reason: 'out_of_range', stream: streamKey(0) });
+    // Fix the cause (here: put a replayable, in-range copy in the DLQ entry's place) and replay.
+    const [dlqId] = (await redis.client.xrange('eap:dlq', '-', '+'))[0]!;
+    await redis.client.xdel('eap:dlq', dlqId);
+    await redis.client.xadd(
+      'eap:dlq',
+      '*',
+      'reason',
+      'out_of_range',
+      'stream',
+      streamKey(0),
+      'v',
+      '1',
+      'data',
+      JSON.stringify({ ...e, timestamp: new Date().toISOString() }),
+    );
+    expect(await tool.replay({ reason: 'out_of_range' })).toEqual({ replayed: 1, skipped: [] });
+    await waitFor(async () => (await rows()) === 1, 10_000, 'replayed event stored');
+    expect(await redis.client.xlen('eap:dlq')).toBe(0);
+  });
+
+  it('reports ready on /readyz and exports its metrics', async () => {
+    const w = await worker();
+    expect((await fetch(`${w.adminUrl}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`${w.adminUrl}/metrics`)).text();
+    for (const name of [
+      'eap_worker_events_written_total',
+      'eap_worker_events_deduplicated_total',
+      'eap_worker_batch_size_events_bucket',
+      'eap_worker_end_to_end_latency_seconds_bucket',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+});
