@@ -19,7 +19,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/node_modules/**'],
+          // Kubernetes tests need the API server environment of their own project.
+          exclude: ['**/node_modules/**', 'test/k8s/**'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
