@@ -1,15 +1,17 @@
-# EAP platform image: one image, entrypoint `eap` (api, migrate, project, key, ...).
+# EAP platform image: one image, entrypoint `eap` (api, worker, migrate, project, key, dlq).
 # TypeScript runs directly on Node 24's type stripping, so there is no build step: the image holds
 # the sources and production dependencies only.
 
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/admin-server/package.json packages/admin-server/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/local-services/package.json packages/local-services/
 COPY services/api/package.json services/api/
 COPY services/cli/package.json services/cli/
+COPY services/worker/package.json services/worker/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-slim

@@ -1,7 +1,8 @@
 // `make dev`: the whole stack on one machine, in the foreground, until Ctrl-C.
 // With a Docker engine it hands over to `docker compose up`; otherwise it starts private Redis
 // and PostgreSQL servers from the system's binaries under .eap/dev/ (kept between runs), migrates,
-// makes sure a demo project exists, prints its write key and a curl example, and runs the API.
+// makes sure a demo project exists, prints its write key and a curl example, and runs the API and
+// the worker.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import pg from 'pg';
 import { createLogger, parseEnv } from '@eap/core';
 import { createMigrator, createProject, ensureEventPartitions, type CreatedProject } from '@eap/db';
 import { ApiConfigSchema, createApiServer } from '@eap/api';
+import { createWorker, WorkerConfigSchema } from '@eap/worker';
 import { startLocalStack } from '@eap/local-services';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,6 +41,7 @@ async function runWithCompose(): Promise<void> {
   printBanner({
     port: 8000,
     adminPort: 9464,
+    workerAdminPort: 9465,
     redisUrl: 'redis://redis:6379/0 (inside compose)',
     databaseUrl: 'postgres://eap:eap@postgres:5432/eap (inside compose)',
     project,
@@ -52,11 +55,19 @@ async function runWithCompose(): Promise<void> {
   compose(['stop']);
 }
 
-function printBanner(s: { port: number; adminPort: number; redisUrl: string; databaseUrl: string; project: CreatedProject }): void {
+function printBanner(s: {
+  port: number;
+  adminPort: number;
+  workerAdminPort: number;
+  redisUrl: string;
+  databaseUrl: string;
+  project: CreatedProject;
+}): void {
   console.log(`
 EAP is running.
   API            http://127.0.0.1:${s.port}   (docs: http://127.0.0.1:${s.port}/docs)
-  admin          http://127.0.0.1:${s.adminPort}/metrics  /livez  /readyz
+  API admin      http://127.0.0.1:${s.adminPort}/metrics  /livez  /readyz
+  worker admin   http://127.0.0.1:${s.workerAdminPort}/metrics  /livez  /readyz
   REDIS_URL      ${s.redisUrl}
   DATABASE_URL   ${s.databaseUrl}
   demo project   ${s.project.project_id}
@@ -68,6 +79,7 @@ Try it:
     -H 'Authorization: Bearer ${s.project.write_key}' -H 'Content-Type: application/json' \\
     -d '{"events":[{"event":"page_view","distinct_id":"user-1","properties":{"path":"/"}}]}'
 
+Events land in PostgreSQL table "events" within a second (psql "$DATABASE_URL").
 Ctrl-C stops everything.
 `);
 }
@@ -109,14 +121,22 @@ async function runLocally(): Promise<void> {
     const env = { ...process.env, DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl };
     const config = parseEnv(ApiConfigSchema, env);
     const api = await createApiServer(config, createLogger({ level: config.LOG_LEVEL, name: 'eap-api' }));
+    // The worker runs in the same process here; its admin port sits next to the API's.
+    const workerConfig = parseEnv(WorkerConfigSchema, {
+      ...env,
+      ADMIN_PORT: process.env.WORKER_ADMIN_PORT ?? String(config.ADMIN_PORT + 1),
+    });
+    const worker = await createWorker(workerConfig, createLogger({ level: workerConfig.LOG_LEVEL, name: 'eap-worker' }));
     const { port, adminPort } = await api.start();
-    printBanner({ port, adminPort, redisUrl: stack.redisUrl, databaseUrl: stack.databaseUrl, project });
+    const { adminPort: workerAdminPort } = await worker.start();
+    printBanner({ port, adminPort, workerAdminPort, redisUrl: stack.redisUrl, databaseUrl: stack.databaseUrl, project });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     console.log(`\n${signal}: stopping ...`);
     await api.stop();
+    await worker.stop();
   } finally {
     await stopStack();
   }

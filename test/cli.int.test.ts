@@ -135,3 +135,125 @@ describe('eap api', () => {
     }
   });
 });
+
+describe('eap worker and eap dlq', () => {
+  it('lists every bad worker variable and exits 1', async () => {
+    const run = await runEap(['worker'], { DATABASE_URL: 'postgres://x@h/db', WORKER_BATCH_SIZE: '0', MAX_DELIVERIES: 'many' });
+    expect(run.code).toBe(1);
+    for (const name of ['REDIS_URL', 'WORKER_BATCH_SIZE', 'MAX_DELIVERIES']) expect(run.stderr).toContain(name);
+  });
+
+  it('stores events, then exits 0 on SIGTERM', async () => {
+    const project = lastJsonLine((await runEap(['project', 'create', '--name', 'worker-cli'], { DATABASE_URL: db.url })).stdout);
+    const adminPort = await freePort();
+    await redis.client.xadd(
+      'eap:events:{0}',
+      '*',
+      'v',
+      '1',
+      'data',
+      JSON.stringify({
+        project_id: project.project_id,
+        event_id: 'cli-1',
+        event: 'e',
+        distinct_id: 'u',
+        timestamp: new Date().toISOString(),
+        client_timestamp: null,
+        sent_at: null,
+        received_at: new Date().toISOString(),
+        session_id: null,
+        properties: {},
+        context: null,
+      }),
+    );
+    const child = spawnEap(['worker'], { DATABASE_URL: db.url, REDIS_URL: redis.url, ADMIN_PORT: String(adminPort), HOST: '127.0.0.1' });
+    try {
+      await waitFor(
+        async () => (await db.pool.query('SELECT 1 FROM events WHERE project_id = $1', [project.project_id])).rowCount === 1,
+        20_000,
+        'event stored by eap worker',
+      );
+      expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(200);
+      child.kill('SIGTERM');
+      const exit = await exited(child);
+      expect(exit.code, child.output()).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('lists, shows, replays (re-validating) and purges dead letters', async () => {
+    await redis.client.del('eap:dlq');
+    const now = new Date().toISOString();
+    const repaired = JSON.stringify({
+      project_id: '0195f0a0-0000-7000-8000-000000000001',
+      event_id: 'fixed-1',
+      event: 'e',
+      distinct_id: 'u',
+      timestamp: now,
+      client_timestamp: null,
+      sent_at: null,
+      received_at: now,
+      session_id: null,
+      properties: {},
+      context: null,
+    });
+    const goodId = await redis.client.xadd(
+      'eap:dlq',
+      '*',
+      'reason',
+      'db_rejected',
+      'error',
+      'was bad',
+      'stream',
+      'eap:events:{2}',
+      'shard',
+      '2',
+      'v',
+      '1',
+      'data',
+      repaired,
+    );
+    const badId = await redis.client.xadd(
+      'eap:dlq',
+      '*',
+      'reason',
+      'decode_error',
+      'error',
+      'bad',
+      'stream',
+      'eap:events:{2}',
+      'shard',
+      '2',
+      'v',
+      '1',
+      'data',
+      '{"x":1}',
+    );
+    const env = { REDIS_URL: redis.url };
+    expect((await runEap(['dlq', 'count'], env)).stdout.trim()).toBe('2');
+    const listed = (await runEap(['dlq', 'list', '--limit', '1'], env)).stdout.trim().split('\n');
+    expect(listed).toHaveLength(1);
+    expect(JSON.parse(listed[0]!)).toMatchObject({ id: goodId, reason: 'db_rejected', stream: 'eap:events:{2}', shard: 2 });
+    const shown = JSON.parse((await runEap(['dlq', 'show', badId!], env)).stdout);
+    expect(shown.fields.error).toBe('bad');
+    expect((await runEap(['dlq', 'show', '1-1'], env)).code).toBe(1);
+    expect((await runEap(['dlq', 'replay'], env)).code).toBe(2);
+
+    const before = await redis.client.xlen('eap:events:{2}');
+    const replay = await runEap(['dlq', 'replay', '--all'], env);
+    // The repaired entry goes back to its stream; the one that still does not decode stays.
+    expect(replay.code).toBe(1);
+    const result = JSON.parse(replay.stdout.trim());
+    expect(result.replayed).toBe(1);
+    expect(result.skipped).toEqual([{ id: badId, error: expect.stringContaining('project_id') }]);
+    expect(await redis.client.xlen('eap:events:{2}')).toBe(before + 1);
+    expect(await redis.client.xlen('eap:dlq')).toBe(1);
+
+    expect(JSON.parse((await runEap(['dlq', 'purge', '--older-than', '1h'], env)).stdout)).toEqual({ purged: 0 });
+    expect((await runEap(['dlq', 'purge'], env)).code).toBe(2);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(JSON.parse((await runEap(['dlq', 'purge', '--older-than', '1ms'], env)).stdout)).toEqual({ purged: 1 });
+    expect(await redis.client.xlen('eap:dlq')).toBe(0);
+  });
+});

@@ -2,14 +2,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ApiConfigSchema } from '@eap/api';
+import { WorkerConfigSchema } from '@eap/worker';
 
 // No Docker engine runs here, so the compose file is checked for what can be checked statically:
 // its services and their order, and that every variable it sets is one the code reads.
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'));
 
 describe('docker-compose.yml', () => {
-  it('runs redis (AOF, noeviction), postgres, a one-shot migrate and the api after it', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis']);
+  it('runs redis (AOF, noeviction), postgres, a one-shot migrate, then the api and the worker', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
+    expect(compose.services.worker.command).toEqual(['worker']);
+    expect(compose.services.worker.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(compose.services.redis.command.join(' ')).toMatch(/--appendonly yes.*--maxmemory-policy noeviction/);
     expect(compose.services.redis.healthcheck).toBeDefined();
     expect(compose.services.postgres.healthcheck).toBeDefined();
@@ -17,9 +20,9 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api.depends_on.migrate.condition).toBe('service_completed_successfully');
   });
 
-  it('sets only environment variables the API config knows, and publishes its ports', () => {
-    const known = Object.keys(ApiConfigSchema.shape);
-    for (const name of ['api', 'migrate']) {
+  it('sets only environment variables the config schemas know, and publishes the ports', () => {
+    const known = [...Object.keys(ApiConfigSchema.shape), ...Object.keys(WorkerConfigSchema.shape)];
+    for (const name of ['api', 'migrate', 'worker']) {
       for (const variable of Object.keys(compose.services[name].environment)) expect(known, `${name}: ${variable}`).toContain(variable);
     }
     expect(compose.services.api.ports).toEqual(['8000:8000', '9464:9464']);

@@ -31,9 +31,13 @@ export async function useSharedRedis() {
 }
 
 /** A Redis server of its own, for tests that stop, kill or fill it. Needs redis-server locally. */
-export async function startOwnRedis(options: { maxMemory?: string } = {}) {
+export async function startOwnRedis(options: { maxMemory?: string; appendFsync?: 'everysec' | 'always' } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'eap-redis-'));
-  const server = await startRedis({ dataDir, ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
+  const server = await startRedis({
+    dataDir,
+    ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}),
+    ...(options.appendFsync ? { appendFsync: options.appendFsync } : {}),
+  });
   return {
     server,
     url: server.url,

@@ -28,13 +28,25 @@ export function encodeStreamEntry(json: string): [string, string, string, string
   return ['v', String(STREAM_ENTRY_VERSION), 'data', json];
 }
 
-/** Decodes the fields of one stream entry; throws a ZodError or SyntaxError on bad data. */
-export function decodeStreamEntry(fields: string[]): StreamEvent {
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  const version = map.get('v');
+/**
+ * Largest `data` field accepted: the API never writes more than 32 KiB of properties plus the
+ * bounded fields, so anything bigger did not come from it.
+ */
+export const MAX_STREAM_ENTRY_BYTES = 64 * 1024;
+
+/** Decodes the fields of one stream entry; throws (ZodError, SyntaxError or Error) on bad data. */
+export function decodeStreamEntry(fields: readonly string[]): StreamEvent {
+  let version: string | undefined;
+  let data: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'v') version = fields[i + 1];
+    else if (fields[i] === 'data') data = fields[i + 1];
+  }
   if (version !== String(STREAM_ENTRY_VERSION)) {
     throw new Error(`unsupported stream entry version ${JSON.stringify(version)}`);
   }
-  return StreamEvent.parse(JSON.parse(map.get('data') ?? 'null'));
+  if (data === undefined) throw new Error('stream entry has no data field');
+  if (data.length > MAX_STREAM_ENTRY_BYTES)
+    throw new Error(`stream entry data is ${data.length} characters; the limit is ${MAX_STREAM_ENTRY_BYTES}`);
+  return StreamEvent.parse(JSON.parse(data));
 }

@@ -21,10 +21,11 @@ Commands:
   project list                          list projects and their active key prefixes
   key rotate --project <id> --kind <write|read>
                                         issue a new key and revoke the old ones of that kind
-  dlq list [--count N] [--reason R]     show dead-lettered entries (one JSON per line)
+  dlq list [--limit N] [--reason R]     show dead-lettered entries (one JSON per line)
+  dlq show ID                           one dead-lettered entry with all its fields
   dlq count                             number of dead-lettered entries
-  dlq replay --all | --id ID | --reason R | --count N
-                                        send dead-lettered entries back to their stream
+  dlq replay ID... | --all [--reason R] re-validate and send entries back to their stream
+  dlq purge --older-than DURATION       delete entries dead-lettered before now - DURATION
 
 Environment: DATABASE_URL, REDIS_URL, PORT (8000), ADMIN_PORT (9464), EAP_ADMIN_TOKEN,
 STREAM_SHARDS (4) and the limits listed in the README.

@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
-import { DLQ_STREAM, streamKey } from '@eap/core';
+import { decodeStreamEntry, DLQ_STREAM, encodeStreamEntry, shardFor, streamIdTime, streamKey } from '@eap/core';
 import { fieldValue } from './stream-entries.ts';
-import { throwOnPipelineError } from './dead-letter.ts';
 
-/** One dead-lettered entry as shown by `eap dlq list`. */
+/** One dead-lettered entry as shown by `eap dlq list` and `eap dlq show`. */
 export interface DeadLetterView {
   id: string;
   reason: string;
   error: string;
   stream: string;
+  shard: number | null;
   original_id: string;
   first_seen: string;
   deliveries: number;
@@ -17,68 +17,131 @@ export interface DeadLetterView {
   data: string | undefined;
 }
 
-const SHARD_KEY = /^eap:events:\{(\d+)\}$/;
+export interface ReplayResult {
+  replayed: number;
+  /** Entries left in the DLQ because they still do not decode, with why. */
+  skipped: { id: string; error: string }[];
+}
+
+const PAGE = 500;
 
 function toView(id: string, fields: string[]): DeadLetterView {
+  const shard = fieldValue(fields, 'shard');
   return {
     id,
     reason: fieldValue(fields, 'reason') ?? '',
     error: fieldValue(fields, 'error') ?? '',
     stream: fieldValue(fields, 'stream') ?? '',
+    shard: shard === undefined ? null : Number(shard),
     original_id: fieldValue(fields, 'original_id') ?? '',
     first_seen: fieldValue(fields, 'first_seen') ?? '',
     deliveries: Number(fieldValue(fields, 'deliveries') ?? 0),
-    dead_lettered_at: fieldValue(fields, 'dead_lettered_at') ?? '',
+    dead_lettered_at: fieldValue(fields, 'dead_lettered_at') ?? new Date(streamIdTime(id)).toISOString(),
     data: fieldValue(fields, 'data'),
   };
 }
 
+/** Walks the DLQ oldest first in pages, without loading it whole. */
+async function* dlqEntries(redis: Redis): AsyncGenerator<[string, string[]]> {
+  let start = '-';
+  for (;;) {
+    const page = (await redis.xrange(DLQ_STREAM, start, '+', 'COUNT', PAGE)) as [string, string[]][];
+    for (const entry of page) yield entry;
+    if (page.length < PAGE) return;
+    start = `(${page[page.length - 1]![0]}`;
+  }
+}
+
 /**
- * Reads and replays the dead-letter stream. Replay appends each chosen entry's original fields
- * (`v`, `data`) back to its shard stream, where workers pick it up again (the primary key makes
- * a replay of something already stored a no-op), and only then deletes it from the DLQ.
+ * Reads, replays and purges the dead-letter stream. Replay decodes each entry again with the
+ * shared schema (what still does not decode stays in the DLQ), appends it to its shard stream,
+ * and deletes it from the DLQ only after that append succeeded; replaying something already
+ * stored is a no-op thanks to the primary key.
  */
 export function createDlqTool(redis: Redis, shards: number) {
-  async function list(options: { count?: number; reason?: string } = {}): Promise<DeadLetterView[]> {
-    const raw = (await redis.xrange(DLQ_STREAM, '-', '+')) as [string, string[]][];
-    const views = raw.map(([id, fields]) => toView(id, fields)).filter((v) => !options.reason || v.reason === options.reason);
-    return options.count === undefined ? views : views.slice(0, options.count);
+  async function list(options: { limit?: number; reason?: string } = {}): Promise<DeadLetterView[]> {
+    const out: DeadLetterView[] = [];
+    for await (const [id, fields] of dlqEntries(redis)) {
+      const view = toView(id, fields);
+      if (options.reason && view.reason !== options.reason) continue;
+      out.push(view);
+      if (options.limit !== undefined && out.length >= options.limit) break;
+    }
+    return out;
+  }
+
+  async function show(id: string): Promise<(DeadLetterView & { fields: Record<string, string> }) | null> {
+    const raw = (await redis.xrange(DLQ_STREAM, id, id)) as [string, string[]][];
+    const entry = raw[0];
+    if (!entry) return null;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < entry[1].length; i += 2) fields[entry[1][i]!] = entry[1][i + 1]!;
+    return { ...toView(entry[0], entry[1]), fields };
   }
 
   async function count(): Promise<number> {
     return redis.xlen(DLQ_STREAM);
   }
 
-  /** Replays the chosen entries (all, by id, by reason, or the first `count`); returns how many. */
-  async function replay(
-    options: { ids?: string[]; reason?: string; count?: number } = {},
-  ): Promise<{ replayed: number; skipped: string[] }> {
-    let chosen = await list({ ...(options.reason ? { reason: options.reason } : {}) });
-    if (options.ids) {
-      const wanted = new Set(options.ids);
-      chosen = chosen.filter((v) => wanted.has(v.id));
+  async function replayOne(id: string, fields: string[]): Promise<string | undefined> {
+    let event: ReturnType<typeof decodeStreamEntry>;
+    try {
+      event = decodeStreamEntry(fields);
+    } catch (error) {
+      return (error as Error).message.slice(0, 500);
     }
-    if (options.count !== undefined) chosen = chosen.slice(0, options.count);
-    const skipped: string[] = [];
-    let replayed = 0;
-    for (const view of chosen) {
-      const raw = (await redis.xrange(DLQ_STREAM, view.id, view.id)) as [string, string[]][];
-      const fields = raw[0]?.[1];
-      const version = fields ? fieldValue(fields, 'v') : undefined;
-      const match = SHARD_KEY.exec(view.stream);
-      const shard = match ? Number(match[1]) : Number.NaN;
-      if (!fields || version === undefined || view.data === undefined || !(shard >= 0 && shard < shards)) {
-        skipped.push(view.id);
-        continue;
-      }
-      const pipeline = redis.pipeline();
-      pipeline.xadd(streamKey(shard), '*', 'v', version, 'data', view.data);
-      throwOnPipelineError(await pipeline.exec());
-      await redis.xdel(DLQ_STREAM, view.id);
-      replayed++;
-    }
-    return { replayed, skipped };
+    const recorded = Number(fieldValue(fields, 'shard'));
+    const shard =
+      Number.isInteger(recorded) && recorded >= 0 && recorded < shards ? recorded : shardFor(event.project_id, event.distinct_id, shards);
+    await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(fieldValue(fields, 'data')!));
+    await redis.xdel(DLQ_STREAM, id);
+    return undefined;
   }
 
-  return { list, count, replay };
+  /** Replays the given ids, or every entry (optionally of one reason). */
+  async function replay(
+    options: { ids?: string[]; all?: boolean; reason?: string },
+    onProgress?: (done: number) => void,
+  ): Promise<ReplayResult> {
+    const result: ReplayResult = { replayed: 0, skipped: [] };
+    const handle = async (id: string, fields: string[]) => {
+      const error = await replayOne(id, fields);
+      if (error === undefined) result.replayed++;
+      else result.skipped.push({ id, error });
+      const done = result.replayed + result.skipped.length;
+      if (done % 1000 === 0) onProgress?.(done);
+    };
+    if (options.ids) {
+      for (const id of options.ids) {
+        const raw = (await redis.xrange(DLQ_STREAM, id, id)) as [string, string[]][];
+        if (raw[0]) await handle(raw[0][0], raw[0][1]);
+        else result.skipped.push({ id, error: 'no such entry in the DLQ' });
+      }
+      return result;
+    }
+    if (!options.all && !options.reason) throw new Error('replay needs ids, all or a reason');
+    // Collect ids first: replayed entries are deleted while we walk.
+    const chosen: [string, string[]][] = [];
+    for await (const entry of dlqEntries(redis)) {
+      if (options.reason && fieldValue(entry[1], 'reason') !== options.reason) continue;
+      chosen.push(entry);
+    }
+    for (const [id, fields] of chosen) await handle(id, fields);
+    return result;
+  }
+
+  /** Deletes entries dead-lettered more than `olderThanMs` ago; returns how many. */
+  async function purge(olderThanMs: number, now: number = Date.now()): Promise<number> {
+    return Number(await redis.xtrim(DLQ_STREAM, 'MINID', `${Math.max(0, Math.floor(now - olderThanMs))}-0`));
+  }
+
+  return { list, show, count, replay, purge };
+}
+
+/** Parses a duration like `90s`, `30m`, `12h`, `7d` into milliseconds; undefined when invalid. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)\s*(ms|s|m|h|d|w)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(match[1]) * unit;
 }
