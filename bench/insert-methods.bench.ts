@@ -69,7 +69,7 @@ function createUnnestWriter(pool: pg.Pool) {
           JSON.stringify(e.properties),
           e.context === null ? null : JSON.stringify(e.context),
         ];
-        row.forEach((v, i) => cols[i]!.push(v));
+        for (const [i, v] of row.entries()) cols[i]!.push(v);
       }
       const result = await pool.query({ name: 'bench_unnest', text: INSERT_UNNEST, values: cols });
       return { inserted: result.rowCount ?? 0 };
