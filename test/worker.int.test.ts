@@ -265,6 +265,24 @@ describe('eap worker', () => {
     expect(await redis.client.xlen('eap:dlq')).toBe(0);
   });
 
+  it('shares the shards between several workers without processing anything twice', async () => {
+    for (let shard = 0; shard < 4; shard++) {
+      await appendEvents(
+        redis.client,
+        Array.from({ length: 1000 }, () => streamEvent(projectId)),
+        shard,
+      );
+    }
+    const [a, b] = await Promise.all([worker({ WORKER_BATCH_SIZE: '100' }), worker({ WORKER_BATCH_SIZE: '100' })]);
+    await waitFor(async () => (await rows()) === 4000, 20_000, '4000 rows');
+    const written = async (w: TestWorker) => (await w.worker.metrics.eventsWritten.get()).values[0]?.value ?? 0;
+    const duplicates = async (w: TestWorker) => (await w.worker.metrics.eventsDeduplicated.get()).values[0]?.value ?? 0;
+    expect((await written(a!)) + (await written(b!))).toBe(4000);
+    expect(await written(a!)).toBeGreaterThan(0);
+    expect(await written(b!)).toBeGreaterThan(0);
+    expect((await duplicates(a!)) + (await duplicates(b!))).toBe(0);
+  });
+
   it('reports ready on /readyz and exports its metrics', async () => {
     const w = await worker();
     expect((await fetch(`${w.adminUrl}/readyz`)).status).toBe(200);

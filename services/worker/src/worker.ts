@@ -32,7 +32,13 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     lazyConnect: true,
   };
   const redis = new Redis(config.REDIS_URL, { ...redisOptions, connectionName: `eap-worker:${consumer}`, commandTimeout: 10_000 });
-  const blockingRedis = new Redis(config.REDIS_URL, { ...redisOptions, connectionName: `eap-worker-read:${consumer}` });
+  // The blocking read gets a timeout well above its BLOCK time, so a silently dead connection
+  // fails the read (and the loop reconnects) instead of hanging forever.
+  const blockingRedis = new Redis(config.REDIS_URL, {
+    ...redisOptions,
+    connectionName: `eap-worker-read:${consumer}`,
+    commandTimeout: config.WORKER_BLOCK_MS + 10_000,
+  });
   for (const r of [redis, blockingRedis]) r.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
   const pool = new pg.Pool({
     connectionString: config.DATABASE_URL,
