@@ -23,7 +23,7 @@ endif
 
 RESULTS := .eap/vitest-results.json
 
-.PHONY: help node install services dev test test-fast test-integration lint typecheck format openapi check-generated clean
+.PHONY: help node install services dev test test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,6 +47,24 @@ services: install ## Make sure redis-server and PostgreSQL binaries exist (apt-g
 
 dev: services ## Run Redis, PostgreSQL (or docker compose) and the API in the foreground until Ctrl-C
 	node scripts/dev.ts
+
+SEED_PID := .eap/dev/seed.pid
+SEED_LOG := .eap/dev/seed.log
+SEED_ARGS ?= --rate 50 --projects 3 --users 1000
+
+seed-start: install ## Send simulated funnel traffic to the `make dev` API in the background (SEED_ARGS to tune)
+	@mkdir -p .eap/dev
+	@if [ -f $(SEED_PID) ] && kill -0 $$(cat $(SEED_PID)) 2>/dev/null; then echo "seeder already running (pid $$(cat $(SEED_PID)))"; exit 0; fi
+	@token=$${EAP_ADMIN_TOKEN:-$$(cat .eap/dev/admin-token 2>/dev/null || echo dev-admin-token-change-me)}; \
+	EAP_ADMIN_TOKEN=$$token nohup node services/cli/bin/eap.js seed --url http://127.0.0.1:$${PORT:-8000} \
+	  --keys-file .eap/dev/seed-projects.json $(SEED_ARGS) >$(SEED_LOG) 2>&1 & echo $$! > $(SEED_PID)
+	@echo "seeder started (pid $$(cat $(SEED_PID)), log $(SEED_LOG)); make seed-stop stops it"
+
+seed-stop: ## Stop the background seeder
+	@if [ -f $(SEED_PID) ] && kill -0 $$(cat $(SEED_PID)) 2>/dev/null; then \
+	  kill -TERM $$(cat $(SEED_PID)); while kill -0 $$(cat $(SEED_PID)) 2>/dev/null; do sleep 0.2; done; \
+	  echo "seeder stopped: $$(tail -1 $(SEED_LOG))"; else echo "no seeder running"; fi
+	@rm -f $(SEED_PID)
 
 test: services ## Run every test (unit + integration against private Redis/PostgreSQL)
 	@mkdir -p .eap

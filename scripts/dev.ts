@@ -4,6 +4,7 @@
 // makes sure a demo project exists, prints its write key and a curl example, and runs the API and
 // the worker.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -16,6 +17,8 @@ import { startLocalStack } from '@eap/local-services';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const devDir = `${root}.eap/dev`;
 const demoFile = `${devDir}/demo-project.json`;
+/** The dev stack's admin token (POST /v1/projects, `make seed-start`), made once and kept. */
+const adminTokenFile = `${devDir}/admin-token`;
 const DAY = 86_400_000;
 
 function dockerEngineAvailable(): boolean {
@@ -80,6 +83,7 @@ Try it:
     -d '{"events":[{"event":"page_view","distinct_id":"user-1","properties":{"path":"/"}}]}'
 
 Events land in PostgreSQL table "events" within a second (psql "$DATABASE_URL").
+Simulated traffic: make seed-start (and make seed-stop).
 Ctrl-C stops everything.
 `);
 }
@@ -118,7 +122,9 @@ async function runLocally(): Promise<void> {
     await pool.end();
     console.log(`migrations: ${migrated.length} applied`);
     const project = await demoProject(stack.databaseUrl);
-    const env = { ...process.env, DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl };
+    if (!existsSync(adminTokenFile)) writeFileSync(adminTokenFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    const adminToken = process.env.EAP_ADMIN_TOKEN ?? readFileSync(adminTokenFile, 'utf8').trim();
+    const env = { ...process.env, DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl, EAP_ADMIN_TOKEN: adminToken };
     const config = parseEnv(ApiConfigSchema, env);
     const api = await createApiServer(config, createLogger({ level: config.LOG_LEVEL, name: 'eap-api' }));
     // The worker runs in the same process here; its admin port sits next to the API's.

@@ -5,6 +5,7 @@ import { dlqCommand } from './commands/dlq.command.ts';
 import { keyCommand } from './commands/key.command.ts';
 import { migrateCommand } from './commands/migrate.command.ts';
 import { projectCommand } from './commands/project.command.ts';
+import { seedCommand } from './commands/seed.command.ts';
 import { workerCommand } from './commands/worker.command.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -26,6 +27,8 @@ Commands:
   dlq count                             number of dead-lettered entries
   dlq replay ID... | --all [--reason R] re-validate and send entries back to their stream
   dlq purge --older-than DURATION       delete entries dead-lettered before now - DURATION
+  seed [--url U] [--projects N] [--users N] [--rate R] [--max-events N] [--keys-file F]
+                                        send simulated funnel traffic until Ctrl-C
 
 Environment: DATABASE_URL, REDIS_URL, PORT (8000), ADMIN_PORT (9464), EAP_ADMIN_TOKEN,
 STREAM_SHARDS (4) and the limits listed in the README.
@@ -35,6 +38,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   api: apiCommand,
   worker: workerCommand,
   dlq: dlqCommand,
+  seed: seedCommand,
   migrate: migrateCommand,
   project: projectCommand,
   key: keyCommand,

@@ -1,0 +1,3 @@
+export * from './random.ts';
+export * from './funnel-model.ts';
+export * from './seeder.ts';
