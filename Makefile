@@ -23,7 +23,13 @@ endif
 
 RESULTS := .eap/vitest-results.json
 
-.PHONY: help node install services dev test test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+bench: services ## Full benchmark (about 5 minutes): baselines and EAP measured in one run, writes benchmarks/results/latest.json
+	node bench/run.ts
+
+bench-quick: services ## The same benchmark in at most 90 s, for regression checks
+	node bench/run.ts --quick
+
+.PHONY: help node install services dev test bench bench-quick k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -66,11 +72,23 @@ seed-stop: ## Stop the background seeder
 	  echo "seeder stopped: $$(tail -1 $(SEED_LOG))"; else echo "no seeder running"; fi
 	@rm -f $(SEED_PID)
 
-test: services ## Run every test (unit + integration against private Redis/PostgreSQL)
+k8s-tools: $(NODE_TARGET) ## Build (once, cached in .tools/k8s/) kube-apiserver, controller-manager, etcd, kubectl, helm, kwok
+	node scripts/k8s/k8s-tools.ts all
+
+k8s-core: $(NODE_TARGET) ## Build (once, cached) what the Kubernetes tests need: kube-apiserver, controller-manager, etcd
+	node scripts/k8s/k8s-tools.ts core
+
+k8s-cli: $(NODE_TARGET) ## Build (once, cached) kubectl and helm for chart tests
+	node scripts/k8s/k8s-tools.ts cli
+
+test-k8s: install k8s-core k8s-cli ## Run the tests against a real Kubernetes API server
+	npx vitest run --project k8s
+
+test: services k8s-core k8s-cli ## Run every test (unit, integration against private Redis/PostgreSQL, Kubernetes)
 	@mkdir -p .eap
 	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)
 
-test-fast: install ## Run the unit tests only (nothing to start)
+test-fast: install ## Run the unit tests only (nothing to start, no Kubernetes)
 	npx vitest run --project unit
 
 test-integration: services ## Run the integration tests only

@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` needs nothing running; `integration` (files `*.int.test.ts` and the
+ * Three projects: `unit` needs nothing running; `integration` (files `*.int.test.ts` and the
  * end-to-end and fault tests under test/) gets private Redis and PostgreSQL servers started by
- * test/support/global-setup.ts. `make test-fast` runs only `unit`.
+ * test/support/global-setup.ts; `k8s` gets a real kube-apiserver, controller-manager and etcd
+ * from test/k8s/global-setup.ts (binaries built by `make k8s-tools`). `make test-fast` runs only
+ * `unit`.
  */
 export default defineConfig({
   test: {
@@ -11,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
@@ -22,6 +24,15 @@ export default defineConfig({
           // Kubernetes tests need the API server environment of their own project.
           exclude: ['**/node_modules/**', 'test/k8s/**'],
           globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'k8s',
+          include: ['test/k8s/**/*.test.ts'],
+          globalSetup: ['test/k8s/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

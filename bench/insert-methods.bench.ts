@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { StreamEvent } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { startPostgres } from '@eap/local-services';
-import { createEventWriter } from '../services/worker/src/event-writer.ts';
+import { createEventWriter } from '@eap/worker';
 
 const total = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 1000);

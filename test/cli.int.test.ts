@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@eap/local-services';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
-import { exited, runEap, spawnEap } from './support/run-eap.ts';
+import { exited, runEap, spawnEap } from '@eap/local-services';
 import { waitFor } from './support/test-api.ts';
 
 let db: TestDatabase;

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createMigrator, ensureEventPartitions, expectedSchemaVersion, loadMigrations } from '@eap/db';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
-import { runEap } from './support/run-eap.ts';
+import { runEap } from '@eap/local-services';
 
 const MIGRATIONS = fileURLToPath(new URL('../packages/db/migrations/', import.meta.url));
 const dbs: TestDatabase[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStreamEntry, streamKeys } from '@eap/core';
-import { exited, runEap, spawnEap } from './support/run-eap.ts';
+import { exited, runEap, spawnEap } from '@eap/local-services';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
 import { startTestApi, TEST_ADMIN_TOKEN, type TestApi, waitFor } from './support/test-api.ts';

@@ -10,7 +10,7 @@ import { createMigrator } from '@eap/db';
 import { type LocalService, startPostgres } from '@eap/local-services';
 import pg from 'pg';
 import { type EapProcess, readMetric, sendLoad, spawnApi, spawnWorker } from './support/pipeline-processes.ts';
-import { runEap } from './support/run-eap.ts';
+import { runEap } from '@eap/local-services';
 import { appendEvents, appendRaw, countRows, dlqEntries, streamEvent } from './support/stream-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { createTestProject, waitFor } from './support/test-api.ts';

@@ -39,7 +39,7 @@ export interface ToolEntry {
   version: string;
   /** `built` = built here from the module proxy; `debian` = a Debian package's binary. */
   source: 'built' | 'debian';
-  /** Data files that go with the binary (e.g. kwok's `stages`). */
+  /** Data files that go with the binary, by file name (e.g. kwok's `stages.yaml`). */
   files?: Record<string, string>;
 }
 

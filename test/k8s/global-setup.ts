@@ -47,7 +47,7 @@ export default async function setup(project: TestProject) {
       kubeControllerManager: path('kube-controller-manager'),
       kubeScheduler: path('kube-scheduler'),
       kwok: path('kwok'),
-      kwokStages: tools.kwok?.files?.stages,
+      kwokStages: tools.kwok?.files?.['stages.yaml'],
     },
     kwokNodes,
   }).catch(async (error: unknown) => {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '@eap/local-services';
-import { exited, spawnEap } from './run-eap.ts';
+import { exited, spawnEap } from '@eap/local-services';
 import { waitFor } from './test-api.ts';
 
 /** A spawned `eap api` or `eap worker` process. */

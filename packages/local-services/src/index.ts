@@ -13,3 +13,4 @@ export {
 } from './binaries.ts';
 export { type LocalStackOptions, startLocalStack } from './local-stack.ts';
 export { isDockerAvailable, startContainerStack } from './containers.ts';
+export { EAP_BIN, exited, runEap, spawnEap } from './eap-process.ts';

@@ -71,7 +71,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
     // Reverse start order: controllers and the API server before etcd.
     for (const server of [...servers].reverse()) await server.stop();
   };
-  const client = { current: undefined as KubeClient | undefined };
+  let kube: KubeClient | undefined;
 
   try {
     const [etcdClientPort, etcdPeerPort, apiserverPort] = (await freePorts(3)) as [number, number, number];
@@ -116,6 +116,8 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
         `--etcd-servers=${etcdUrl}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // The 'kubernetes' Service would get 127.0.0.1 as endpoint, which Endpoints validation refuses.
+        '--endpoint-reconciler-type=none',
         `--secure-port=${apiserverPort}`,
         `--cert-dir=${pkiDir}`,
         `--tls-cert-file=${pki.apiserverCert}`,
@@ -152,9 +154,9 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
         user: 'system:kube-controller-manager',
       }),
     ]);
-    const kube = KubeClient.fromKubeconfig(adminKubeconfig);
-    client.current = kube;
-    await waitUntil('kube-apiserver /readyz', async () => (await kube.request('GET', '/readyz')).status === 200, {
+    const admin = KubeClient.fromKubeconfig(adminKubeconfig);
+    kube = admin;
+    await waitUntil('kube-apiserver /readyz', async () => (await admin.request('GET', '/readyz')).status === 200, {
       timeoutMs: 90_000,
       intervalMs: 100,
       server: apiserver,
@@ -186,21 +188,21 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
     servers.push(controllerManager);
     await waitUntil(
       'the ServiceAccount controller to create default/default',
-      async () => (await kube.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+      async () => (await admin.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
       { timeoutMs: 60_000, intervalMs: 200, server: controllerManager },
     );
     mark('kube-controller-manager ready');
 
     // --- optional: simulated nodes -----------------------------------------------------------
     if (options.kwokNodes && options.kwokNodes.length > 0) {
-      await startSimulatedNodes(options, servers, kube, adminKubeconfig, logDir);
+      await startSimulatedNodes(options, servers, admin, adminKubeconfig, logDir);
       mark(`kwok nodes ready (${options.kwokNodes.join(', ')})`);
     }
 
-    kube.close();
+    admin.close();
     return { kubeconfig: adminKubeconfig, server, timings, logDir, stop };
   } catch (error) {
-    client.current?.close();
+    kube?.close();
     await stop();
     throw error;
   }

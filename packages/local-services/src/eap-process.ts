@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const EAP_BIN = fileURLToPath(new URL('../../services/cli/bin/eap.js', import.meta.url));
+/** The `eap` launcher of this checkout. */
+export const EAP_BIN = fileURLToPath(new URL('../../../services/cli/bin/eap.js', import.meta.url));
 
-/** Runs `eap <args>` as a real child process and collects its output. */
+/** Runs `eap <args>` as a real child process (for tests and benchmarks) and collects its output. */
 export function runEap(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [EAP_BIN, ...args], {

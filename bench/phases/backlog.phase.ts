@@ -1,0 +1,56 @@
+import { Redis } from 'ioredis';
+import { encodeStreamEntry, shardFor, streamKey } from '@eap/core';
+import { streamEvents } from '../support/bench-data.ts';
+import type { BenchStack } from '../support/bench-stack.ts';
+import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
+import type { Progress } from '../support/progress.ts';
+import { pipelineBacklog } from '../support/stream-backlog.ts';
+
+/**
+ * Worker memory with a large backlog: the streams are filled with `entries` events while no
+ * worker runs, then one worker starts and drains them. Its RSS must stay flat (it holds one batch
+ * at a time, whatever the backlog); the drain rate is the worker alone, without the API.
+ */
+export async function backlogPhase(
+  stack: BenchStack,
+  options: { entries: number; maxDrainS: number; projectId: string; progress: Progress },
+) {
+  const redis = new Redis(stack.redisUrl);
+  try {
+    const chunk = 5000;
+    for (let done = 0; done < options.entries; done += chunk) {
+      const pipeline = redis.pipeline();
+      for (const e of streamEvents(Math.min(chunk, options.entries - done), options.projectId, 3 + done)) {
+        pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(e)));
+      }
+      await pipeline.exec();
+      options.progress.update(`worker with a backlog: filling the streams, ${done + chunk} of ${options.entries}`);
+    }
+    const worker = await stack.spawnWorker();
+    const rss = createPeakSampler(() => rssMiB(worker.child.pid));
+    const started = Date.now();
+    let left = await pipelineBacklog(redis);
+    const initial = left;
+    while (left > 0 && Date.now() - started < options.maxDrainS * 1000) {
+      await new Promise((r) => setTimeout(r, 500));
+      left = await pipelineBacklog(redis);
+      options.progress.update(`worker with a backlog: ${left} left, RSS ${Math.round(rss.last())} MiB`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const peak = rss.stop();
+    await worker.stop();
+    const result = {
+      backlog_entries: initial,
+      drained: initial - left,
+      drain_seconds: Math.round(seconds * 10) / 10,
+      drain_events_per_s: Math.round((initial - left) / seconds),
+      worker_rss_peak_mib: Math.round(peak),
+    };
+    options.progress.done(
+      `worker with a ${initial}-event backlog: RSS peak ${result.worker_rss_peak_mib} MiB, drains ${result.drain_events_per_s} events/s`,
+    );
+    return result;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,44 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyLine } from '@eap/worker';
+import { streamEvents } from '../support/bench-data.ts';
+import type { Progress } from '../support/progress.ts';
+
+/**
+ * Baseline B: the fastest way to put the same rows into PostgreSQL — one raw COPY into an empty
+ * copy of the events table with all its indexes (primary key and both query indexes), no
+ * deduplication, no Redis, no HTTP.
+ */
+export async function copyPhase(databaseUrl: string, options: { rows: number; projectId: string; progress: Progress }) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('DROP TABLE IF EXISTS bench_copy');
+    await client.query('CREATE TABLE bench_copy (LIKE events INCLUDING ALL)');
+    const lines = streamEvents(options.rows, options.projectId).map(copyLine);
+    options.progress.update(`baseline B (raw COPY): ${options.rows} rows`);
+    const start = performance.now();
+    const chunks = (function* () {
+      for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join('');
+    })();
+    await pipeline(
+      Readable.from(chunks),
+      client.query(
+        copyFrom(
+          'COPY bench_copy (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context) FROM STDIN',
+        ),
+      ),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_copy');
+    if (rows[0]!.n !== options.rows) throw new Error(`COPY stored ${rows[0]!.n} of ${options.rows} rows`);
+    const rate = Math.round(options.rows / seconds);
+    options.progress.done(`baseline B (raw COPY): ${rate} rows/s`);
+    return { rows: options.rows, seconds: Math.round(seconds * 100) / 100, rows_per_s: rate };
+  } finally {
+    await client.query('DROP TABLE IF EXISTS bench_copy').catch(() => undefined);
+    await client.end();
+  }
+}

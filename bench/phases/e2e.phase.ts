@@ -1,0 +1,123 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { clientEvents } from '../support/bench-data.ts';
+import type { BenchStack } from '../support/bench-stack.ts';
+import { diffHistogram, histogramQuantile, parseHistogram } from '../support/histogram.ts';
+import { runLoad } from '../support/http-load.ts';
+import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
+import type { Progress } from '../support/progress.ts';
+import { pipelineBacklog } from '../support/stream-backlog.ts';
+
+const BATCH = 100;
+const CONNECTIONS = 8;
+const E2E_HISTOGRAM = 'eap_worker_end_to_end_latency_seconds';
+
+async function countRows(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  return rows[0]!.n;
+}
+
+async function e2eHistogram(adminUrl: string) {
+  return parseHistogram(await (await fetch(`${adminUrl}/metrics`)).text(), E2E_HISTOGRAM);
+}
+
+/** Waits until the table holds `target` rows; returns when that happened (ms). */
+async function waitForRows(pool: pg.Pool, target: number, progress: Progress, label: string): Promise<number> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const n = await countRows(pool);
+    if (n >= target) return Date.now();
+    if (Date.now() > deadline) throw new Error(`${label}: only ${n} of ${target} rows after 10 minutes`);
+    progress.update(`${label}: draining, ${target - n} events to go`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * EAP end to end: batches of 100 events posted to `eap api`, written by `eap worker`, counted in
+ * PostgreSQL. The rate is events committed divided by the time from the first request to the
+ * last commit (so a backlog left at the end counts against it). Then the same at half that rate,
+ * for the end-to-end latency of a pipeline that is not saturated.
+ */
+export async function e2ePhase(
+  stack: BenchStack,
+  options: { durationS: number; halfRateDurationS: number; writeKey: string; progress: Progress },
+) {
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  const redis = new Redis(stack.redisUrl);
+  const events = clientEvents(200 * BATCH, 2).map(({ timestamp: _t, ...e }) => e);
+  const bodies = Array.from({ length: 200 }, (_, i) => JSON.stringify({ events: events.slice(i * BATCH, (i + 1) * BATCH) }));
+  const headers = { authorization: `Bearer ${options.writeKey}` };
+  const api = await stack.spawnApi();
+  const worker = await stack.spawnWorker();
+  const apiRss = createPeakSampler(() => rssMiB(api.child.pid));
+  const workerRss = createPeakSampler(() => rssMiB(worker.child.pid));
+  const backlog = createPeakSampler(() => pipelineBacklog(redis), 200);
+  try {
+    // Full speed.
+    const rows0 = await countRows(pool);
+    const hist0 = await e2eHistogram(worker.adminUrl);
+    const started = Date.now();
+    const load = await runLoad({
+      url: api.url,
+      path: '/v1/batch',
+      connections: CONNECTIONS,
+      durationS: options.durationS,
+      bodies,
+      headers,
+      onTick: (n) => options.progress.update(`EAP end to end: ${n * BATCH} events sent, backlog ${backlog.last()}`),
+    });
+    const accepted = (load.requests - load.non2xx) * BATCH;
+    const finished = await waitForRows(pool, rows0 + accepted, options.progress, 'EAP end to end');
+    const stored = (await countRows(pool)) - rows0;
+    const rate = Math.round(stored / ((finished - started) / 1000));
+    const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
+    options.progress.done(`EAP end to end: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()}`);
+
+    // Half of that rate.
+    const halfReqRate = Math.max(1, Math.round(rate / 2 / BATCH));
+    const rows1 = await countRows(pool);
+    const hist1 = await e2eHistogram(worker.adminUrl);
+    const half = await runLoad({
+      url: api.url,
+      path: '/v1/batch',
+      connections: CONNECTIONS,
+      durationS: options.halfRateDurationS,
+      bodies,
+      headers,
+      overallRate: halfReqRate,
+      onTick: (n) => options.progress.update(`EAP end to end at ${halfReqRate * BATCH} events/s: ${n * BATCH} events sent`),
+    });
+    await waitForRows(pool, rows1 + (half.requests - half.non2xx) * BATCH, options.progress, 'EAP end to end at 50 %');
+    const halfHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist1);
+    const ms = (v: number | null) => (v === null ? null : Math.round(v * 10_000) / 10);
+    const result = {
+      batch_size: BATCH,
+      connections: CONNECTIONS,
+      duration_s: options.durationS,
+      events_committed: stored,
+      events_per_s: rate,
+      e2e_p50_ms: ms(histogramQuantile(fullHist, 0.5)),
+      e2e_p99_ms: ms(histogramQuantile(fullHist, 0.99)),
+      half_rate_events_per_s: halfReqRate * BATCH,
+      half_rate_e2e_p50_ms: ms(histogramQuantile(halfHist, 0.5)),
+      half_rate_e2e_p99_ms: ms(histogramQuantile(halfHist, 0.99)),
+      http_p99_ms: load.latencyP99Ms,
+      non_2xx: load.non2xx + half.non2xx,
+      peak_backlog: backlog.peak(),
+      api_rss_peak_mib: Math.round(apiRss.peak()),
+      worker_rss_peak_mib: Math.round(workerRss.peak()),
+    };
+    options.progress.done(
+      `EAP end to end at 50 % (${result.half_rate_events_per_s} events/s): e2e p50 ${result.half_rate_e2e_p50_ms} ms, p99 ${result.half_rate_e2e_p99_ms} ms`,
+    );
+    return result;
+  } finally {
+    apiRss.stop();
+    workerRss.stop();
+    backlog.stop();
+    await Promise.all([api.stop(), worker.stop()]);
+    redis.disconnect();
+    await pool.end();
+  }
+}

@@ -1,0 +1,107 @@
+// `make bench` / `make bench-quick`: every figure measured in one run on this machine, next to
+// the baselines it is compared with. Prints a Markdown table and writes
+// benchmarks/results/latest.json. See benchmarks/README.md for the method.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createProject } from '@eap/db';
+import { backlogPhase } from './phases/backlog.phase.ts';
+import { copyPhase } from './phases/copy.phase.ts';
+import { e2ePhase } from './phases/e2e.phase.ts';
+import { ingestPhase } from './phases/ingest.phase.ts';
+import { startBenchStack } from './support/bench-stack.ts';
+import { machineInfo } from './support/machine-info.ts';
+import { createProgress } from './support/progress.ts';
+import { atLeast, below, markdownReport } from './support/report.ts';
+
+const quick = process.argv.includes('--quick');
+// bench-quick must finish within 90 s all told; the full run sustains the end-to-end load 60 s.
+const plan = quick
+  ? { ingestS: 5, ingestHalfS: 4, copyRows: 100_000, e2eS: 15, e2eHalfS: 8, backlog: 100_000, backlogDrainS: 10 }
+  : { ingestS: 15, ingestHalfS: 10, copyRows: 500_000, e2eS: 60, e2eHalfS: 30, backlog: 1_000_000, backlogDrainS: 60 };
+
+const progress = createProgress();
+const startedAt = Date.now();
+progress.done(`EAP benchmark, ${quick ? 'quick' : 'full'} run: starting private Redis and PostgreSQL ...`);
+const stack = await startBenchStack();
+try {
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+  const project = await createProject(pool, 'bench');
+  await pool.end();
+  const redis = new Redis(stack.redisUrl);
+
+  const ingest = await ingestPhase(stack, {
+    durationS: plan.ingestS,
+    halfRateDurationS: plan.ingestHalfS,
+    writeKey: project.write_key,
+    progress,
+  });
+  // The single-event runs leave their events in the streams: start the next phases empty.
+  await redis.flushall();
+  const copy = await copyPhase(stack.databaseUrl, { rows: plan.copyRows, projectId: project.project_id, progress });
+  const e2e = await e2ePhase(stack, { durationS: plan.e2eS, halfRateDurationS: plan.e2eHalfS, writeKey: project.write_key, progress });
+  const backlog = await backlogPhase(stack, {
+    entries: plan.backlog,
+    maxDrainS: plan.backlogDrainS,
+    projectId: project.project_id,
+    progress,
+  });
+  redis.disconnect();
+
+  const ratios = {
+    ingest_vs_fastify: Math.round((ingest.ingest_single.req_per_s / ingest.baseline_fastify.req_per_s) * 1000) / 1000,
+    e2e_vs_copy: Math.round((e2e.events_per_s / copy.rows_per_s) * 1000) / 1000,
+  };
+  const targets = [
+    atLeast('ingest_vs_fastify', ratios.ingest_vs_fastify, 0.6),
+    atLeast('e2e_vs_copy', ratios.e2e_vs_copy, 0.5),
+    below('end-to-end p99 at 50 % of max rate (ms)', e2e.half_rate_e2e_p99_ms, 1000),
+    below(`worker RSS with a ${backlog.backlog_entries}-event backlog (MiB)`, backlog.worker_rss_peak_mib, 200),
+    below('API RSS at full load (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib), 150),
+  ];
+  const machine = machineInfo(stack.binaries.postgresBin, stack.binaries.redisServer);
+  const results = {
+    generated_at: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    duration_s: Math.round((Date.now() - startedAt) / 1000),
+    machine,
+    ratios,
+    baseline_fastify: ingest.baseline_fastify,
+    baseline_copy: copy,
+    ingest_single: ingest.ingest_single,
+    e2e_batch: e2e,
+    worker_backlog: backlog,
+    targets,
+  };
+  mkdirSync(new URL('../benchmarks/results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('../benchmarks/results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(
+    markdownReport({
+      mode: results.mode,
+      machine,
+      figures: [
+        ['baseline A: bare fastify, req/s (64 connections)', ingest.baseline_fastify.req_per_s],
+        ['EAP single-event ingest, req/s (64 connections)', ingest.ingest_single.req_per_s],
+        ['EAP single-event p50 / p99 (ms)', `${ingest.ingest_single.p50_ms} / ${ingest.ingest_single.p99_ms}`],
+        [`EAP single-event p99 at 50 % (${ingest.ingest_single.half_rate_req_per_s} req/s, ms)`, ingest.ingest_single.half_rate_p99_ms],
+        ['baseline B: raw COPY, rows/s', copy.rows_per_s],
+        ['EAP end to end (API + worker, batches of 100), events/s committed', e2e.events_per_s],
+        ['EAP end-to-end latency p50 / p99 at max rate (ms)', `${e2e.e2e_p50_ms} / ${e2e.e2e_p99_ms}`],
+        [
+          `EAP end-to-end latency p50 / p99 at 50 % (${e2e.half_rate_events_per_s} events/s, ms)`,
+          `${e2e.half_rate_e2e_p50_ms} / ${e2e.half_rate_e2e_p99_ms}`,
+        ],
+        ['peak backlog (events)', e2e.peak_backlog],
+        ['API RSS peak (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib)],
+        ['worker RSS peak under load (MiB)', e2e.worker_rss_peak_mib],
+        [`worker alone draining a ${backlog.backlog_entries}-event backlog, events/s`, backlog.drain_events_per_s],
+        ['ratio ingest_vs_fastify', ratios.ingest_vs_fastify],
+        ['ratio e2e_vs_copy', ratios.e2e_vs_copy],
+      ],
+      targets,
+    }),
+  );
+  progress.done(`done in ${results.duration_s} s; results in benchmarks/results/latest.json`);
+} finally {
+  await stack.stop();
+}

@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMigrator } from '@eap/db';
+import { ensureBinaries, exited, freePort, spawnEap, startPostgres, startRedis } from '@eap/local-services';
+
+/** A spawned process of the benchmark (eap api, eap worker or the baseline server). */
+export interface BenchProcess {
+  child: ChildProcess;
+  url: string;
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+async function waitHttp(url: string, child: ChildProcess, output: () => string, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited early:\n${output()}`);
+    if ((await fetch(url).catch(() => null))?.ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not come up:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/**
+ * Private Redis (AOF everysec, as recommended for production) and PostgreSQL (durable default
+ * settings) for one benchmark run, plus helpers to spawn `eap api` and `eap worker` against them
+ * with production defaults.
+ */
+export async function startBenchStack() {
+  const binaries = await ensureBinaries();
+  const dir = await mkdtemp(join(tmpdir(), 'eap-bench-'));
+  await chmod(dir, 0o755);
+  const [redis, postgres] = await Promise.all([startRedis({ dataDir: join(dir, 'redis') }), startPostgres({ dataDir: join(dir, 'pg') })]);
+  await createMigrator(postgres.url).up();
+  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+
+  async function spawnApi(extra: Record<string, string> = {}): Promise<BenchProcess> {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const child = spawnEap(['api'], {
+      ...env,
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      RATE_LIMIT_PER_SECOND: '0',
+      STREAM_BACKLOG_CAP: '50000000',
+      ...extra,
+    });
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap api');
+    return { child, url: `http://127.0.0.1:${port}`, adminUrl, stop: () => stopChild(child) };
+  }
+
+  async function spawnWorker(extra: Record<string, string> = {}): Promise<BenchProcess> {
+    const adminPort = await freePort();
+    const child = spawnEap(['worker'], { ...env, ADMIN_PORT: String(adminPort), ...extra });
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap worker');
+    return { child, url: '', adminUrl, stop: () => stopChild(child) };
+  }
+
+  async function spawnBaseline(): Promise<BenchProcess> {
+    const script = fileURLToPath(new URL('../baseline-server.ts', import.meta.url));
+    const child = spawn(process.execPath, [script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      child.once('exit', () => reject(new Error('baseline server exited')));
+    });
+    return { child, url: `http://127.0.0.1:${port}`, adminUrl: '', stop: () => stopChild(child) };
+  }
+
+  return {
+    redisUrl: redis.url,
+    databaseUrl: postgres.url,
+    binaries,
+    spawnApi,
+    spawnWorker,
+    spawnBaseline,
+    async stop(): Promise<void> {
+      await Promise.all([redis.stop(), postgres.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+export type BenchStack = Awaited<ReturnType<typeof startBenchStack>>;
