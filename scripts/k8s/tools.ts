@@ -110,10 +110,15 @@ interface RunResult {
   stderr: string;
 }
 
+// The official Go tarball installs to /usr/local/go without touching PATH; find it there too.
+const GO_FALLBACK_BIN = '/usr/local/go/bin';
+
 function goEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const path = process.env.PATH ?? '';
+  const withGo = existsSync(`${GO_FALLBACK_BIN}/go`) && !path.split(':').includes(GO_FALLBACK_BIN) ? `${path}:${GO_FALLBACK_BIN}` : path;
   // Static binaries like the upstream release builds; the machine's default module and build
   // caches (GOMODCACHE, GOCACHE) are kept so that later builds on this machine reuse them.
-  return { ...process.env, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false', ...extra };
+  return { ...process.env, PATH: withGo, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-buildvcs=false', ...extra };
 }
 
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
