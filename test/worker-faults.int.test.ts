@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONSUMER_GROUP, streamKey, streamKeys } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { type LocalService, startPostgres } from '@eap/local-services';
@@ -15,6 +15,10 @@ import { appendEvents, appendRaw, countRows, dlqEntries, streamEvent } from './s
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { createTestProject, waitFor } from './support/test-api.ts';
 import { startOwnRedis, useSharedRedis } from './support/test-redis.ts';
+
+// These tests move tens of thousands of events through spawned processes; on a busy 2-core
+// machine (other test files run in parallel) that can take minutes, not seconds.
+vi.setConfig({ testTimeout: 240_000 });
 
 /** Entries delivered but not acknowledged, over all shards. */
 async function pendingCount(redis: Redis): Promise<number> {
@@ -72,7 +76,7 @@ describe('workers killed with SIGKILL again and again under load', () => {
       expect([...result.statuses.keys()].filter((s) => s >= 500 && s !== 503)).toEqual([]);
       await waitFor(
         async () => (await countRows(db.pool, project.project_id)) === result.accepted && (await pendingCount(redis.client)) === 0,
-        120_000,
+        180_000,
         `${result.accepted} rows and nothing pending`,
       );
       expect(await countRows(db.pool, project.project_id)).toBe(100_000);
@@ -113,7 +117,7 @@ describe('workers killed with SIGKILL again and again under load', () => {
       survivor = await spawnWorker({ ...env, CONSUMER_NAME: 'survivor' });
       await waitFor(
         async () => (await countRows(db.pool, projectId)) === 2000 && (await pendingCount(redis.client)) === 0,
-        60_000,
+        180_000,
         '2000 rows',
       );
       expect(await readMetric(survivor.adminUrl, 'eap_worker_entries_claimed_total')).toBe(orphaned);
@@ -195,7 +199,7 @@ describe('PostgreSQL stopped for 10 s during load', () => {
       expect(accepted).toBe(20_000);
       await waitFor(
         async () => (await countRows(pool, project.project_id).catch(() => -1)) === accepted && (await pendingCount(redis.client)) === 0,
-        60_000,
+        180_000,
         `${accepted} rows after the restart`,
       );
       await waitFor(async () => (await fetch(`${worker.adminUrl}/readyz`)).status === 200, 20_000, 'worker ready again');
@@ -242,7 +246,7 @@ describe('Redis (AOF appendfsync always) killed and restarted during load', () =
       try {
         await waitFor(
           async () => (await countRows(db.pool, project.project_id)) === 30_000 && (await pendingCount(check)) === 0,
-          60_000,
+          180_000,
           '30000 rows',
         );
         expect(await check.xlen('eap:dlq')).toBe(0);

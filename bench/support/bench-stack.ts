@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * NODE_OPTIONS of the container image (the `ENV NODE_OPTIONS=` line of the Dockerfile), so the
+ * benchmark runs `eap` the way it ships.
+ */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  return /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? '';
+}
+
+/**
  * Private Redis (AOF everysec, as recommended for production) and PostgreSQL (durable default
  * settings) for one benchmark run, plus helpers to spawn `eap api` and `eap worker` against them
  * with production defaults.
@@ -44,7 +54,7 @@ export async function startBenchStack() {
   await chmod(dir, 0o755);
   const [redis, postgres] = await Promise.all([startRedis({ dataDir: join(dir, 'redis') }), startPostgres({ dataDir: join(dir, 'pg') })]);
   await createMigrator(postgres.url).up();
-  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions() };
 
   async function spawnApi(extra: Record<string, string> = {}): Promise<BenchProcess> {
     const [port, adminPort] = [await freePort(), await freePort()];

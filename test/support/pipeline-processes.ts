@@ -100,7 +100,7 @@ export async function sendLoad(options: {
   const makeEvent =
     options.makeEvent ??
     ((i: number) => ({ event: i % 3 ? 'page_view' : 'signup', distinct_id: `user-${i % 997}`, timestamp: stamp, properties: { i } }));
-  const deadline = Date.now() + (options.deadlineMs ?? 120_000);
+  const deadline = Date.now() + (options.deadlineMs ?? 200_000);
   let next = 0;
   async function lane(): Promise<void> {
     for (;;) {

@@ -1,9 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { EapError } from '@eap/core';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Registers the only body parser of the public API: JSON (as `application/json`, or `text/plain`
@@ -124,12 +123,9 @@ function readBody(raw: IncomingMessage, payload: NodeJS.ReadableStream, limitByt
 
 function parseJson(buffer: Buffer): unknown {
   if (buffer.length === 0) throw new EapError('MALFORMED_JSON', 'request body is empty; send a JSON object');
-  let text: string;
-  try {
-    text = utf8.decode(buffer);
-  } catch {
-    throw new EapError('MALFORMED_JSON', 'request body is not valid UTF-8');
-  }
+  if (!isUtf8(buffer)) throw new EapError('MALFORMED_JSON', 'request body is not valid UTF-8');
+  // A UTF-8 byte order mark is allowed (RFC 8259 lets parsers ignore it); JSON.parse would not.
+  const text = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? buffer.toString('utf8', 3) : buffer.toString('utf8');
   try {
     return JSON.parse(text);
   } catch (error) {

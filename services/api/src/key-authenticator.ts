@@ -65,10 +65,23 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
     }
   }
 
+  // Raw key → key id, so the hot path does not hash every request. Bounded like the negative
+  // cache; holding a key in memory is no worse than the request that carried it.
+  const keyIds = new Map<string, { hash: Buffer; keyId: string }>();
+  function identify(rawKey: string): { hash: Buffer; keyId: string } {
+    let id = keyIds.get(rawKey);
+    if (!id) {
+      const hash = hashApiKey(rawKey);
+      id = { hash, keyId: hash.toString('hex') };
+      keyIds.set(rawKey, id);
+      if (keyIds.size > maxNegative) keyIds.delete(keyIds.keys().next().value as string);
+    }
+    return id;
+  }
+
   /** The key's project and kind, or null when the key is unknown or revoked. */
   async function authenticate(rawKey: string): Promise<AuthenticatedKey | null> {
-    const hash = hashApiKey(rawKey);
-    const keyId = hash.toString('hex');
+    const { hash, keyId } = identify(rawKey);
     const t = now();
     const cached = positive.get(keyId);
     if (cached && cached.expiresAt > t) {

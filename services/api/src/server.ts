@@ -35,6 +35,9 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     maxRetriesPerRequest: 1,
     commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
     connectionName: 'eap-api',
+    // Commands issued by concurrent requests in the same tick go out in one write: far fewer
+    // syscalls and round trips under load.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     lazyConnect: true,
   });

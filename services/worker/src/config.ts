@@ -23,6 +23,8 @@ export const WorkerConfigSchema = z.object({
   POD_NAME: z.string().min(1).max(200).optional(),
   /** Most entries read (and written to PostgreSQL) per batch. Default 1000. */
   WORKER_BATCH_SIZE: intVar(1000, 1, 10_000),
+  /** Batches written to PostgreSQL at the same time (reads overlap writes). Default 2. */
+  WORKER_CONCURRENCY: intVar(2, 1, 32),
   /** How long one XREADGROUP blocks waiting for new entries, in ms. Default 200. */
   WORKER_BLOCK_MS: intVar(200, 1, 10_000),
   /** Pending entries idle longer than this (ms) are taken over from other consumers. Default 30000. */

@@ -7,20 +7,14 @@ import type { StreamEvent } from '@eap/core';
 const COLUMNS =
   'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context';
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
 /** Escapes one value for COPY's text format (`\N` is NULL). */
 export function copyValue(value: string | null): string {
   if (value === null) return '\\N';
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    // backslash, tab, newline, carriage return
-    if (c === 92 || c === 9 || c === 10 || c === 13) {
-      out += value.slice(from, i) + (c === 92 ? '\\\\' : c === 9 ? '\\t' : c === 10 ? '\\n' : '\\r');
-      from = i + 1;
-    }
-  }
-  return from === 0 ? value : out + value.slice(from);
+  // Most values need nothing: test natively before rewriting.
+  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value;
 }
 
 /** One event as a line of COPY text. */

@@ -5,6 +5,8 @@ const DAY_MS = 86_400_000;
 
 /** UTC day (`YYYY-MM-DD`) of an ISO timestamp or epoch ms. */
 export function utcDay(time: string | number): string {
+  // The API writes UTC times (`…Z`): their first 10 characters are the day.
+  if (typeof time === 'string' && time.length >= 20 && time.endsWith('Z')) return time.slice(0, 10);
   return new Date(typeof time === 'number' ? time : Date.parse(time)).toISOString().slice(0, 10);
 }
 

@@ -13,6 +13,8 @@ export interface StreamConsumerOptions {
   keys: string[];
   consumer: string;
   batchSize: number;
+  /** Batches written at the same time. */
+  concurrency: number;
   blockMs: number;
   claimIntervalMs: number;
   claimIdleMs: number;
@@ -51,7 +53,9 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   }
 
   async function read(ids: string): Promise<StreamEntry[]> {
-    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', options.batchSize];
+    // COUNT applies per stream: ask each shard for its share, so one read is at most one batch
+    // and memory stays bounded by batch size × concurrency, whatever the backlog.
+    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', Math.ceil(options.batchSize / keys.length)];
     if (ids === '>') args.push('BLOCK', options.blockMs);
     args.push('STREAMS', ...keys, ...keys.map(() => ids));
     // The typed method, not `call`: ioredis post-processes this reply shape only there.
@@ -100,10 +104,23 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     }
   }
 
+  // Batches being written. Up to `concurrency` at once, so the next read and decode overlap
+  // the database round trip of the previous batch instead of waiting for it.
+  const inFlight = new Set<Promise<void>>();
+
   async function processInChunks(entries: StreamEntry[]): Promise<void> {
     for (let i = 0; i < entries.length && !abort.signal.aborted; i += options.batchSize) {
-      await handle(entries.slice(i, i + options.batchSize));
+      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+      const batch = handle(entries.slice(i, i + options.batchSize)).catch((error: unknown) => {
+        logger.error({ err: error }, 'batch handling failed unexpectedly; its entries stay pending');
+      });
+      inFlight.add(batch);
+      void batch.finally(() => inFlight.delete(batch));
     }
+  }
+
+  async function drainInFlight(): Promise<void> {
+    await Promise.all(inFlight);
   }
 
   /** Takes over idle entries of dead consumers; too-often delivered ones go to the DLQ. */
@@ -141,6 +158,8 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
         const entries = await read(ids);
         if (ids === '0' && entries.length === 0) ids = '>';
         await processInChunks(entries);
+        // Re-reading our own pending entries ('0') would return those still being written.
+        if (ids === '0') await drainInFlight();
         failures = 0;
       } catch (error) {
         if (abort.signal.aborted) break;
@@ -160,12 +179,13 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     start(): void {
       loop ??= run();
     },
-    /** Stops reading, lets the batch in hand finish (or leaves it pending), resolves when the loop ended. */
+    /** Stops reading, lets the batches in hand finish (or leaves them pending), resolves when all ended. */
     async stop(): Promise<void> {
       abort.abort();
       // Unblock a pending XREADGROUP BLOCK at once.
       blockingRedis.disconnect();
       await loop;
+      await drainInFlight();
     },
   };
 }

@@ -72,6 +72,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     keys,
     consumer,
     batchSize: config.WORKER_BATCH_SIZE,
+    concurrency: config.WORKER_CONCURRENCY,
     blockMs: config.WORKER_BLOCK_MS,
     claimIntervalMs: config.CLAIM_INTERVAL_MS,
     claimIdleMs: config.CLAIM_IDLE_MS,

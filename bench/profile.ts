@@ -1,0 +1,62 @@
+// Profiles one EAP process under benchmark load with `node --cpu-prof` and prints where its CPU
+// goes. Usage: node bench/profile.ts api|worker [seconds=15]
+//   api:    single-event ingest at 64 connections (no worker), the API profiled
+//   worker: a backlog of 200,000 events drained by one worker, the worker profiled
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { encodeStreamEntry, shardFor, streamKey } from '@eap/core';
+import { createProject } from '@eap/db';
+import { clientEvents, streamEvents } from './support/bench-data.ts';
+import { startBenchStack } from './support/bench-stack.ts';
+import { summarizeCpuProfile } from './support/cpuprofile-summary.ts';
+import { runLoad } from './support/http-load.ts';
+import { pipelineBacklog } from './support/stream-backlog.ts';
+
+const target = process.argv[2];
+const seconds = Number(process.argv[3] ?? 15);
+if (target !== 'api' && target !== 'worker') throw new Error('usage: node bench/profile.ts api|worker [seconds]');
+const profileDir = mkdtempSync(join(tmpdir(), 'eap-cpuprof-'));
+const profiling = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` };
+const stack = await startBenchStack();
+try {
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+  const project = await createProject(pool, 'profile');
+  await pool.end();
+  const redis = new Redis(stack.redisUrl);
+  if (target === 'api') {
+    const api = await stack.spawnApi(profiling);
+    const bodies = clientEvents(1000).map((e) => JSON.stringify(e));
+    const r = await runLoad({
+      url: api.url,
+      path: '/v1/events',
+      connections: 64,
+      durationS: seconds,
+      bodies,
+      headers: { authorization: `Bearer ${project.write_key}` },
+    });
+    console.log(`api: ${r.reqPerSec} req/s, p99 ${r.latencyP99Ms} ms`);
+    await api.stop();
+  } else {
+    for (let done = 0; done < 200_000; done += 5000) {
+      const p = redis.pipeline();
+      for (const e of streamEvents(5000, project.project_id, done))
+        p.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(e)));
+      await p.exec();
+    }
+    const worker = await stack.spawnWorker(profiling);
+    const started = Date.now();
+    while ((await pipelineBacklog(redis)) > 0 && Date.now() - started < seconds * 1000) await new Promise((r) => setTimeout(r, 200));
+    console.log(`worker: ${Math.round((200_000 - (await pipelineBacklog(redis))) / ((Date.now() - started) / 1000))} events/s`);
+    await worker.stop();
+  }
+  redis.disconnect();
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no profile written');
+  console.log(`profile: ${join(profileDir, file)}`);
+  for (const line of summarizeCpuProfile(join(profileDir, file))) console.log(line);
+} finally {
+  await stack.stop();
+}

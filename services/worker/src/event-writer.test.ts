@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { copyLine, copyValue } from './event-writer.ts';
+import { utcDay } from './partition-manager.ts';
+
+describe('COPY text encoding', () => {
+  it('escapes backslashes, tabs and line breaks, and writes NULL as \\N', () => {
+    expect(copyValue(null)).toBe('\\N');
+    expect(copyValue('plain')).toBe('plain');
+    expect(copyValue('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
+    expect(copyValue('{"q":"say \\"hi\\""}')).toBe('{"q":"say \\\\"hi\\\\""}');
+  });
+
+  it('writes one tab-separated line per event', () => {
+    const line = copyLine({
+      project_id: 'p',
+      event_id: 'e',
+      event: 'n',
+      distinct_id: 'u',
+      timestamp: 't',
+      client_timestamp: null,
+      sent_at: null,
+      received_at: 'r',
+      session_id: null,
+      properties: { a: 'x\ty' },
+      context: null,
+    });
+    expect(line).toBe('p\te\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"a":"x\\\\ty"}\t\\N\n');
+  });
+
+  it('takes the UTC day from an ISO time', () => {
+    expect(utcDay('2026-11-27T23:59:59.999Z')).toBe('2026-11-27');
+    expect(utcDay('2026-11-28T01:00:00+02:00')).toBe('2026-11-27');
+    expect(utcDay(Date.UTC(2026, 0, 2, 3))).toBe('2026-01-02');
+  });
+});
