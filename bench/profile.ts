@@ -1,6 +1,7 @@
 // Profiles one EAP process under benchmark load with `node --cpu-prof` and prints where its CPU
-// goes. Usage: node bench/profile.ts api|worker [seconds=15]
-//   api:    single-event ingest at 64 connections (no worker), the API profiled
+// goes. Usage: node bench/profile.ts api|api-batch|worker [seconds=15]
+//   api:       single-event ingest at 64 connections (no worker), the API profiled
+//   api-batch: batches of 100 events at 8 connections (no worker), the API profiled
 //   worker: a backlog of 200,000 events drained by one worker, the worker profiled
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import { pipelineBacklog } from './support/stream-backlog.ts';
 
 const target = process.argv[2];
 const seconds = Number(process.argv[3] ?? 15);
-if (target !== 'api' && target !== 'worker') throw new Error('usage: node bench/profile.ts api|worker [seconds]');
+if (target !== 'api' && target !== 'api-batch' && target !== 'worker')
+  throw new Error('usage: node bench/profile.ts api|api-batch|worker [seconds]');
 const profileDir = mkdtempSync(join(tmpdir(), 'eap-cpuprof-'));
 const profiling = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` };
 const stack = await startBenchStack();
@@ -26,13 +28,17 @@ try {
   const project = await createProject(pool, 'profile');
   await pool.end();
   const redis = new Redis(stack.redisUrl);
-  if (target === 'api') {
+  if (target === 'api' || target === 'api-batch') {
     const api = await stack.spawnApi(profiling);
-    const bodies = clientEvents(1000).map((e) => JSON.stringify(e));
+    const events = clientEvents(10_000);
+    const batch = target === 'api-batch';
+    const bodies = batch
+      ? Array.from({ length: 100 }, (_, i) => JSON.stringify({ events: events.slice(i * 100, i * 100 + 100) }))
+      : events.map((e) => JSON.stringify(e));
     const r = await runLoad({
       url: api.url,
-      path: '/v1/events',
-      connections: 64,
+      path: batch ? '/v1/batch' : '/v1/events',
+      connections: batch ? 8 : 64,
       durationS: seconds,
       bodies,
       headers: { authorization: `Bearer ${project.write_key}` },

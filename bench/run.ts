@@ -21,6 +21,10 @@ const plan = quick
   : { ingestS: 15, ingestHalfS: 10, copyRows: 500_000, e2eS: 60, e2eHalfS: 30, backlog: 1_000_000, backlogDrainS: 60 };
 
 const progress = createProgress();
+const fmtCpu = (cpu: Record<string, number>) =>
+  Object.entries(cpu)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 const startedAt = Date.now();
 progress.done(`EAP benchmark, ${quick ? 'quick' : 'full'} run: starting private Redis and PostgreSQL ...`);
 const stack = await startBenchStack();
@@ -38,7 +42,12 @@ try {
   });
   // The single-event runs leave their events in the streams: start the next phases empty.
   await redis.flushall();
-  const copy = await copyPhase(stack.databaseUrl, { rows: plan.copyRows, projectId: project.project_id, progress });
+  const copy = await copyPhase(stack.databaseUrl, {
+    rows: plan.copyRows,
+    projectId: project.project_id,
+    postgresDir: stack.postgresDir,
+    progress,
+  });
   const e2e = await e2ePhase(stack, { durationS: plan.e2eS, halfRateDurationS: plan.e2eHalfS, writeKey: project.write_key, progress });
   const backlog = await backlogPhase(stack, {
     entries: plan.backlog,
@@ -95,6 +104,10 @@ try {
         ['API RSS peak (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib)],
         ['worker RSS peak under load (MiB)', e2e.worker_rss_peak_mib],
         [`worker alone draining a ${backlog.backlog_entries}-event backlog, events/s`, backlog.drain_events_per_s],
+        ['CPU ms per 1,000 requests: bare fastify (server / load generator)', fmtCpu(ingest.baseline_fastify.cpu_ms_per_1000_requests)],
+        ['CPU ms per 1,000 requests: EAP single-event', fmtCpu(ingest.ingest_single.cpu_ms_per_1000_requests)],
+        ['CPU ms per 1,000 rows: raw COPY', fmtCpu(copy.cpu_ms_per_1000_rows)],
+        ['CPU ms per 1,000 events: EAP end to end', fmtCpu(e2e.cpu_ms_per_1000_events)],
         ['ratio ingest_vs_fastify', ratios.ingest_vs_fastify],
         ['ratio e2e_vs_copy', ratios.e2e_vs_copy],
       ],

@@ -53,12 +53,26 @@ describe('workers killed with SIGKILL again and again under load', () => {
     const api = await spawnApi({ ...env, RATE_LIMIT_PER_SECOND: '0' });
     const workers: EapProcess[] = [await spawnWorker({ ...env, CONSUMER_NAME: 'w0' }), await spawnWorker({ ...env, CONSUMER_NAME: 'w1' })];
     const all = [api, ...workers];
+    const stopLoad = new AbortController();
     try {
-      const load = sendLoad({ url: api.url, key: project.write_key, total: 100_000, batchSize: 500, concurrency: 4 });
-      let loadDone = false;
-      void load.finally(() => {
-        loadDone = true;
+      const load = sendLoad({
+        url: api.url,
+        key: project.write_key,
+        total: 100_000,
+        batchSize: 500,
+        concurrency: 4,
+        signal: stopLoad.signal,
       });
+      let loadDone = false;
+      // Settled either way, so a failure below never leaves an unobserved rejection behind.
+      const loadSettled = load.then(
+        () => {
+          loadDone = true;
+        },
+        () => {
+          loadDone = true;
+        },
+      );
       // Kill a worker every 1.5 s while events flow, and start a new one in its place.
       let kills = 0;
       for (let round = 0; round < 6 && (!loadDone || round < 2); round++) {
@@ -70,6 +84,7 @@ describe('workers killed with SIGKILL again and again under load', () => {
         workers.push(fresh);
         all.push(fresh);
       }
+      await loadSettled;
       const result = await load;
       expect(kills).toBeGreaterThanOrEqual(2);
       expect(result.accepted).toBe(100_000);
@@ -86,6 +101,7 @@ describe('workers killed with SIGKILL again and again under load', () => {
       for (const w of workers) claimed += await readMetric(w.adminUrl, 'eap_worker_entries_claimed_total');
       expect(claimed).toBeGreaterThan(0);
     } finally {
+      stopLoad.abort();
       await stopAll(all);
     }
   });
@@ -229,8 +245,16 @@ describe('Redis (AOF appendfsync always) killed and restarted during load', () =
     const env = { DATABASE_URL: db.url, REDIS_URL: own.url };
     const api = await spawnApi(env);
     const worker = await spawnWorker(env);
+    const stopLoad = new AbortController();
     try {
-      const load = sendLoad({ url: api.url, key: project.write_key, total: 30_000, batchSize: 100, concurrency: 3 });
+      const load = sendLoad({
+        url: api.url,
+        key: project.write_key,
+        total: 30_000,
+        batchSize: 100,
+        concurrency: 3,
+        signal: stopLoad.signal,
+      });
       await new Promise((r) => setTimeout(r, 700));
       await own.server.kill();
       await new Promise((r) => setTimeout(r, 1500));
@@ -254,6 +278,7 @@ describe('Redis (AOF appendfsync always) killed and restarted during load', () =
         check.disconnect();
       }
     } finally {
+      stopLoad.abort();
       await stopAll([api, worker]);
     }
   });

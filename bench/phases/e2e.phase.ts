@@ -6,6 +6,7 @@ import { diffHistogram, histogramQuantile, parseHistogram } from '../support/his
 import { runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
+import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import { pipelineBacklog } from '../support/stream-backlog.ts';
 
 const BATCH = 100;
@@ -54,7 +55,15 @@ export async function e2ePhase(
   const workerRss = createPeakSampler(() => rssMiB(worker.child.pid));
   const backlog = createPeakSampler(() => pipelineBacklog(redis), 200);
   try {
+    const components = {
+      api: () => [api.child.pid ?? 0],
+      worker: () => [worker.child.pid ?? 0],
+      redis: () => processTree(stack.redisProcessMatch),
+      postgres: () => processTree(stack.postgresDir),
+      load_generator: () => [process.pid],
+    };
     // Full speed.
+    const cpu0 = cpuSnapshot(components);
     const rows0 = await countRows(pool);
     const hist0 = await e2eHistogram(worker.adminUrl);
     const started = Date.now();
@@ -70,6 +79,7 @@ export async function e2ePhase(
     const accepted = (load.requests - load.non2xx) * BATCH;
     const finished = await waitForRows(pool, rows0 + accepted, options.progress, 'EAP end to end');
     const stored = (await countRows(pool)) - rows0;
+    const cpuMsPer1000Events = cpuPer(cpu0, cpuSnapshot(components), stored);
     const rate = Math.round(stored / ((finished - started) / 1000));
     const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
     options.progress.done(`EAP end to end: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()}`);
@@ -105,6 +115,8 @@ export async function e2ePhase(
       http_p99_ms: load.latencyP99Ms,
       non_2xx: load.non2xx + half.non2xx,
       peak_backlog: backlog.peak(),
+      /** CPU milliseconds each process spent per 1,000 events committed, at full speed. */
+      cpu_ms_per_1000_events: cpuMsPer1000Events,
       api_rss_peak_mib: Math.round(apiRss.peak()),
       worker_rss_peak_mib: Math.round(workerRss.peak()),
     };

@@ -3,6 +3,7 @@ import { clientEvents } from '../support/bench-data.ts';
 import { runLoad } from '../support/http-load.ts';
 import type { BenchStack } from '../support/bench-stack.ts';
 import type { Progress } from '../support/progress.ts';
+import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 
 const CONNECTIONS = 64;
 
@@ -21,6 +22,8 @@ export async function ingestPhase(
   const tick = (label: string) => (n: number) => options.progress.update(`${label}: ${n} requests`);
 
   const baseline = await stack.spawnBaseline();
+  const baselineCpu = { server: () => [baseline.child.pid ?? 0], load_generator: () => [process.pid] };
+  const bcpu0 = cpuSnapshot(baselineCpu);
   const fastify = await runLoad({
     url: baseline.url,
     path: '/v1/events',
@@ -30,11 +33,18 @@ export async function ingestPhase(
     headers,
     onTick: tick('baseline A (bare fastify)'),
   });
+  const fastifyCpu = cpuPer(bcpu0, cpuSnapshot(baselineCpu), fastify.requests);
   await baseline.stop();
   options.progress.done(`baseline A (bare fastify): ${fastify.reqPerSec} req/s, p99 ${fastify.latencyP99Ms} ms`);
 
   const api = await stack.spawnApi();
   const rss = createPeakSampler(() => rssMiB(api.child.pid));
+  const apiCpu = {
+    server: () => [api.child.pid ?? 0],
+    redis: () => processTree(stack.redisProcessMatch),
+    load_generator: () => [process.pid],
+  };
+  const acpu0 = cpuSnapshot(apiCpu);
   const full = await runLoad({
     url: api.url,
     path: '/v1/events',
@@ -44,6 +54,7 @@ export async function ingestPhase(
     headers,
     onTick: tick('EAP single-event ingest'),
   });
+  const eapCpu = cpuPer(acpu0, cpuSnapshot(apiCpu), full.requests);
   options.progress.done(
     `EAP single-event ingest: ${full.reqPerSec} req/s, p50 ${full.latencyP50Ms} ms, p99 ${full.latencyP99Ms} ms, ${full.non2xx} non-2xx`,
   );
@@ -69,6 +80,7 @@ export async function ingestPhase(
       p50_ms: fastify.latencyP50Ms,
       p99_ms: fastify.latencyP99Ms,
       non_2xx: fastify.non2xx,
+      cpu_ms_per_1000_requests: fastifyCpu,
     },
     ingest_single: {
       connections: CONNECTIONS,
@@ -82,6 +94,7 @@ export async function ingestPhase(
       half_rate_p50_ms: half.latencyP50Ms,
       half_rate_p99_ms: half.latencyP99Ms,
       api_rss_peak_mib: Math.round(apiRss),
+      cpu_ms_per_1000_requests: eapCpu,
     },
   };
 }

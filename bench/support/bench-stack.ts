@@ -92,6 +92,10 @@ export async function startBenchStack() {
   return {
     redisUrl: redis.url,
     databaseUrl: postgres.url,
+    /** Data directories, to find the server processes (CPU accounting). */
+    /** Redis renames its process to `redis-server 127.0.0.1:<port>`. */
+    redisProcessMatch: `127.0.0.1:${redis.port}`,
+    postgresDir: postgres.dataDir,
     binaries,
     spawnApi,
     spawnWorker,

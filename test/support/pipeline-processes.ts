@@ -13,51 +13,68 @@ export interface EapProcess {
   kill(): Promise<void>;
 }
 
-async function spawnService(command: 'api' | 'worker', env: Record<string, string>, extra: Record<string, string>): Promise<EapProcess> {
-  const adminPort = await freePort();
-  const child = spawnEap([command], { HOST: '127.0.0.1', ADMIN_PORT: String(adminPort), LOG_LEVEL: 'warn', ...extra, ...env });
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`eap ${command} exited early:\n${child.output()}`);
-      return (await fetch(`${adminUrl}/livez`).catch(() => null))?.status === 200;
-    },
-    30_000,
-    `eap ${command} serving`,
-  );
-  return {
-    child,
-    adminUrl,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      return (await exited(child)).code;
-    },
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+async function spawnService(
+  command: 'api' | 'worker',
+  env: Record<string, string>,
+  extra: () => Promise<Record<string, string>>,
+): Promise<EapProcess> {
+  // A port found free can be taken by another process before ours binds it: try again then.
+  for (let attempt = 1; ; attempt++) {
+    const adminPort = await freePort();
+    const ports = await extra();
+    const child = spawnEap([command], { HOST: '127.0.0.1', ADMIN_PORT: String(adminPort), LOG_LEVEL: 'warn', ...ports, ...env });
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`eap ${command} exited early:\n${child.output()}`);
+          return (await fetch(`${adminUrl}/livez`).catch(() => null))?.status === 200;
+        },
+        30_000,
+        `eap ${command} serving`,
+      );
+    } catch (error) {
+      if (attempt < 3 && child.output().includes('EADDRINUSE')) continue;
       child.kill('SIGKILL');
-      await exited(child);
-    },
-  };
+      throw error;
+    }
+    return {
+      child,
+      adminUrl,
+      async stop() {
+        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+        child.kill('SIGTERM');
+        return (await exited(child)).code;
+      },
+      async kill() {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGKILL');
+        await exited(child);
+      },
+    };
+  }
 }
 
 /** Spawns `eap api` on free ports; `url` is its public address. */
 export async function spawnApi(env: Record<string, string>): Promise<EapProcess & { url: string }> {
-  const port = await freePort();
-  const api = await spawnService('api', env, { PORT: String(port), BACKLOG_POLL_MS: '100' });
+  let port = 0;
+  const api = await spawnService('api', env, async () => {
+    port = await freePort();
+    return { PORT: String(port), BACKLOG_POLL_MS: '100' };
+  });
   return { ...api, url: `http://127.0.0.1:${port}` };
 }
 
 /** Spawns `eap worker` with test-friendly intervals. */
 export async function spawnWorker(env: Record<string, string>): Promise<EapProcess> {
-  return spawnService('worker', env, {
+  return spawnService('worker', env, async () => ({
     WORKER_BLOCK_MS: '50',
     CLAIM_INTERVAL_MS: '250',
     CLAIM_IDLE_MS: '1000',
     TRIM_INTERVAL_MS: '500',
     RETRY_BASE_MS: '50',
     RETRY_MAX_MS: '500',
-  });
+  }));
 }
 
 /** Reads one counter or gauge (summed over labels) from a /metrics endpoint. */
@@ -93,6 +110,8 @@ export async function sendLoad(options: {
   concurrency: number;
   deadlineMs?: number;
   makeEvent?: (i: number) => Record<string, unknown>;
+  /** Stops the load (it then rejects), e.g. when the test fails before it completes. */
+  signal?: AbortSignal;
 }): Promise<LoadResult> {
   const result: LoadResult = { accepted: 0, statuses: new Map(), networkErrors: 0, retriedEvents: 0 };
   // Like an SDK, events carry the time they happened, so a retry keeps the same primary key.
@@ -110,6 +129,7 @@ export async function sendLoad(options: {
       let events = Array.from({ length: Math.min(options.batchSize, options.total - start) }, (_, j) => makeEvent(start + j));
       for (;;) {
         if (Date.now() > deadline) throw new Error('load did not complete before its deadline');
+        if (options.signal?.aborted) throw new Error('load aborted');
         let status: number;
         let json: { accepted?: number; rejected?: { index: number; event_id?: string; retriable: boolean }[] } = {};
         try {

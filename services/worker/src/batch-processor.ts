@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, decodeStreamEntry, type Logger, type StreamEvent } from '@eap/core';
+import { decodeStreamEntry, type Logger, type StreamEvent } from '@eap/core';
 import { classifyPgError } from '@eap/db';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
-import { throwOnPipelineError } from './dead-letter.ts';
+import { acknowledgeEntries } from './dead-letter.ts';
 import type { EventWriter } from './event-writer.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { type PartitionManager, utcDay } from './partition-manager.ts';
@@ -103,10 +103,10 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
   }
 
   async function acknowledge(items: readonly Decoded[]): Promise<void> {
-    if (items.length === 0) return;
-    const pipeline = redis.pipeline();
-    for (const { entry } of items) pipeline.xack(entry.key, CONSUMER_GROUP, entry.id);
-    throwOnPipelineError(await pipeline.exec());
+    await acknowledgeEntries(
+      redis,
+      items.map((d) => d.entry),
+    );
   }
 
   /**

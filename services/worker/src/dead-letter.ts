@@ -46,13 +46,28 @@ export function createDeadLetterQueue(redis: Redis) {
       );
     }
     throwOnPipelineError(await add.exec());
-    const ack = redis.pipeline();
-    for (const { entry } of letters) ack.xack(entry.key, CONSUMER_GROUP, entry.id);
-    throwOnPipelineError(await ack.exec());
+    await acknowledgeEntries(
+      redis,
+      letters.map((l) => l.entry),
+    );
   }
   return { deadLetter };
 }
 export type DeadLetterQueue = ReturnType<typeof createDeadLetterQueue>;
+
+/** Acknowledges entries with one XACK per shard stream (many ids per command). */
+export async function acknowledgeEntries(redis: Redis, entries: readonly StreamEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const byKey = new Map<string, string[]>();
+  for (const e of entries) {
+    const ids = byKey.get(e.key);
+    if (ids) ids.push(e.id);
+    else byKey.set(e.key, [e.id]);
+  }
+  const pipeline = redis.pipeline();
+  for (const [key, ids] of byKey) pipeline.xack(key, CONSUMER_GROUP, ...ids);
+  throwOnPipelineError(await pipeline.exec());
+}
 
 /** Throws the first error of a pipeline reply (ioredis reports errors per command). */
 export function throwOnPipelineError(results: [Error | null, unknown][] | null): void {

@@ -74,6 +74,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     return {
       projectId: request.apiKey!.projectId,
       receivedAt: request.receivedAt ?? Date.now(),
+      receivedAtIso: new Date(request.receivedAt ?? Date.now()).toISOString(),
       sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
       sentAtRaw,
       shards: deps.config.STREAM_SHARDS,

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far, or 0 when it is gone. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state (field 3).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}
+
+/** Processes whose command line contains `text`, plus their children (PostgreSQL backends). */
+export function processTree(text: string): number[] {
+  const pids = allPids();
+  const roots = pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+    } catch {
+      return false;
+    }
+  });
+  const rootSet = new Set(roots);
+  return [...roots, ...pids.filter((pid) => rootSet.has(parentOf(pid)))];
+}
+
+/** CPU seconds per component, read now. */
+export function cpuSnapshot(components: Record<string, () => number[]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(components)) out[name] = pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  return out;
+}
+
+/** CPU milliseconds each component spent per `per` units of work between two snapshots. */
+export function cpuPer(before: Record<string, number>, after: Record<string, number>, units: number, per = 1000): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(after))
+    out[name] = Math.round(((((after[name] ?? 0) - (before[name] ?? 0)) * 1000 * per) / Math.max(1, units)) * 10) / 10;
+  return out;
+}
