@@ -47,20 +47,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app, deps.metrics);
   registerJsonBodyParser(app, deps.bodyLimitBytes);
 
-  app.addHook('onSend', async (request, reply) => {
+  // Synchronous hooks (callback style): no promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.requestDuration.observe(
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    const level = reply.statusCode >= 500 ? 'error' : 'debug';
-    request.log[level](
-      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
-      'request completed',
-    );
+    if (reply.statusCode >= 500) {
+      request.log.error({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
+    } else if (deps.logger.isLevelEnabled('debug')) {
+      request.log.debug({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
+    }
+    done();
   });
 
   await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
