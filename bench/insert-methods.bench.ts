@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { StreamEvent } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { startPostgres } from '@eap/local-services';
-import { createEventWriter } from '@eap/worker';
+import { createEventWriter, eventRow } from '@eap/worker';
 
 const total = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 1000);
@@ -55,22 +55,7 @@ function createUnnestWriter(pool: pg.Pool) {
   return {
     async write(events: StreamEvent[]): Promise<{ inserted: number }> {
       const cols: (string | null)[][] = Array.from({ length: 11 }, () => []);
-      for (const e of events) {
-        const row = [
-          e.project_id,
-          e.event_id,
-          e.event,
-          e.distinct_id,
-          e.timestamp,
-          e.client_timestamp,
-          e.sent_at,
-          e.received_at,
-          e.session_id,
-          JSON.stringify(e.properties),
-          e.context === null ? null : JSON.stringify(e.context),
-        ];
-        for (const [i, v] of row.entries()) cols[i]!.push(v);
-      }
+      for (const e of events) for (const [i, v] of eventRow(e).entries()) cols[i]!.push(v);
       const result = await pool.query({ name: 'bench_unnest', text: INSERT_UNNEST, values: cols });
       return { inserted: result.rowCount ?? 0 };
     },

@@ -1,35 +1,23 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@eap/local-services';
-import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
-import { useSharedRedis } from './support/test-redis.ts';
-import { exited, runEap, spawnEap } from '@eap/local-services';
+import { describe, expect, it } from 'vitest';
+import { exited, freePort, runEap, spawnEap } from '@eap/local-services';
+import { useDatabaseAndRedis } from './support/test-database.ts';
 import { waitFor } from './support/test-api.ts';
 
-let db: TestDatabase;
-let redis: Awaited<ReturnType<typeof useSharedRedis>>;
-
-beforeAll(async () => {
-  db = await createTestDatabase({ migrate: true });
-  redis = await useSharedRedis();
-});
-afterAll(async () => {
-  await redis?.close();
-  await db?.drop();
-});
+const backends = useDatabaseAndRedis();
 
 const lastJsonLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 describe('eap project and key commands', () => {
   it('creates a project whose last output line is JSON with its keys, lists it without keys, and rotates keys', async () => {
-    const create = await runEap(['project', 'create', '--name', 'Shop'], { DATABASE_URL: db.url });
+    const create = await runEap(['project', 'create', '--name', 'Shop'], { DATABASE_URL: backends.db.url });
     expect(create.code, create.stderr).toBe(0);
     const created = lastJsonLine(create.stdout);
     expect(Object.keys(created).sort()).toEqual(['project_id', 'read_key', 'write_key']);
     expect(created.write_key).toMatch(/^eap_w_/);
     expect(created.read_key).toMatch(/^eap_r_/);
 
-    const list = await runEap(['project', 'list'], { DATABASE_URL: db.url });
+    const list = await runEap(['project', 'list'], { DATABASE_URL: backends.db.url });
     expect(list.code).toBe(0);
     const projects = JSON.parse(list.stdout);
     const shop = projects.find((p: { project_id: string }) => p.project_id === created.project_id);
@@ -37,12 +25,12 @@ describe('eap project and key commands', () => {
     expect(shop.write_key_prefixes).toEqual([created.write_key.slice(0, 12)]);
     expect(list.stdout).not.toContain(created.write_key);
 
-    const rotate = await runEap(['key', 'rotate', '--project', created.project_id, '--kind', 'write'], { DATABASE_URL: db.url });
+    const rotate = await runEap(['key', 'rotate', '--project', created.project_id, '--kind', 'write'], { DATABASE_URL: backends.db.url });
     expect(rotate.code, rotate.stderr).toBe(0);
     const rotated = lastJsonLine(rotate.stdout);
     expect(rotated.key).toMatch(/^eap_w_/);
     expect(rotated.key).not.toBe(created.write_key);
-    const { rows } = await db.pool.query(
+    const { rows } = await backends.db.pool.query(
       "SELECT count(*) FILTER (WHERE revoked_at IS NULL)::int AS active, count(*) FILTER (WHERE revoked_at IS NOT NULL)::int AS revoked FROM api_keys WHERE project_id = $1 AND kind = 'write'",
       [created.project_id],
     );
@@ -50,9 +38,9 @@ describe('eap project and key commands', () => {
   });
 
   it('explains wrong usage with exit code 2 and an unknown project with exit code 1', async () => {
-    expect((await runEap(['project', 'create'], { DATABASE_URL: db.url })).code).toBe(2);
+    expect((await runEap(['project', 'create'], { DATABASE_URL: backends.db.url })).code).toBe(2);
     expect((await runEap(['bogus'], {})).code).toBe(2);
-    const missing = await runEap(['key', 'rotate', '--project', '00000000-0000-4000-8000-000000000000'], { DATABASE_URL: db.url });
+    const missing = await runEap(['key', 'rotate', '--project', '00000000-0000-4000-8000-000000000000'], { DATABASE_URL: backends.db.url });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no project');
     const help = await runEap(['help'], {});
@@ -70,11 +58,11 @@ describe('eap api', () => {
   });
 
   it('serves, then on SIGTERM finishes in-flight requests, refuses new ones and exits 0 within 10 s', async () => {
-    const project = lastJsonLine((await runEap(['project', 'create', '--name', 'shutdown'], { DATABASE_URL: db.url })).stdout);
+    const project = lastJsonLine((await runEap(['project', 'create', '--name', 'shutdown'], { DATABASE_URL: backends.db.url })).stdout);
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = spawnEap(['api'], {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
+      DATABASE_URL: backends.db.url,
+      REDIS_URL: backends.redis.url,
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
       HOST: '127.0.0.1',
@@ -123,10 +111,10 @@ describe('eap api', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       await expect(fetch(`http://127.0.0.1:${port}/v1/batch`, { method: 'POST' })).rejects.toThrow();
       expect(
-        (await redis.client.xlen('eap:events:{0}')) +
-          (await redis.client.xlen('eap:events:{1}')) +
-          (await redis.client.xlen('eap:events:{2}')) +
-          (await redis.client.xlen('eap:events:{3}')),
+        (await backends.redis.client.xlen('eap:events:{0}')) +
+          (await backends.redis.client.xlen('eap:events:{1}')) +
+          (await backends.redis.client.xlen('eap:events:{2}')) +
+          (await backends.redis.client.xlen('eap:events:{3}')),
       ).toBe(1);
       // Logs are JSON and never contain keys.
       expect(child.output()).not.toContain(project.write_key);
@@ -144,9 +132,9 @@ describe('eap worker and eap dlq', () => {
   });
 
   it('stores events, then exits 0 on SIGTERM', async () => {
-    const project = lastJsonLine((await runEap(['project', 'create', '--name', 'worker-cli'], { DATABASE_URL: db.url })).stdout);
+    const project = lastJsonLine((await runEap(['project', 'create', '--name', 'worker-cli'], { DATABASE_URL: backends.db.url })).stdout);
     const adminPort = await freePort();
-    await redis.client.xadd(
+    await backends.redis.client.xadd(
       'eap:events:{0}',
       '*',
       'v',
@@ -166,10 +154,15 @@ describe('eap worker and eap dlq', () => {
         context: null,
       }),
     );
-    const child = spawnEap(['worker'], { DATABASE_URL: db.url, REDIS_URL: redis.url, ADMIN_PORT: String(adminPort), HOST: '127.0.0.1' });
+    const child = spawnEap(['worker'], {
+      DATABASE_URL: backends.db.url,
+      REDIS_URL: backends.redis.url,
+      ADMIN_PORT: String(adminPort),
+      HOST: '127.0.0.1',
+    });
     try {
       await waitFor(
-        async () => (await db.pool.query('SELECT 1 FROM events WHERE project_id = $1', [project.project_id])).rowCount === 1,
+        async () => (await backends.db.pool.query('SELECT 1 FROM events WHERE project_id = $1', [project.project_id])).rowCount === 1,
         20_000,
         'event stored by eap worker',
       );
@@ -183,7 +176,7 @@ describe('eap worker and eap dlq', () => {
   });
 
   it('lists, shows, replays (re-validating) and purges dead letters', async () => {
-    await redis.client.del('eap:dlq');
+    await backends.redis.client.del('eap:dlq');
     const now = new Date().toISOString();
     const repaired = JSON.stringify({
       project_id: '0195f0a0-0000-7000-8000-000000000001',
@@ -198,62 +191,49 @@ describe('eap worker and eap dlq', () => {
       properties: {},
       context: null,
     });
-    const goodId = await redis.client.xadd(
-      'eap:dlq',
-      '*',
-      'reason',
-      'db_rejected',
-      'error',
-      'was bad',
-      'stream',
-      'eap:events:{2}',
-      'shard',
-      '2',
-      'v',
-      '1',
-      'data',
-      repaired,
-    );
-    const badId = await redis.client.xadd(
-      'eap:dlq',
-      '*',
-      'reason',
-      'decode_error',
-      'error',
-      'bad',
-      'stream',
-      'eap:events:{2}',
-      'shard',
-      '2',
-      'v',
-      '1',
-      'data',
-      '{"x":1}',
-    );
-    const env = { REDIS_URL: redis.url };
+    const deadLetter = (reason: string, data: string) =>
+      backends.redis.client.xadd(
+        'eap:dlq',
+        '*',
+        'reason',
+        reason,
+        'error',
+        'was bad',
+        'stream',
+        'eap:events:{2}',
+        'shard',
+        '2',
+        'v',
+        '1',
+        'data',
+        data,
+      );
+    const goodId = await deadLetter('db_rejected', repaired);
+    const badId = await deadLetter('decode_error', '{"x":1}');
+    const env = { REDIS_URL: backends.redis.url };
     expect((await runEap(['dlq', 'count'], env)).stdout.trim()).toBe('2');
     const listed = (await runEap(['dlq', 'list', '--limit', '1'], env)).stdout.trim().split('\n');
     expect(listed).toHaveLength(1);
     expect(JSON.parse(listed[0]!)).toMatchObject({ id: goodId, reason: 'db_rejected', stream: 'eap:events:{2}', shard: 2 });
     const shown = JSON.parse((await runEap(['dlq', 'show', badId!], env)).stdout);
-    expect(shown.fields.error).toBe('bad');
+    expect(shown.fields.reason).toBe('decode_error');
     expect((await runEap(['dlq', 'show', '1-1'], env)).code).toBe(1);
     expect((await runEap(['dlq', 'replay'], env)).code).toBe(2);
 
-    const before = await redis.client.xlen('eap:events:{2}');
+    const before = await backends.redis.client.xlen('eap:events:{2}');
     const replay = await runEap(['dlq', 'replay', '--all'], env);
     // The repaired entry goes back to its stream; the one that still does not decode stays.
     expect(replay.code).toBe(1);
     const result = JSON.parse(replay.stdout.trim());
     expect(result.replayed).toBe(1);
     expect(result.skipped).toEqual([{ id: badId, error: expect.stringContaining('project_id') }]);
-    expect(await redis.client.xlen('eap:events:{2}')).toBe(before + 1);
-    expect(await redis.client.xlen('eap:dlq')).toBe(1);
+    expect(await backends.redis.client.xlen('eap:events:{2}')).toBe(before + 1);
+    expect(await backends.redis.client.xlen('eap:dlq')).toBe(1);
 
     expect(JSON.parse((await runEap(['dlq', 'purge', '--older-than', '1h'], env)).stdout)).toEqual({ purged: 0 });
     expect((await runEap(['dlq', 'purge'], env)).code).toBe(2);
     await new Promise((r) => setTimeout(r, 5));
     expect(JSON.parse((await runEap(['dlq', 'purge', '--older-than', '1ms'], env)).stdout)).toEqual({ purged: 1 });
-    expect(await redis.client.xlen('eap:dlq')).toBe(0);
+    expect(await backends.redis.client.xlen('eap:dlq')).toBe(0);
   });
 });

@@ -7,12 +7,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONSUMER_GROUP, streamKey, streamKeys } from '@eap/core';
 import { createMigrator } from '@eap/db';
-import { type LocalService, startPostgres } from '@eap/local-services';
+import { type LocalService, runEap, startPostgres } from '@eap/local-services';
 import pg from 'pg';
 import { type EapProcess, readMetric, sendLoad, spawnApi, spawnWorker } from './support/pipeline-processes.ts';
-import { runEap } from '@eap/local-services';
 import { appendEvents, appendRaw, countRows, dlqEntries, streamEvent } from './support/stream-fixtures.ts';
-import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { createTestDatabase, type TestDatabase, useDatabaseAndRedis } from './support/test-database.ts';
 import { createTestProject, waitFor } from './support/test-api.ts';
 import { startOwnRedis, useSharedRedis } from './support/test-redis.ts';
 
@@ -36,20 +35,11 @@ async function stopAll(processes: EapProcess[]): Promise<void> {
 }
 
 describe('workers killed with SIGKILL again and again under load', () => {
-  let db: TestDatabase;
-  let redis: Awaited<ReturnType<typeof useSharedRedis>>;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrate: true });
-    redis = await useSharedRedis();
-  });
-  afterAll(async () => {
-    await redis?.close();
-    await db?.drop();
-  });
+  const backends = useDatabaseAndRedis();
 
   it('stores every one of 100,000 accepted events exactly once', async () => {
-    const project = await createTestProject(db.pool);
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url };
+    const project = await createTestProject(backends.db.pool);
+    const env = { DATABASE_URL: backends.db.url, REDIS_URL: backends.redis.url };
     const api = await spawnApi({ ...env, RATE_LIMIT_PER_SECOND: '0' });
     const workers: EapProcess[] = [await spawnWorker({ ...env, CONSUMER_NAME: 'w0' }), await spawnWorker({ ...env, CONSUMER_NAME: 'w1' })];
     const all = [api, ...workers];
@@ -90,16 +80,15 @@ describe('workers killed with SIGKILL again and again under load', () => {
       expect(result.accepted).toBe(100_000);
       expect([...result.statuses.keys()].filter((s) => s >= 500 && s !== 503)).toEqual([]);
       await waitFor(
-        async () => (await countRows(db.pool, project.project_id)) === result.accepted && (await pendingCount(redis.client)) === 0,
+        async () =>
+          (await countRows(backends.db.pool, project.project_id)) === result.accepted && (await pendingCount(backends.redis.client)) === 0,
         180_000,
         `${result.accepted} rows and nothing pending`,
       );
-      expect(await countRows(db.pool, project.project_id)).toBe(100_000);
-      expect(await redis.client.xlen('eap:dlq')).toBe(0);
-      // The killed workers left entries behind that the others took over.
-      let claimed = 0;
-      for (const w of workers) claimed += await readMetric(w.adminUrl, 'eap_worker_entries_claimed_total');
-      expect(claimed).toBeGreaterThan(0);
+      expect(await countRows(backends.db.pool, project.project_id)).toBe(100_000);
+      expect(await backends.redis.client.xlen('eap:dlq')).toBe(0);
+      // Whether a kill caught a worker holding entries depends on timing here; the next test
+      // makes sure one does and checks the takeover itself.
     } finally {
       stopLoad.abort();
       await stopAll(all);
@@ -107,37 +96,37 @@ describe('workers killed with SIGKILL again and again under load', () => {
   });
 
   it('two workers, one killed while holding entries: the other takes them over', async () => {
-    await redis.client.flushdb();
-    const { project_id: projectId } = await createTestProject(db.pool);
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url };
+    await backends.redis.client.flushdb();
+    const { project_id: projectId } = await createTestProject(backends.db.pool);
+    const env = { DATABASE_URL: backends.db.url, REDIS_URL: backends.redis.url };
     const doomed = await spawnWorker({ ...env, CONSUMER_NAME: 'doomed', WORKER_BATCH_SIZE: '50' });
     let survivor: EapProcess | undefined;
-    const blocker = await db.pool.connect();
+    const blocker = await backends.db.pool.connect();
     try {
       for (let shard = 0; shard < 4; shard++)
         await appendEvents(
-          redis.client,
+          backends.redis.client,
           Array.from({ length: 500 }, () => streamEvent(projectId)),
           shard,
         );
-      await waitFor(async () => (await countRows(db.pool, projectId)) >= 200, 30_000, 'the first worker wrote some rows');
+      await waitFor(async () => (await countRows(backends.db.pool, projectId)) >= 200, 30_000, 'the first worker wrote some rows');
       // Freeze its writes with a table lock: it goes on reading, so it holds delivered entries
       // when it dies, as a worker that crashed mid-batch would.
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
-      await waitFor(async () => (await pendingCount(redis.client)) > 0, 30_000, 'the first worker holds entries');
+      await waitFor(async () => (await pendingCount(backends.redis.client)) > 0, 30_000, 'the first worker holds entries');
       await doomed.kill();
       await blocker.query('ROLLBACK');
-      const orphaned = await pendingCount(redis.client);
+      const orphaned = await pendingCount(backends.redis.client);
       expect(orphaned).toBeGreaterThan(0);
       survivor = await spawnWorker({ ...env, CONSUMER_NAME: 'survivor' });
       await waitFor(
-        async () => (await countRows(db.pool, projectId)) === 2000 && (await pendingCount(redis.client)) === 0,
+        async () => (await countRows(backends.db.pool, projectId)) === 2000 && (await pendingCount(backends.redis.client)) === 0,
         180_000,
         '2000 rows',
       );
       expect(await readMetric(survivor.adminUrl, 'eap_worker_entries_claimed_total')).toBe(orphaned);
-      expect(await redis.client.xlen('eap:dlq')).toBe(0);
+      expect(await backends.redis.client.xlen('eap:dlq')).toBe(0);
       expect(await survivor.stop()).toBe(0);
     } finally {
       await blocker.query('ROLLBACK').catch(() => undefined);
@@ -147,9 +136,9 @@ describe('workers killed with SIGKILL again and again under load', () => {
   });
 
   it('client retries of the same batch store each event once', async () => {
-    await redis.client.flushdb();
-    const project = await createTestProject(db.pool);
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url };
+    await backends.redis.client.flushdb();
+    const project = await createTestProject(backends.db.pool);
+    const env = { DATABASE_URL: backends.db.url, REDIS_URL: backends.redis.url };
     const api = await spawnApi(env);
     const worker = await spawnWorker(env);
     try {
@@ -167,7 +156,7 @@ describe('workers killed with SIGKILL again and again under load', () => {
         30_000,
         '2000 duplicates skipped',
       );
-      expect(await countRows(db.pool, project.project_id)).toBe(2000);
+      expect(await countRows(backends.db.pool, project.project_id)).toBe(2000);
     } finally {
       await stopAll([api, worker]);
     }
@@ -285,44 +274,35 @@ describe('Redis (AOF appendfsync always) killed and restarted during load', () =
 });
 
 describe('poison entries', () => {
-  let db: TestDatabase;
-  let redis: Awaited<ReturnType<typeof useSharedRedis>>;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrate: true });
-    redis = await useSharedRedis();
-  });
-  afterAll(async () => {
-    await redis?.close();
-    await db?.drop();
-  });
+  const backends = useDatabaseAndRedis();
 
   it('go to the DLQ with reasons while the good entries of the same batch are stored; a repaired one replays', async () => {
-    const { project_id: projectId } = await createTestProject(db.pool);
+    const { project_id: projectId } = await createTestProject(backends.db.pool);
     const good = Array.from({ length: 40 }, () => streamEvent(projectId));
     const old = streamEvent(projectId, { timestamp: new Date(Date.now() - 5 * 86_400_000).toISOString() });
-    await appendEvents(redis.client, good.slice(0, 10));
-    await appendRaw(redis.client, ['v', '1', 'data', '{"truncated":']);
-    await appendEvents(redis.client, [streamEvent(projectId, { event: 'nul\u0000name' })]);
-    await appendEvents(redis.client, good.slice(10, 20));
-    await appendRaw(redis.client, [
+    await appendEvents(backends.redis.client, good.slice(0, 10));
+    await appendRaw(backends.redis.client, ['v', '1', 'data', '{"truncated":']);
+    await appendEvents(backends.redis.client, [streamEvent(projectId, { event: 'nul\u0000name' })]);
+    await appendEvents(backends.redis.client, good.slice(10, 20));
+    await appendRaw(backends.redis.client, [
       'v',
       '1',
       'data',
       JSON.stringify({ ...streamEvent(projectId), properties: { blob: 'x'.repeat(100_000) } }),
     ]);
-    await appendEvents(redis.client, [streamEvent(projectId, { properties: { k: 'v\u0000' } })]);
-    await appendEvents(redis.client, [old]);
-    await appendEvents(redis.client, good.slice(20));
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url };
+    await appendEvents(backends.redis.client, [streamEvent(projectId, { properties: { k: 'v\u0000' } })]);
+    await appendEvents(backends.redis.client, [old]);
+    await appendEvents(backends.redis.client, good.slice(20));
+    const env = { DATABASE_URL: backends.db.url, REDIS_URL: backends.redis.url };
     // This worker only accepts events of the last day: the 5-day-old one is dead-lettered.
     let worker = await spawnWorker({ ...env, MAX_EVENT_AGE_DAYS: '1' });
     try {
       await waitFor(
-        async () => (await countRows(db.pool, projectId)) === 40 && (await redis.client.xlen('eap:dlq')) === 5,
+        async () => (await countRows(backends.db.pool, projectId)) === 40 && (await backends.redis.client.xlen('eap:dlq')) === 5,
         30_000,
         '40 rows, 5 dead letters',
       );
-      const letters = await dlqEntries(redis.client);
+      const letters = await dlqEntries(backends.redis.client);
       expect(letters.map((l) => l.get('reason')).sort()).toEqual([
         'db_rejected',
         'db_rejected',
@@ -341,14 +321,17 @@ describe('poison entries', () => {
       // The repair: a worker that accepts older events. Then replay that one entry.
       expect(await worker.stop()).toBe(0);
       worker = await spawnWorker({ ...env, MAX_EVENT_AGE_DAYS: '30' });
-      const [id] = (await redis.client.xrange('eap:dlq', '-', '+')).find(([, f]) => f.includes('out_of_range'))!;
-      const replay = await runEap(['dlq', 'replay', id], { REDIS_URL: redis.url });
+      const [id] = (await backends.redis.client.xrange('eap:dlq', '-', '+')).find(([, f]) => f.includes('out_of_range'))!;
+      const replay = await runEap(['dlq', 'replay', id], { REDIS_URL: backends.redis.url });
       expect(replay.code, replay.stderr).toBe(0);
       expect(JSON.parse(replay.stdout)).toEqual({ replayed: 1, skipped: [] });
-      await waitFor(async () => (await countRows(db.pool, projectId)) === 41, 30_000, 'replayed event stored');
-      const { rows } = await db.pool.query('SELECT 1 FROM events WHERE project_id = $1 AND event_id = $2', [projectId, old.event_id]);
+      await waitFor(async () => (await countRows(backends.db.pool, projectId)) === 41, 30_000, 'replayed event stored');
+      const { rows } = await backends.db.pool.query('SELECT 1 FROM events WHERE project_id = $1 AND event_id = $2', [
+        projectId,
+        old.event_id,
+      ]);
       expect(rows).toHaveLength(1);
-      expect(await redis.client.xlen('eap:dlq')).toBe(4);
+      expect(await backends.redis.client.xlen('eap:dlq')).toBe(4);
     } finally {
       await worker.kill();
     }

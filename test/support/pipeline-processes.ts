@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '@eap/local-services';
-import { exited, spawnEap } from '@eap/local-services';
+import { exited, freePort, spawnEap } from '@eap/local-services';
 import { waitFor } from './test-api.ts';
 
 /** A spawned `eap api` or `eap worker` process. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createMigrator } from '@eap/db';
+import { useSharedRedis } from './test-redis.ts';
 
 /**
  * A fresh database on the shared test server, for one test file. `migrate: true` applies the
@@ -34,3 +35,20 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}) {
   };
 }
 export type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
+
+/**
+ * A migrated database and a logical Redis database for the enclosing test file or `describe`,
+ * created before its tests and removed after them. Read `.db` and `.redis` inside tests.
+ */
+export function useDatabaseAndRedis() {
+  const backends = {} as { db: TestDatabase; redis: Awaited<ReturnType<typeof useSharedRedis>> };
+  beforeAll(async () => {
+    backends.db = await createTestDatabase({ migrate: true });
+    backends.redis = await useSharedRedis();
+  });
+  afterAll(async () => {
+    await backends.redis?.close();
+    await backends.db?.drop();
+  });
+  return backends;
+}

@@ -161,3 +161,18 @@ export async function currentSchemaVersion(query: (sql: string) => Promise<{ row
   );
   return rows[0]?.version ?? 0;
 }
+
+/**
+ * A readiness check: PostgreSQL answers and its schema is at the version this code ships (an
+ * older database needs `eap migrate up`; a newer one means this process is outdated).
+ */
+export function schemaReadinessCheck(pool: { query: (sql: string) => Promise<{ rows: { version: number | null }[] }> }) {
+  const expected = expectedSchemaVersion();
+  return {
+    name: 'postgres',
+    check: async () => {
+      const version = await currentSchemaVersion((sql) => pool.query(sql));
+      return { ok: version === expected, detail: { schema_version: version, expected_schema_version: expected } };
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, type Logger } from '@eap/core';
-import { createProject, currentSchemaVersion, expectedSchemaVersion, findActiveKey, listProjects } from '@eap/db';
+import { createProject, findActiveKey, listProjects, schemaReadinessCheck } from '@eap/db';
 import { buildAdminApp } from '@eap/admin-server';
 import { buildApp } from './app.ts';
 import { createBacklogMonitor } from './backlog-monitor.ts';
@@ -63,7 +63,6 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     onMeasure: (n) => metrics.streamBacklog.set(n),
   });
   const producer = createStreamProducer(redis);
-  const expectedVersion = expectedSchemaVersion();
   let shuttingDown = false;
 
   const app = await buildApp({
@@ -89,16 +88,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     logger,
     registry: metrics.registry,
     isShuttingDown: () => shuttingDown,
-    checks: [
-      { name: 'redis', check: async () => ({ ok: (await redis.ping()) === 'PONG' }) },
-      {
-        name: 'postgres',
-        check: async () => {
-          const version = await currentSchemaVersion((sql) => pool.query(sql));
-          return { ok: version === expectedVersion, detail: { schema_version: version, expected_schema_version: expectedVersion } };
-        },
-      },
-    ],
+    checks: [{ name: 'redis', check: async () => ({ ok: (await redis.ping()) === 'PONG' }) }, schemaReadinessCheck(pool)],
   });
 
   async function start(): Promise<{ port: number; adminPort: number }> {

@@ -17,9 +17,9 @@ export function copyValue(value: string | null): string {
   return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value;
 }
 
-/** One event as a line of COPY text. */
-export function copyLine(e: StreamEvent): string {
-  return `${[
+/** The column values of one event, in the order of `COLUMNS`. */
+export function eventRow(e: StreamEvent): (string | null)[] {
+  return [
     e.project_id,
     e.event_id,
     e.event,
@@ -31,9 +31,12 @@ export function copyLine(e: StreamEvent): string {
     e.session_id,
     JSON.stringify(e.properties),
     e.context === null ? null : JSON.stringify(e.context),
-  ]
-    .map(copyValue)
-    .join('\t')}\n`;
+  ];
+}
+
+/** One event as a line of COPY text. */
+export function copyLine(e: StreamEvent): string {
+  return `${eventRow(e).map(copyValue).join('\t')}\n`;
 }
 
 /**

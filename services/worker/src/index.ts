@@ -3,4 +3,4 @@ export * from './worker.ts';
 export * from './stream-maintenance.ts';
 export * from './dead-letter.ts';
 export * from './dlq-replay.ts';
-export { copyLine, createEventWriter } from './event-writer.ts';
+export { copyLine, createEventWriter, eventRow } from './event-writer.ts';

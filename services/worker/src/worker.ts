@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { buildAdminApp } from '@eap/admin-server';
 import { createLogger, type Logger, streamKeys } from '@eap/core';
-import { currentSchemaVersion, expectedSchemaVersion } from '@eap/db';
+import { schemaReadinessCheck } from '@eap/db';
 import { createBatchProcessor } from './batch-processor.ts';
 import { consumerNameOf, type WorkerConfig } from './config.ts';
 import { createDeadLetterQueue } from './dead-letter.ts';
@@ -96,20 +96,13 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     logger,
   });
 
-  const expectedVersion = expectedSchemaVersion();
   const admin = await buildAdminApp({
     logger,
     registry: metrics.registry,
     isShuttingDown: () => shuttingDown,
     checks: [
       { name: 'redis', check: async () => ({ ok: (await redis.ping()) === 'PONG' }) },
-      {
-        name: 'postgres',
-        check: async () => {
-          const version = await currentSchemaVersion((sql) => pool.query(sql));
-          return { ok: version === expectedVersion, detail: { schema_version: version, expected_schema_version: expectedVersion } };
-        },
-      },
+      schemaReadinessCheck(pool),
       {
         name: 'writes',
         check: async () => ({ ok: !writesFailing, detail: writesFailing ? 'batches are failing and being retried' : 'ok' }),
