@@ -277,7 +277,8 @@ describe('eap worker', () => {
     await waitFor(async () => (await rows()) === 4000, 20_000, '4000 rows');
     const written = async (w: TestWorker) => (await w.worker.metrics.eventsWritten.get()).values[0]?.value ?? 0;
     const duplicates = async (w: TestWorker) => (await w.worker.metrics.eventsDeduplicated.get()).values[0]?.value ?? 0;
-    expect((await written(a!)) + (await written(b!))).toBe(4000);
+    // Metrics are counted just after the commit that makes the rows visible: wait for them too.
+    await waitFor(async () => (await written(a!)) + (await written(b!)) === 4000, 10_000, 'all writes counted');
     expect(await written(a!)).toBeGreaterThan(0);
     expect(await written(b!)).toBeGreaterThan(0);
     expect((await duplicates(a!)) + (await duplicates(b!))).toBe(0);
