@@ -19,9 +19,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
-# A small young generation: the services allocate many short-lived objects per event, and V8's
-# default lets the heap (and RSS) grow far beyond the live data. Measured in benchmarks/README.md.
-ENV NODE_OPTIONS="--max-semi-space-size=4"
+# NODE_OPTIONS (V8 heap sizes) are set per service where the image runs: each process has its
+# own working set. Recommended values: RECOMMENDED_NODE_OPTIONS in packages/core; the compose
+# stack and the benchmark use them.
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

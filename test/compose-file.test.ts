@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { ApiConfigSchema } from '@eap/api';
 import { WorkerConfigSchema } from '@eap/worker';
 
 // No Docker engine runs here, so the compose file is checked for what can be checked statically:
 // its services and their order, and that every variable it sets is one the code reads.
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'));
+// `merge: true` resolves the `<<: *eap-env` merge keys as Compose does.
+const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 
 describe('docker-compose.yml', () => {
   it('runs redis (AOF, noeviction), postgres, a one-shot migrate, then the api and the worker', () => {
@@ -21,10 +23,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only environment variables the config schemas know, and publishes the ports', () => {
-    const known = [...Object.keys(ApiConfigSchema.shape), ...Object.keys(WorkerConfigSchema.shape)];
+    const known = [...Object.keys(ApiConfigSchema.shape), ...Object.keys(WorkerConfigSchema.shape), 'NODE_OPTIONS'];
     for (const name of ['api', 'migrate', 'worker']) {
       for (const variable of Object.keys(compose.services[name].environment)) expect(known, `${name}: ${variable}`).toContain(variable);
     }
     expect(compose.services.api.ports).toEqual(['8000:8000', '9464:9464']);
+  });
+
+  it('runs each service with the recommended V8 heap settings', () => {
+    expect(compose.services.api.environment.NODE_OPTIONS).toBe(RECOMMENDED_NODE_OPTIONS.api);
+    expect(compose.services.worker.environment.NODE_OPTIONS).toBe(RECOMMENDED_NODE_OPTIONS.worker);
   });
 });

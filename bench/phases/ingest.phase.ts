@@ -1,100 +1,113 @@
-import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import { clientEvents } from '../support/bench-data.ts';
-import { runLoad } from '../support/http-load.ts';
-import type { BenchStack } from '../support/bench-stack.ts';
-import type { Progress } from '../support/progress.ts';
+import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
+import { type LoadResult, runLoad } from '../support/http-load.ts';
+import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
+import type { Progress } from '../support/progress.ts';
 
 const CONNECTIONS = 64;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * Baseline A and EAP single-event ingest, driven by the same generator with the same bodies and
  * headers: a bare fastify server answering 202, then `eap api` (no worker running, so the API
- * has the machine to itself as the baseline did). Then EAP again at half its measured rate, for
- * the latency a not-saturated API gives.
+ * has the machine to itself as the baseline did), alternating for `rounds` rounds so both see
+ * the same machine; the medians are compared. Then EAP again at half its measured rate, for the
+ * latency of an API that is not saturated.
  */
 export async function ingestPhase(
   stack: BenchStack,
-  options: { durationS: number; halfRateDurationS: number; writeKey: string; progress: Progress },
+  options: { durationS: number; halfRateDurationS: number; rounds: number; writeKey: string; progress: Progress },
 ) {
   const bodies = clientEvents(1000).map((e) => JSON.stringify(e));
   const headers = { authorization: `Bearer ${options.writeKey}` };
-  const tick = (label: string) => (n: number) => options.progress.update(`${label}: ${n} requests`);
 
-  const baseline = await stack.spawnBaseline();
-  const baselineCpu = { server: () => [baseline.child.pid ?? 0], load_generator: () => [process.pid] };
-  const bcpu0 = cpuSnapshot(baselineCpu);
-  const fastify = await runLoad({
-    url: baseline.url,
-    path: '/v1/events',
-    connections: CONNECTIONS,
-    durationS: options.durationS,
-    bodies,
-    headers,
-    onTick: tick('baseline A (bare fastify)'),
-  });
-  const fastifyCpu = cpuPer(bcpu0, cpuSnapshot(baselineCpu), fastify.requests);
-  await baseline.stop();
-  options.progress.done(`baseline A (bare fastify): ${fastify.reqPerSec} req/s, p99 ${fastify.latencyP99Ms} ms`);
+  async function measure(server: BenchProcess, label: string, cpuOf: Record<string, () => number[]>) {
+    const before = cpuSnapshot(cpuOf);
+    const result = await runLoad({
+      url: server.url,
+      path: '/v1/events',
+      connections: CONNECTIONS,
+      durationS: options.durationS,
+      bodies,
+      headers,
+      onTick: (n) => options.progress.update(`${label}: ${n} requests`),
+    });
+    const cpu = cpuPer(before, cpuSnapshot(cpuOf), result.requests);
+    options.progress.done(
+      `${label}: ${result.reqPerSec} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.non2xx} non-2xx`,
+    );
+    return { result, cpu };
+  }
 
+  const fastifyRuns: { result: LoadResult; cpu: Record<string, number> }[] = [];
+  const eapRuns: { result: LoadResult; cpu: Record<string, number> }[] = [];
   const api = await stack.spawnApi();
   const rss = createPeakSampler(() => rssMiB(api.child.pid));
-  const apiCpu = {
-    server: () => [api.child.pid ?? 0],
-    redis: () => processTree(stack.redisProcessMatch),
-    load_generator: () => [process.pid],
-  };
-  const acpu0 = cpuSnapshot(apiCpu);
-  const full = await runLoad({
-    url: api.url,
-    path: '/v1/events',
-    connections: CONNECTIONS,
-    durationS: options.durationS,
-    bodies,
-    headers,
-    onTick: tick('EAP single-event ingest'),
-  });
-  const eapCpu = cpuPer(acpu0, cpuSnapshot(apiCpu), full.requests);
-  options.progress.done(
-    `EAP single-event ingest: ${full.reqPerSec} req/s, p50 ${full.latencyP50Ms} ms, p99 ${full.latencyP99Ms} ms, ${full.non2xx} non-2xx`,
-  );
-  const halfRate = Math.max(1, Math.round(full.reqPerSec / 2));
-  const half = await runLoad({
-    url: api.url,
-    path: '/v1/events',
-    connections: CONNECTIONS,
-    durationS: options.halfRateDurationS,
-    bodies,
-    headers,
-    overallRate: halfRate,
-    onTick: tick(`EAP single-event ingest at ${halfRate} req/s`),
-  });
-  const apiRss = rss.stop();
-  await api.stop();
-  options.progress.done(`EAP single-event ingest at 50 % (${halfRate} req/s): p50 ${half.latencyP50Ms} ms, p99 ${half.latencyP99Ms} ms`);
-  return {
-    baseline_fastify: {
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      const baseline = await stack.spawnBaseline();
+      fastifyRuns.push(
+        await measure(baseline, `round ${round}: baseline A (bare fastify)`, {
+          server: () => [baseline.child.pid ?? 0],
+          load_generator: () => [process.pid],
+        }),
+      );
+      await baseline.stop();
+      eapRuns.push(
+        await measure(api, `round ${round}: EAP single-event ingest`, {
+          server: () => [api.child.pid ?? 0],
+          redis: () => processTree(stack.redisProcessMatch),
+          load_generator: () => [process.pid],
+        }),
+      );
+    }
+    const fastifyRate = median(fastifyRuns.map((r) => r.result.reqPerSec));
+    const eapRate = median(eapRuns.map((r) => r.result.reqPerSec));
+    const eap = eapRuns.find((r) => r.result.reqPerSec === eapRate)!;
+    const fastify = fastifyRuns.find((r) => r.result.reqPerSec === fastifyRate)!;
+    const halfRate = Math.max(1, Math.round(eapRate / 2));
+    const half = await runLoad({
+      url: api.url,
+      path: '/v1/events',
       connections: CONNECTIONS,
-      duration_s: options.durationS,
-      req_per_s: fastify.reqPerSec,
-      p50_ms: fastify.latencyP50Ms,
-      p99_ms: fastify.latencyP99Ms,
-      non_2xx: fastify.non2xx,
-      cpu_ms_per_1000_requests: fastifyCpu,
-    },
-    ingest_single: {
-      connections: CONNECTIONS,
-      duration_s: options.durationS,
-      req_per_s: full.reqPerSec,
-      p50_ms: full.latencyP50Ms,
-      p99_ms: full.latencyP99Ms,
-      non_2xx: full.non2xx,
-      errors: full.errors,
-      half_rate_req_per_s: halfRate,
-      half_rate_p50_ms: half.latencyP50Ms,
-      half_rate_p99_ms: half.latencyP99Ms,
-      api_rss_peak_mib: Math.round(apiRss),
-      cpu_ms_per_1000_requests: eapCpu,
-    },
-  };
+      durationS: options.halfRateDurationS,
+      bodies,
+      headers,
+      overallRate: halfRate,
+      onTick: (n) => options.progress.update(`EAP single-event ingest at ${halfRate} req/s: ${n} requests`),
+    });
+    options.progress.done(`EAP single-event ingest at 50 % (${halfRate} req/s): p50 ${half.latencyP50Ms} ms, p99 ${half.latencyP99Ms} ms`);
+    return {
+      baseline_fastify: {
+        connections: CONNECTIONS,
+        duration_s: options.durationS,
+        rounds_req_per_s: fastifyRuns.map((r) => r.result.reqPerSec),
+        req_per_s: fastifyRate,
+        p50_ms: fastify.result.latencyP50Ms,
+        p99_ms: fastify.result.latencyP99Ms,
+        non_2xx: fastify.result.non2xx,
+        cpu_ms_per_1000_requests: fastify.cpu,
+      },
+      ingest_single: {
+        connections: CONNECTIONS,
+        duration_s: options.durationS,
+        rounds_req_per_s: eapRuns.map((r) => r.result.reqPerSec),
+        req_per_s: eapRate,
+        p50_ms: eap.result.latencyP50Ms,
+        p99_ms: eap.result.latencyP99Ms,
+        non_2xx: eapRuns.reduce((n, r) => n + r.result.non2xx, 0),
+        errors: eapRuns.reduce((n, r) => n + r.result.errors, 0),
+        half_rate_req_per_s: halfRate,
+        half_rate_p50_ms: half.latencyP50Ms,
+        half_rate_p99_ms: half.latencyP99Ms,
+        api_rss_peak_mib: Math.round(rss.peak()),
+        cpu_ms_per_1000_requests: eap.cpu,
+      },
+    };
+  } finally {
+    rss.stop();
+    await api.stop();
+  }
 }

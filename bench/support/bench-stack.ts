@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { ensureBinaries, exited, freePort, spawnEap, startPostgres, startRedis } from '@eap/local-services';
 
@@ -35,18 +35,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * NODE_OPTIONS of the container image (the `ENV NODE_OPTIONS=` line of the Dockerfile), so the
- * benchmark runs `eap` the way it ships.
- */
-export function imageNodeOptions(): string {
-  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
-  return /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? '';
-}
-
-/**
  * Private Redis (AOF everysec, as recommended for production) and PostgreSQL (durable default
  * settings) for one benchmark run, plus helpers to spawn `eap api` and `eap worker` against them
- * with production defaults.
+ * with production defaults and the recommended V8 heap settings.
  */
 export async function startBenchStack() {
   const binaries = await ensureBinaries();
@@ -54,12 +45,13 @@ export async function startBenchStack() {
   await chmod(dir, 0o755);
   const [redis, postgres] = await Promise.all([startRedis({ dataDir: join(dir, 'redis') }), startPostgres({ dataDir: join(dir, 'pg') })]);
   await createMigrator(postgres.url).up();
-  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions() };
+  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
 
   async function spawnApi(extra: Record<string, string> = {}): Promise<BenchProcess> {
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = spawnEap(['api'], {
       ...env,
+      NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.api,
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
       RATE_LIMIT_PER_SECOND: '0',
@@ -73,7 +65,7 @@ export async function startBenchStack() {
 
   async function spawnWorker(extra: Record<string, string> = {}): Promise<BenchProcess> {
     const adminPort = await freePort();
-    const child = spawnEap(['worker'], { ...env, ADMIN_PORT: String(adminPort), ...extra });
+    const child = spawnEap(['worker'], { ...env, NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.worker, ADMIN_PORT: String(adminPort), ...extra });
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap worker');
     return { child, url: '', adminUrl, stop: () => stopChild(child) };

@@ -7,3 +7,4 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './uuidv7.ts';
 export * from './field-errors.ts';
+export * from './node-options.ts';
