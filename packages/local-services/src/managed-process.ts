@@ -36,6 +36,9 @@ export async function spawnManagedProcess(options: SpawnManagedProcessOptions): 
     child = spawn(options.command, options.args, {
       cwd: options.cwd,
       stdio: ['ignore', logFd, logFd],
+      // A process group of its own: Ctrl-C in a terminal (make dev) must not stop the servers
+      // before the processes using them; they are stopped in order, or killed on exit.
+      detached: true,
       uid: options.uid,
       gid: options.gid,
     });

@@ -28,7 +28,8 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     application_name: 'eap-api',
   });
   // An idle client that loses its connection emits 'error' on the pool; it is replaced on next use.
-  pool.on('error', (error) => logger.warn({ err: error }, 'postgres idle client error'));
+  // Log the cause only: pg attaches the whole client to these errors.
+  pool.on('error', (error) => logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle client error'));
   const redis = new Redis(config.REDIS_URL, {
     // Fail fast while disconnected: ingest answers 503 instead of holding requests.
     enableOfflineQueue: false,

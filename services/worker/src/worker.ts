@@ -50,7 +50,8 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     keepAlive: true,
     application_name: `eap-worker:${consumer}`.slice(0, 63),
   });
-  pool.on('error', (error) => logger.warn({ err: error }, 'postgres idle client error'));
+  // Log the cause only: pg attaches the whole client to these errors.
+  pool.on('error', (error) => logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle client error'));
 
   const partitions = createPartitionManager(pool, logger);
   const dlq = createDeadLetterQueue(redis);
