@@ -14,20 +14,13 @@
  * (each gets its own cache folder). Go's module and build caches are the machine's defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import {
-  ensureEtcd,
-  ensureGoTools,
-  HELM,
-  KUBERNETES,
-  KWOK,
-  log,
-  manifestPath,
-  type ToolEntry,
-  type ToolName,
-  VERSIONS,
-  withLock,
-  writeManifest,
-} from './tools.ts';
+import { withLock } from './build-lock.ts';
+import { ensureEtcd } from './etcd.ts';
+import { ensureGoTools } from './go-build.ts';
+import { log } from './progress-log.ts';
+import { manifestPath, type ToolEntry, type ToolName, writeManifest } from './tool-manifest.ts';
+import { HELM, KUBERNETES, KWOK } from './tool-modules.ts';
+import { VERSIONS } from './versions.ts';
 
 const GROUPS = ['core', 'cli', 'kwok', 'all', 'print'] as const;
 type Group = (typeof GROUPS)[number];

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { readToolManifest, VERSIONS } from '../../scripts/k8s/tools.ts';
+import { readToolManifest } from '../../scripts/k8s/tool-manifest.ts';
+import { VERSIONS } from '../../scripts/k8s/versions.ts';
 import { eventually, KubeClient, type KubeList, type KubeObject, type KubeStatus } from './support/kube-client.ts';
 
 const kubeconfig = inject('kubeconfig');

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { readToolManifest, type ToolName } from '../../scripts/k8s/tools.ts';
+import { readToolManifest, type ToolName } from '../../scripts/k8s/tool-manifest.ts';
 import { startTestCluster } from './support/cluster.ts';
 import { removeOnExit, uninstallCleanupHandlers } from './support/processes.ts';
 

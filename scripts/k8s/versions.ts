@@ -1,0 +1,26 @@
+/** The pinned versions. Each can be overridden with an environment variable (a new cache folder). */
+export const VERSIONS = {
+  /** Newest patch release of the newest stable minor served on the module proxy (1.38 is still beta). */
+  kubernetes: process.env.EAP_K8S_VERSION ?? 'v1.37.2',
+  /** kube-apiserver 1.37's own test harness (hack/lib/etcd.sh) requires etcd >= 3.7.0; newest 3.7 patch. */
+  etcd: process.env.EAP_ETCD_VERSION ?? 'v3.7.3',
+  /** Newest Helm 3 release; it is built against k8s.io/client-go v0.37, matching the API server. */
+  helm: process.env.EAP_HELM_VERSION ?? 'v3.22.0',
+  /** Newest kwok release. */
+  kwok: process.env.EAP_KWOK_VERSION ?? 'v0.8.0',
+} as const;
+
+/** [major, minor, patch] of the first `X.Y.Z` in `text` (e.g. "3.4.23-4+b4", "etcd Version: 3.7.3"). */
+export function parseVersion(text: string): [number, number, number] | undefined {
+  const match = /(\d+)\.(\d+)\.(\d+)/.exec(text);
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+
+export function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
