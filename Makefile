@@ -32,7 +32,7 @@ bench-quick: services ## The same benchmark in at most 90 s, for regression chec
 .PHONY: help node install services dev test bench bench-quick k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
 $(NODE_DIR)/node:
 	@echo "system node is older than 22.18: installing Node $(NODE_VERSION) into .tools/ ..."
@@ -51,7 +51,7 @@ install: node_modules/.package-lock.json ## Install dependencies (npm ci)
 services: install ## Make sure redis-server and PostgreSQL binaries exist (apt-get install when root)
 	node scripts/ensure-services.ts
 
-dev: services ## Run Redis, PostgreSQL (or docker compose) and the API in the foreground until Ctrl-C
+dev: services ## Run Redis, PostgreSQL (or docker compose), the API and a worker in the foreground until Ctrl-C
 	node scripts/dev.ts
 
 SEED_PID := .eap/dev/seed.pid
