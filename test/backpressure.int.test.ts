@@ -94,6 +94,17 @@ describe('Redis unavailable', () => {
       const res = await api.send('/v1/events', { key, body: oneEvent(5) });
       expect(res.status).toBe(503);
       expect(res.json.error.code).toBe('STREAM_UNAVAILABLE');
+      // Refused during the request: each event comes back with the id to resend it with, so a
+      // retry cannot store it twice if an append did happen.
+      const batch = await api.send('/v1/batch', { key, body: { events: [oneEvent(6), { event: '' }, oneEvent(7)] } });
+      expect(batch.status).toBe(503);
+      const rejected = batch.json.error.details.rejected as { index: number; event_id?: string; retriable: boolean }[];
+      expect(rejected.map((r) => [r.index, r.retriable])).toEqual([
+        [0, true],
+        [1, false],
+        [2, true],
+      ]);
+      expect(rejected[0]!.event_id).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await redis.config('SET', 'maxmemory', '0');
     }

@@ -130,7 +130,8 @@ export async function sendLoad(options: {
         if (Date.now() > deadline) throw new Error('load did not complete before its deadline');
         if (options.signal?.aborted) throw new Error('load aborted');
         let status: number;
-        let json: { accepted?: number; rejected?: { index: number; event_id?: string; retriable: boolean }[] } = {};
+        type Rejection = { index: number; event_id?: string; retriable: boolean };
+        let json: { accepted?: number; rejected?: Rejection[]; error?: { details?: { rejected?: Rejection[] } } } = {};
         try {
           const res = await fetch(`${options.url}/v1/batch`, {
             method: 'POST',
@@ -154,6 +155,10 @@ export async function sendLoad(options: {
           result.retriedEvents += retry.length;
           if (retry.length === 0) break;
           events = retry;
+        } else if (json.error?.details?.rejected) {
+          // A 503 during the request: keep the ids the API gave, in case some appends happened.
+          events = json.error.details.rejected.filter((r) => r.retriable).map((r) => ({ ...events[r.index]!, event_id: r.event_id }));
+          if (events.length === 0) break;
         }
         await new Promise((r) => setTimeout(r, 100));
       }

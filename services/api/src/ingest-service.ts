@@ -5,9 +5,10 @@ import type { AppendOutcome, PreparedEntry, StreamProducer } from './stream-prod
 
 /**
  * Validates the events of one request, appends the valid ones in one pipelined round trip and
- * reports an outcome for every event. When nothing could be appended because Redis failed, the
- * whole request is a retriable 503; when only some appends failed, those events are listed as
- * rejected with `retriable: true`.
+ * reports an outcome for every event. When only some appends failed, those events are listed as
+ * rejected with `retriable: true` and their event_id; when none succeeded, the request is a 503
+ * whose details list the same. Either way a client that resends with those ids cannot store an
+ * event twice, even if an append whose answer was lost did happen.
  */
 export function createIngestService(deps: { producer: StreamProducer; metrics: ApiMetrics }) {
   async function ingest(rawEvents: unknown[], ctx: RequestContext): Promise<IngestResponse> {
@@ -57,11 +58,20 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
           retriable: true,
         });
       });
-      if (accepted === 0) throw streamUnavailable(new Error(lastError));
       if (failed.length > 0) {
         deps.metrics.eventsRejected.inc({ reason: 'storage_failed' }, failed.length);
         rejected.push(...failed);
         rejected.sort((a, b) => a.index - b.index);
+      }
+      if (accepted === 0) {
+        // Redis failed during the request. An append whose answer was lost may still have
+        // happened, so "nothing was accepted" would invite a retry that stores twice: say which
+        // event_id each event got, so a retry with those ids is deduplicated.
+        throw new EapError(
+          'STREAM_UNAVAILABLE',
+          'the event stream failed during the request; resend the events with the event_id given for each in details.rejected',
+          { retryAfterSeconds: 2, details: { rejected }, cause: new Error(lastError) },
+        );
       }
       deps.metrics.eventsAccepted.inc(accepted);
     }

@@ -133,10 +133,11 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
       stored += outcome.items.length;
       for (const { event } of outcome.items) metrics.endToEndLatency.observe((committedAt - Date.parse(event.received_at)) / 1000);
     }
-    await deadLetter(letters);
-    await acknowledge(outcomes.flatMap((o) => (o.kind === 'stored' ? o.items : [])));
+    // Counted at commit: if acknowledging fails below, the retry finds these rows stored.
     metrics.eventsWritten.inc(inserted);
     metrics.eventsDeduplicated.inc(stored - inserted);
+    await deadLetter(letters);
+    await acknowledge(outcomes.flatMap((o) => (o.kind === 'stored' ? o.items : [])));
   }
 
   return { prepare, store, deadLetter };
