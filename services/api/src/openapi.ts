@@ -34,7 +34,12 @@ const ingestResponses = {
   413: error('Body larger than the limit after decompression (PAYLOAD_TOO_LARGE).'),
   415: error('Content-Type is not JSON, or Content-Encoding is not gzip/deflate (UNSUPPORTED_MEDIA_TYPE).'),
   429: { ...error('Per-key rate limit reached (RATE_LIMITED).'), headers: retryAfter },
-  503: { ...error('Backlog at its cap or stream unavailable; nothing accepted (BACKLOG_FULL, STREAM_UNAVAILABLE).'), headers: retryAfter },
+  503: {
+    ...error(
+      'Backlog at its cap or stream unavailable (BACKLOG_FULL, STREAM_UNAVAILABLE). When Redis failed during the request, details.rejected lists every event with its event_id: resend them with those ids.',
+    ),
+    headers: retryAfter,
+  },
 };
 
 const compressedBody = (schema: z.ZodType, description: string) => ({
