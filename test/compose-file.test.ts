@@ -12,7 +12,16 @@ const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.
 
 describe('docker-compose.yml', () => {
   it('runs redis (AOF, noeviction), postgres, a one-shot migrate, then the api and the worker', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
+      'grafana',
+      'migrate',
+      'postgres',
+      'prometheus',
+      'redis',
+      'seed',
+      'worker',
+    ]);
     expect(compose.services.worker.command).toEqual(['worker']);
     expect(compose.services.worker.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(compose.services.redis.command.join(' ')).toMatch(/--appendonly yes.*--maxmemory-policy noeviction/);
@@ -24,7 +33,7 @@ describe('docker-compose.yml', () => {
 
   it('sets only environment variables the config schemas know, and publishes the ports', () => {
     const known = [...Object.keys(ApiConfigSchema.shape), ...Object.keys(WorkerConfigSchema.shape), 'NODE_OPTIONS'];
-    for (const name of ['api', 'migrate', 'worker']) {
+    for (const name of ['api', 'migrate', 'worker', 'seed']) {
       for (const variable of Object.keys(compose.services[name].environment)) expect(known, `${name}: ${variable}`).toContain(variable);
     }
     expect(compose.services.api.ports).toEqual(['8000:8000', '9464:9464']);
