@@ -7,10 +7,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
-import { encodeStreamEntry, shardFor, streamKey } from '@eap/core';
-import { createProject } from '@eap/db';
-import { clientEvents, streamEvents } from './support/bench-data.ts';
+import { clientEvents, fillStreams } from './support/bench-data.ts';
 import { startBenchStack } from './support/bench-stack.ts';
 import { summarizeCpuProfile } from './support/cpuprofile-summary.ts';
 import { runLoad } from './support/http-load.ts';
@@ -24,9 +21,7 @@ const profileDir = mkdtempSync(join(tmpdir(), 'eap-cpuprof-'));
 const profiling = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` };
 const stack = await startBenchStack();
 try {
-  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
-  const project = await createProject(pool, 'profile');
-  await pool.end();
+  const project = await stack.createProject('profile');
   const redis = new Redis(stack.redisUrl);
   if (target === 'api' || target === 'api-batch') {
     const api = await stack.spawnApi(profiling);
@@ -46,12 +41,7 @@ try {
     console.log(`api: ${r.reqPerSec} req/s, p99 ${r.latencyP99Ms} ms`);
     await api.stop();
   } else {
-    for (let done = 0; done < 200_000; done += 5000) {
-      const p = redis.pipeline();
-      for (const e of streamEvents(5000, project.project_id, done))
-        p.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(e)));
-      await p.exec();
-    }
+    await fillStreams(redis, 200_000, project.project_id);
     const worker = await stack.spawnWorker(profiling);
     const started = Date.now();
     while ((await pipelineBacklog(redis)) > 0 && Date.now() - started < seconds * 1000) await new Promise((r) => setTimeout(r, 200));

@@ -3,8 +3,6 @@
 // benchmarks/results/latest.json. See benchmarks/README.md for the method.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import pg from 'pg';
-import { createProject } from '@eap/db';
 import { backlogPhase } from './phases/backlog.phase.ts';
 import { copyPhase } from './phases/copy.phase.ts';
 import { e2ePhase } from './phases/e2e.phase.ts';
@@ -29,9 +27,7 @@ const startedAt = Date.now();
 progress.done(`EAP benchmark, ${quick ? 'quick' : 'full'} run: starting private Redis and PostgreSQL ...`);
 const stack = await startBenchStack();
 try {
-  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
-  const project = await createProject(pool, 'bench');
-  await pool.end();
+  const project = await stack.createProject('bench');
   const redis = new Redis(stack.redisUrl);
 
   const ingest = await ingestPhase(stack, {

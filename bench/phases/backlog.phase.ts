@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
-import { encodeStreamEntry, shardFor, streamKey } from '@eap/core';
-import { streamEvents } from '../support/bench-data.ts';
+import { fillStreams } from '../support/bench-data.ts';
 import type { BenchStack } from '../support/bench-stack.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
@@ -17,15 +16,9 @@ export async function backlogPhase(
 ) {
   const redis = new Redis(stack.redisUrl);
   try {
-    const chunk = 5000;
-    for (let done = 0; done < options.entries; done += chunk) {
-      const pipeline = redis.pipeline();
-      for (const e of streamEvents(Math.min(chunk, options.entries - done), options.projectId, 3 + done)) {
-        pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(e)));
-      }
-      await pipeline.exec();
-      options.progress.update(`worker with a backlog: filling the streams, ${done + chunk} of ${options.entries}`);
-    }
+    await fillStreams(redis, options.entries, options.projectId, (done) =>
+      options.progress.update(`worker with a backlog: filling the streams, ${done} of ${options.entries}`),
+    );
     const worker = await stack.spawnWorker();
     const rss = createPeakSampler(() => rssMiB(worker.child.pid));
     const started = Date.now();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { StreamEvent } from '@eap/core';
+import type { Redis } from 'ioredis';
+import { encodeStreamEntry, type StreamEvent, shardFor, streamKey } from '@eap/core';
 import { createFunnelModel } from '@eap/traffic';
 
 /** Realistic client events from the funnel model (the same generator as `eap seed`). */
@@ -23,4 +24,20 @@ export function streamEvents(n: number, projectId: string, seed = 1): StreamEven
     properties: e.properties,
     context: e.context ?? null,
   }));
+}
+
+/**
+ * Appends `count` events straight to the shard streams (as the API would, without it), in
+ * pipelined chunks; `onChunk` reports progress.
+ */
+export async function fillStreams(redis: Redis, count: number, projectId: string, onChunk?: (done: number) => void): Promise<void> {
+  const chunk = 5000;
+  for (let done = 0; done < count; done += chunk) {
+    const pipeline = redis.pipeline();
+    for (const e of streamEvents(Math.min(chunk, count - done), projectId, 3 + done)) {
+      pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(e)));
+    }
+    await pipeline.exec();
+    onChunk?.(Math.min(done + chunk, count));
+  }
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
-import { createMigrator } from '@eap/db';
+import pg from 'pg';
+import { type CreatedProject, createMigrator, createProject } from '@eap/db';
 import { ensureBinaries, exited, freePort, spawnEap, startPostgres, startRedis } from '@eap/local-services';
 
 /** A spawned process of the benchmark (eap api, eap worker or the baseline server). */
@@ -92,6 +93,15 @@ export async function startBenchStack() {
     spawnApi,
     spawnWorker,
     spawnBaseline,
+    /** A project (with its keys) in the benchmark database. */
+    async createProject(name: string): Promise<CreatedProject> {
+      const pool = new pg.Pool({ connectionString: postgres.url, max: 1 });
+      try {
+        return await createProject(pool, name);
+      } finally {
+        await pool.end();
+      }
+    },
     async stop(): Promise<void> {
       await Promise.all([redis.stop(), postgres.stop()]);
       await rm(dir, { recursive: true, force: true });

@@ -57,3 +57,22 @@ export function urlVar(protocols: string[]) {
 }
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/**
+ * The variables every EAP process reads the same way, defined once so the API, the worker and
+ * the CLI cannot disagree (STREAM_SHARDS in particular must match everywhere).
+ */
+export const SHARED_VARS = {
+  /** PostgreSQL connection URL (required). */
+  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
+  /** Redis connection URL (required), e.g. redis://127.0.0.1:6379/0. */
+  REDIS_URL: urlVar(['redis:', 'rediss:']),
+  /** Port for /metrics, /livez and /readyz; keep it off the public network. Default 9464. */
+  ADMIN_PORT: intVar(9464, 0, 65535),
+  /** Interface the process's ports bind to. Default 0.0.0.0. */
+  HOST: z.string().default('0.0.0.0'),
+  /** Number of shard streams eap:events:{0..N-1}; the same for the API and the workers. Default 4. */
+  STREAM_SHARDS: intVar(4, 1, 1024),
+  /** pino log level. Default info. */
+  LOG_LEVEL: LogLevel,
+};

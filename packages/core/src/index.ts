@@ -8,3 +8,4 @@ export * from './logger.ts';
 export * from './uuidv7.ts';
 export * from './field-errors.ts';
 export * from './node-options.ts';
+export * from './stream-groups.ts';

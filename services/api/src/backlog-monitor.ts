@@ -1,26 +1,12 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, streamKeys } from '@eap/core';
+import { parseStreamGroups, shardBacklog, streamKeys } from '@eap/core';
 import type { Logger } from '@eap/core';
 
-/**
- * Entries of one shard still to be written: the group's lag (never delivered) plus its pending
- * entries (delivered, not acknowledged). Without a consumer group, or when Redis cannot compute
- * the lag, every entry in the stream counts.
- */
+/** Backlog of one shard (see `shardBacklog`): one XLEN, plus XINFO GROUPS when it is not empty. */
 export async function measureShardBacklog(redis: Redis, key: string): Promise<number> {
   const length = await redis.xlen(key);
   if (length === 0) return 0;
-  const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
-  for (const group of groups) {
-    const info = new Map<string, unknown>();
-    for (let i = 0; i + 1 < group.length; i += 2) info.set(String(group[i]), group[i + 1]);
-    if (info.get('name') !== CONSUMER_GROUP) continue;
-    const lag = info.get('lag');
-    const pending = Number(info.get('pending') ?? 0);
-    if (lag === null || lag === undefined) return length;
-    return Number(lag) + pending;
-  }
-  return length;
+  return shardBacklog(parseStreamGroups(await redis.xinfo('GROUPS', key)), length);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { intVar, LogLevel, parseEnv, urlVar } from '@eap/core';
+import { intVar, parseEnv, SHARED_VARS } from '@eap/core';
 import { z } from 'zod';
 
 /**
@@ -6,20 +6,11 @@ import { z } from 'zod';
  * documented with its default; a bad value is reported together with every other bad value.
  */
 export const ApiConfigSchema = z.object({
-  /** PostgreSQL connection URL (required). Used for key lookups and readiness only. */
-  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
-  /** Redis connection URL (required), e.g. redis://127.0.0.1:6379/0. */
-  REDIS_URL: urlVar(['redis:', 'rediss:']),
+  ...SHARED_VARS,
   /** Public port for ingest, admin and docs routes. Default 8000. */
   PORT: intVar(8000, 0, 65535),
-  /** Port for /metrics, /livez and /readyz; keep it off the public network. Default 9464. */
-  ADMIN_PORT: intVar(9464, 0, 65535),
-  /** Interface both ports bind to. Default 0.0.0.0. */
-  HOST: z.string().default('0.0.0.0'),
   /** Token for admin routes (POST /v1/projects). Unset: admin routes answer 403. At least 16 characters. */
   EAP_ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
-  /** Number of shard streams eap:events:{0..N-1}. Must match the workers. Default 4. */
-  STREAM_SHARDS: intVar(4, 1, 1024),
   /** Undelivered + pending entries across all shards above which ingest answers 503. Default 1,000,000. */
   STREAM_BACKLOG_CAP: intVar(1_000_000, 1, 1_000_000_000),
   /** How often the backlog is measured, in ms. Default 1000. */
@@ -38,8 +29,6 @@ export const ApiConfigSchema = z.object({
   SHUTDOWN_DRAIN_MS: intVar(8000, 0, 60_000),
   /** Timeout of one Redis command, in ms; a slower append answers 503. Default 2000. */
   REDIS_COMMAND_TIMEOUT_MS: intVar(2000, 100, 60_000),
-  /** pino log level. Default info. */
-  LOG_LEVEL: LogLevel,
 });
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 

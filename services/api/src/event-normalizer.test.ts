@@ -28,6 +28,7 @@ describe('normalizeEvent', () => {
   const ctx = {
     projectId: '0195f0a0-0000-7000-8000-000000000001',
     receivedAt: received,
+    receivedAtIso: new Date(received).toISOString(),
     sentAt: undefined,
     sentAtRaw: undefined,
     shards: 4,

@@ -8,7 +8,7 @@ export interface RequestContext {
   /** Server clock when the request arrived (ms). */
   receivedAt: number;
   /** The same as an ISO string, computed once per request. */
-  receivedAtIso?: string;
+  receivedAtIso: string;
   /** Client clock when the request was sent (ms), from `sent_at`. */
   sentAt: number | undefined;
   sentAtRaw: string | undefined;
@@ -77,7 +77,7 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     timestamp: new Date(time).toISOString(),
     client_timestamp: event.timestamp ?? null,
     sent_at: ctx.sentAtRaw ?? null,
-    received_at: ctx.receivedAtIso ?? new Date(ctx.receivedAt).toISOString(),
+    received_at: ctx.receivedAtIso,
     session_id: event.session_id ?? null,
     context: event.context ?? null,
   };

@@ -1,7 +1,7 @@
 import { EapError, type IngestResponse, type RejectedEvent } from '@eap/core';
 import type { ApiMetrics } from './metrics.ts';
 import { normalizeEvent, type RequestContext } from './event-normalizer.ts';
-import type { AppendOutcome, PreparedEntry, StreamProducer } from './stream-producer.ts';
+import type { PreparedEntry, StreamProducer } from './stream-producer.ts';
 
 /**
  * Validates the events of one request, appends the valid ones in one pipelined round trip and
@@ -35,14 +35,9 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
     let accepted = 0;
     if (entries.length > 0) {
       const stopTimer = deps.metrics.streamAppendDuration.startTimer();
-      let outcomes: AppendOutcome[];
-      try {
-        outcomes = await deps.producer.append(entries);
-      } catch (error) {
-        throw streamUnavailable(error);
-      } finally {
-        stopTimer();
-      }
+      // append() settles every XADD on its own and never throws: each event gets an outcome.
+      const outcomes = await deps.producer.append(entries);
+      stopTimer();
       const failed: RejectedEvent[] = [];
       let lastError = '';
       outcomes.forEach((outcome, j) => {
@@ -80,10 +75,3 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
   return { ingest };
 }
 export type IngestService = ReturnType<typeof createIngestService>;
-
-function streamUnavailable(cause: unknown): EapError {
-  return new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', {
-    retryAfterSeconds: 2,
-    cause,
-  });
-}

@@ -1,11 +1,10 @@
-import { parseEnv, urlVar } from '@eap/core';
+import { parseEnv, SHARED_VARS } from '@eap/core';
 import { z } from 'zod';
 import pg from 'pg';
 
 /** Config of the commands that only need PostgreSQL. */
 export const DatabaseConfigSchema = z.object({
-  /** PostgreSQL connection URL (required). */
-  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
+  DATABASE_URL: SHARED_VARS.DATABASE_URL,
 });
 
 export function loadDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { intVar, LogLevel, parseEnv, urlVar } from '@eap/core';
+import { intVar, parseEnv, SHARED_VARS } from '@eap/core';
 import { z } from 'zod';
 
 /**
@@ -7,16 +7,7 @@ import { z } from 'zod';
  * documented with its default and every bad one is reported at once.
  */
 export const WorkerConfigSchema = z.object({
-  /** PostgreSQL connection URL (required). */
-  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
-  /** Redis connection URL (required). */
-  REDIS_URL: urlVar(['redis:', 'rediss:']),
-  /** Port for /metrics, /livez and /readyz. Default 9464. */
-  ADMIN_PORT: intVar(9464, 0, 65535),
-  /** Interface the admin port binds to. Default 0.0.0.0. */
-  HOST: z.string().default('0.0.0.0'),
-  /** Number of shard streams; must match the API. Default 4. */
-  STREAM_SHARDS: intVar(4, 1, 1024),
+  ...SHARED_VARS,
   /** Consumer name in the group; default POD_NAME, else hostname-pid. Must be unique per worker. */
   CONSUMER_NAME: z.string().min(1).max(200).optional(),
   /** Pod name (Kubernetes downward API); used as consumer name when CONSUMER_NAME is unset. */
@@ -51,8 +42,6 @@ export const WorkerConfigSchema = z.object({
   PG_POOL_SIZE: intVar(4, 1, 100),
   /** Time allowed to finish the batch in hand on SIGTERM, in ms. Default 20000. */
   SHUTDOWN_DRAIN_MS: intVar(20_000, 0, 300_000),
-  /** pino log level. Default info. */
-  LOG_LEVEL: LogLevel,
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

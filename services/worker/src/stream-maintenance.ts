@@ -1,31 +1,20 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, compareStreamIds, DLQ_STREAM, nextStreamId } from '@eap/core';
+import { CONSUMER_GROUP, compareStreamIds, DLQ_STREAM, nextStreamId, parseStreamGroups, type StreamGroupInfo } from '@eap/core';
 import type { Logger } from '@eap/core';
 import type { WorkerMetrics } from './metrics.ts';
-
-/** Reads a flat `[name, value, name, value…]` reply into a map. */
-function asMap(flat: unknown[]): Map<string, unknown> {
-  const m = new Map<string, unknown>();
-  for (let i = 0; i + 1 < flat.length; i += 2) m.set(String(flat[i]), flat[i + 1]);
-  return m;
-}
 
 /**
  * The oldest entry id of a stream that some consumer group still needs: its smallest pending id
  * (delivered, not acknowledged), or the entry after its last delivered id (not delivered yet).
  * Undefined when the stream has no group: then nothing may be trimmed.
  */
-export async function oldestNeededId(redis: Redis, key: string): Promise<string | undefined> {
-  const groups = ((await redis.xinfo('GROUPS', key)) as unknown[][]).map(asMap);
+export async function oldestNeededId(redis: Redis, key: string, groups: StreamGroupInfo[]): Promise<string | undefined> {
   let oldest: string | undefined;
   for (const group of groups) {
-    const name = String(group.get('name'));
-    let candidate: string;
-    if (Number(group.get('pending') ?? 0) > 0) {
-      const summary = (await redis.xpending(key, name)) as [number, string | null, string | null, unknown];
-      candidate = summary[1] ?? nextStreamId(String(group.get('last-delivered-id')));
-    } else {
-      candidate = nextStreamId(String(group.get('last-delivered-id') ?? '0-0'));
+    let candidate = nextStreamId(group.lastDeliveredId);
+    if (group.pending > 0) {
+      const summary = (await redis.xpending(key, group.name)) as [number, string | null, string | null, unknown];
+      candidate = summary[1] ?? candidate;
     }
     if (oldest === undefined || compareStreamIds(candidate, oldest) < 0) oldest = candidate;
   }
@@ -47,18 +36,12 @@ export function createStreamMaintenance(options: {
 }) {
   const { redis, metrics, logger } = options;
 
-  async function trim(key: string): Promise<number> {
-    const exists = await redis.exists(key);
-    if (!exists) return 0;
-    const minId = await oldestNeededId(redis, key);
-    if (minId === undefined) return 0;
-    const trimmed = Number(await redis.xtrim(key, 'MINID', minId));
-    metrics.entriesTrimmed.inc(trimmed);
-    return trimmed;
-  }
-
   async function removeIdleConsumers(key: string): Promise<string[]> {
-    const consumers = ((await redis.xinfo('CONSUMERS', key, CONSUMER_GROUP)) as unknown[][]).map(asMap);
+    const consumers = ((await redis.xinfo('CONSUMERS', key, CONSUMER_GROUP)) as unknown[][]).map((flat) => {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < flat.length; i += 2) info.set(String(flat[i]), flat[i + 1]);
+      return info;
+    });
     const removed: string[] = [];
     for (const c of consumers) {
       const name = String(c.get('name'));
@@ -71,38 +54,43 @@ export function createStreamMaintenance(options: {
     return removed;
   }
 
-  async function measure(): Promise<void> {
-    for (const [shard, key] of options.keys.entries()) {
-      if (!(await redis.exists(key))) continue;
-      for (const group of ((await redis.xinfo('GROUPS', key)) as unknown[][]).map(asMap)) {
-        if (group.get('name') !== CONSUMER_GROUP) continue;
-        const lag = group.get('lag');
-        metrics.streamBacklog.set({ shard: String(shard) }, lag === null || lag === undefined ? await redis.xlen(key) : Number(lag));
-        metrics.streamPending.set({ shard: String(shard) }, Number(group.get('pending') ?? 0));
-      }
+  /**
+   * One shard: reads its groups once, records lag and pending, trims below what every group
+   * still needs, and removes idle consumers of the writers' group.
+   */
+  async function maintainShard(shard: number, key: string): Promise<number> {
+    if (!(await redis.exists(key))) return 0;
+    const groups = parseStreamGroups(await redis.xinfo('GROUPS', key));
+    const writers = groups.find((g) => g.name === CONSUMER_GROUP);
+    if (writers) {
+      metrics.streamBacklog.set({ shard: String(shard) }, writers.lag ?? (await redis.xlen(key)));
+      metrics.streamPending.set({ shard: String(shard) }, writers.pending);
     }
-    metrics.dlqLength.set(await redis.xlen(DLQ_STREAM));
+    const minId = await oldestNeededId(redis, key, groups);
+    const trimmed = minId === undefined ? 0 : Number(await redis.xtrim(key, 'MINID', minId));
+    metrics.entriesTrimmed.inc(trimmed);
+    if (writers) await removeIdleConsumers(key);
+    return trimmed;
   }
 
-  /** One round over every shard; errors of one step are logged and do not stop the others. */
+  /** One round over every shard; a failing shard is logged and does not stop the others. */
   async function runOnce(): Promise<{ trimmed: number }> {
     let trimmed = 0;
-    for (const key of options.keys) {
+    for (const [shard, key] of options.keys.entries()) {
       try {
-        trimmed += await trim(key);
-        if (await redis.exists(key)) await removeIdleConsumers(key);
+        trimmed += await maintainShard(shard, key);
       } catch (error) {
         logger.warn({ err: error, stream: key }, 'stream maintenance failed; will retry');
       }
     }
     try {
-      await measure();
+      metrics.dlqLength.set(await redis.xlen(DLQ_STREAM));
     } catch (error) {
-      logger.debug({ err: error }, 'stream measurement failed');
+      logger.debug({ err: error }, 'DLQ measurement failed');
     }
     return { trimmed };
   }
 
-  return { runOnce, trim, removeIdleConsumers };
+  return { runOnce };
 }
 export type StreamMaintenance = ReturnType<typeof createStreamMaintenance>;

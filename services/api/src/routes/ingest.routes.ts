@@ -71,10 +71,11 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
   });
 
   function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
+    const receivedAt = request.receivedAt ?? Date.now();
     return {
       projectId: request.apiKey!.projectId,
-      receivedAt: request.receivedAt ?? Date.now(),
-      receivedAtIso: new Date(request.receivedAt ?? Date.now()).toISOString(),
+      receivedAt,
+      receivedAtIso: new Date(receivedAt).toISOString(),
       sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
       sentAtRaw,
       shards: deps.config.STREAM_SHARDS,

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { intVar, parseEnv, urlVar } from '@eap/core';
+import { parseEnv, SHARED_VARS } from '@eap/core';
 import { createDlqTool, parseDuration } from '@eap/worker';
 import { z } from 'zod';
 import { UsageError } from '../usage-error.ts';
 
-const DlqConfig = z.object({ REDIS_URL: urlVar(['redis:', 'rediss:']), STREAM_SHARDS: intVar(4, 1, 1024) });
+const DlqConfig = z.object({ REDIS_URL: SHARED_VARS.REDIS_URL, STREAM_SHARDS: SHARED_VARS.STREAM_SHARDS });
 
 const USAGE = `usage:
   eap dlq list [--limit N] [--reason R]     one JSON line per entry, oldest first
