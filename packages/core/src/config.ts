@@ -42,18 +42,24 @@ export function intVar(defaultValue: number, min: number, max: number) {
     .default(defaultValue);
 }
 
-/** URL env var with one of the given protocols. */
+/**
+ * URL env var with one of the given protocols. The protocols are kept as metadata (`protocols`)
+ * so the configuration reference can say what is allowed.
+ */
 export function urlVar(protocols: string[]) {
-  return z.string({ error: 'is required' }).refine(
-    (value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
-  );
+  return z
+    .string({ error: 'is required' })
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    )
+    .meta({ protocols });
 }
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
@@ -61,18 +67,17 @@ export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 /**
  * The variables every EAP process reads the same way, defined once so the API, the worker and
  * the CLI cannot disagree (STREAM_SHARDS in particular must match everywhere).
+ *
+ * Every config field carries its documentation as a zod description (`.describe()`); defaults
+ * and ranges come from the schema itself. `make docs` turns them into docs/configuration.md.
  */
 export const SHARED_VARS = {
-  /** PostgreSQL connection URL (required). */
-  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
-  /** Redis connection URL (required), e.g. redis://127.0.0.1:6379/0. */
-  REDIS_URL: urlVar(['redis:', 'rediss:']),
-  /** Port for /metrics, /livez and /readyz; keep it off the public network. Default 9464. */
-  ADMIN_PORT: intVar(9464, 0, 65535),
-  /** Interface the process's ports bind to. Default 0.0.0.0. */
-  HOST: z.string().default('0.0.0.0'),
-  /** Number of shard streams eap:events:{0..N-1}; the same for the API and the workers. Default 4. */
-  STREAM_SHARDS: intVar(4, 1, 1024),
-  /** pino log level. Default info. */
-  LOG_LEVEL: LogLevel,
+  DATABASE_URL: urlVar(['postgres:', 'postgresql:']).describe('PostgreSQL connection URL.'),
+  REDIS_URL: urlVar(['redis:', 'rediss:']).describe('Redis connection URL, e.g. `redis://127.0.0.1:6379/0`.'),
+  ADMIN_PORT: intVar(9464, 0, 65535).describe('Port for `/metrics`, `/livez` and `/readyz`; keep it off the public network.'),
+  HOST: z.string().default('0.0.0.0').describe("Interface the process's ports bind to."),
+  STREAM_SHARDS: intVar(4, 1, 1024).describe(
+    'Number of shard streams `eap:events:{0..N-1}`; must be the same for the API and every worker.',
+  ),
+  LOG_LEVEL: LogLevel.describe('pino log level; `debug` logs every request.'),
 };

@@ -1,11 +1,6 @@
-import { parseEnv, SHARED_VARS } from '@eap/core';
-import { z } from 'zod';
+import { parseEnv } from '@eap/core';
 import pg from 'pg';
-
-/** Config of the commands that only need PostgreSQL. */
-export const DatabaseConfigSchema = z.object({
-  DATABASE_URL: SHARED_VARS.DATABASE_URL,
-});
+import { DatabaseConfigSchema } from './config.ts';
 
 export function loadDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   return parseEnv(DatabaseConfigSchema, env).DATABASE_URL;

@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { parseEnv, SHARED_VARS } from '@eap/core';
+import { parseEnv } from '@eap/core';
 import { createDlqTool, parseDuration } from '@eap/worker';
-import { z } from 'zod';
+import { DlqConfigSchema } from '../config.ts';
 import { UsageError } from '../usage-error.ts';
-
-const DlqConfig = z.object({ REDIS_URL: SHARED_VARS.REDIS_URL, STREAM_SHARDS: SHARED_VARS.STREAM_SHARDS });
 
 const USAGE = `usage:
   eap dlq list [--limit N] [--reason R]     one JSON line per entry, oldest first
@@ -32,7 +30,7 @@ export async function dlqCommand(args: string[]): Promise<number> {
   if (sub === 'purge' && olderThan === undefined) throw new UsageError('purge needs --older-than DURATION (e.g. 7d, 12h, 30m)');
   if (!['list', 'show', 'count', 'replay', 'purge'].includes(sub ?? '')) throw new UsageError(USAGE);
 
-  const config = parseEnv(DlqConfig, process.env);
+  const config = parseEnv(DlqConfigSchema, process.env);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
   await redis.connect();
   try {

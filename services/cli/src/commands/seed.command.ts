@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseEnv } from '@eap/core';
 import { createSeeder, type SeedProject } from '@eap/traffic';
+import { SeedConfigSchema } from '../config.ts';
 import { UsageError } from '../usage-error.ts';
 
 const USAGE = `usage: eap seed [--url URL] [--projects N] [--users N] [--rate EVENTS_PER_S] [--batch N] [--max-events N] [--keys-file PATH] [--key WRITE_KEY ...]
@@ -17,7 +19,7 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 }
 
 async function createProjects(url: string, count: number): Promise<SeedProject[]> {
-  const token = process.env.EAP_ADMIN_TOKEN;
+  const token = parseEnv(SeedConfigSchema, process.env).EAP_ADMIN_TOKEN;
   if (!token) throw new UsageError(`no projects: pass --key, a --keys-file that exists, or set EAP_ADMIN_TOKEN to create them\n${USAGE}`);
   const projects: SeedProject[] = [];
   for (let i = 0; i < count; i++) {
