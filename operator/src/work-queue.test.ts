@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { createWorkQueue } from './work-queue.ts';
+
+describe('work queue', () => {
+  it('queues a key once however often it is added', async () => {
+    const queue = createWorkQueue();
+    queue.add('a');
+    queue.add('b');
+    queue.add('a');
+    expect(queue.length).toBe(2);
+    expect(await queue.get()).toBe('a');
+    expect(await queue.get()).toBe('b');
+    expect(queue.length).toBe(0);
+  });
+
+  it('never hands out a key in progress, and runs it once more when added meanwhile', async () => {
+    const queue = createWorkQueue();
+    queue.add('a');
+    const first = await queue.get();
+    queue.add('a');
+    expect(queue.length).toBe(0);
+    queue.done(first ?? '');
+    expect(queue.length).toBe(1);
+    expect(await queue.get()).toBe('a');
+  });
+
+  it('wakes a waiting consumer and ends waiters at shutdown', async () => {
+    const queue = createWorkQueue();
+    const waiting = queue.get();
+    queue.add('x');
+    expect(await waiting).toBe('x');
+    const ended = queue.get();
+    queue.shutDown();
+    expect(await ended).toBeUndefined();
+  });
+
+  it('backs off failed keys exponentially and resets after forget', async () => {
+    const queue = createWorkQueue({ baseDelayMs: 20, maxDelayMs: 1000 });
+    const at = Date.now();
+    queue.addRateLimited('k'); // 20 ms
+    expect(await queue.get()).toBe('k');
+    queue.done('k');
+    const first = Date.now() - at;
+    queue.addRateLimited('k'); // 40 ms
+    const second = Date.now();
+    expect(await queue.get()).toBe('k');
+    queue.done('k');
+    expect(first).toBeGreaterThanOrEqual(15);
+    expect(Date.now() - second).toBeGreaterThanOrEqual(35);
+    expect(queue.retries('k')).toBe(2);
+    queue.forget('k');
+    expect(queue.retries('k')).toBe(0);
+    queue.shutDown();
+  });
+});
