@@ -30,6 +30,7 @@ bench-quick: services ## The same benchmark in at most 90 s, for regression chec
 	node bench/run.ts --quick
 
 .PHONY: help node install services dev test bench bench-quick k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+.PHONY: build docs images compose-up compose-down kind-up kind-load deploy kind-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -106,6 +107,51 @@ format: install ## Format the code (biome)
 
 openapi: install ## Regenerate docs/openapi.json from the zod schemas
 	node scripts/generate-openapi.ts
+
+# Every generated document, with the script that writes it (`--check` only compares).
+DOC_GENERATORS := scripts/generate-openapi.ts scripts/generate-config-reference.ts scripts/generate-metrics-reference.ts
+
+docs: install ## Regenerate every generated document: docs/openapi.json, docs/configuration.md, docs/metrics.md
+	@for script in $(DOC_GENERATORS); do node $$script || exit 1; done
+
+build: lint ## Type-check, lint and check every generated file is fresh (there is no compile step: Node runs the TypeScript)
+	@for script in $(DOC_GENERATORS); do node $$script --check || exit 1; done
+
+# Containers and Kubernetes: these need a Docker engine (and kind, helm, kubectl). The tag `dev`
+# is the one deploy/kind/30-eventpipeline.yaml runs.
+KIND_CLUSTER := eap
+
+images: ## Build the platform image eap:dev (./Dockerfile) and the operator image eap-operator:dev (operator/Dockerfile)
+	docker build -t eap:dev .
+	docker build -t eap-operator:dev -f operator/Dockerfile .
+
+compose-up: ## Start the docker compose stack in the background and wait until it is healthy (API :8000, Grafana :3000)
+	docker compose up -d --wait
+
+compose-down: ## Stop the docker compose stack (its data volumes are kept; `docker compose down -v` removes them)
+	docker compose down
+
+kind-up: ## Create the local kind cluster `eap` (kind-config.yaml: API on localhost:8000, Grafana on localhost:3000)
+	kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml
+
+kind-load: ## Load the images built by `make images` into the kind cluster
+	kind load docker-image eap:dev eap-operator:dev --name $(KIND_CLUSTER)
+
+# `deploy` puts the alert rules, dashboards and datasources of the compose stack into ConfigMaps
+# for the demo Prometheus and Grafana of deploy/kind/20-monitoring.yaml, then applies deploy/kind/.
+deploy: ## Install the operator (Helm, namespace eap-system) and the demo pipeline of deploy/kind/ into the current cluster
+	helm upgrade --install eap-operator charts/eap-operator --namespace eap-system --create-namespace --wait \
+	  --set image.repository=eap-operator --set image.tag=dev --set image.pullPolicy=IfNotPresent
+	kubectl apply -f deploy/kind/00-namespace.yaml
+	kubectl -n eap create configmap prometheus-rules --from-file=deploy/prometheus/alerts.yml --dry-run=client -o yaml | kubectl apply -f -
+	kubectl -n eap create configmap grafana-datasources --from-file=deploy/grafana/provisioning/datasources --dry-run=client -o yaml | kubectl apply -f -
+	kubectl -n eap create configmap grafana-dashboard-providers --from-file=deploy/grafana/provisioning/dashboards --dry-run=client -o yaml | kubectl apply -f -
+	kubectl -n eap create configmap grafana-dashboards --from-file=deploy/grafana/dashboards --dry-run=client -o yaml | kubectl apply -f -
+	kubectl apply -f deploy/kind/
+	kubectl -n eap wait --for=condition=Ready eventpipeline/demo --timeout=5m
+
+kind-down: ## Delete the kind cluster
+	kind delete cluster --name $(KIND_CLUSTER)
 
 clean: ## Remove installed dependencies, the local Node and dev data
 	rm -rf node_modules .tools .eap
