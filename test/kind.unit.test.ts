@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { EventPipelineSpecSchema } from '@eap/manifests';
 
 // No Docker engine runs here, so the kind cluster and the demo manifests are checked statically:
 // the cluster's shape, that the host ports it publishes are the NodePorts the manifests use and
@@ -97,6 +98,9 @@ describe('deploy/kind demo manifests', () => {
 
   it('give the EventPipeline secret references that exist and point at the demo services', () => {
     expect(pipeline.apiVersion).toBe('eap.dev/v1alpha1');
+    // The sample is valid for the CRD's schema (generated from the same zod spec).
+    const parsed = EventPipelineSpecSchema.safeParse(pipeline.spec);
+    expect(parsed.error?.issues ?? []).toEqual([]);
     expect(pipeline.spec.image).toEqual({ repository: 'eap', tag: 'dev', pullPolicy: 'IfNotPresent' });
     expect(read('Makefile')).toContain('docker build -t eap:dev .');
     expect(pipeline.spec.worker).toEqual({ minReplicas: 1, maxReplicas: 4 });
@@ -104,6 +108,9 @@ describe('deploy/kind demo manifests', () => {
       redis: /^redis:\/\/redis\.eap\.svc:6379\//,
       postgres: /^postgres:\/\/eap:eap@postgres\.eap\.svc:5432\/eap$/,
     };
+    const adminToken = pipeline.spec.api.adminTokenSecretRef as { name: string; key: string };
+    expect(find('Secret', adminToken.name)!.stringData[adminToken.key].length).toBeGreaterThanOrEqual(16);
+    expect(read('README.md')).toContain(`Bearer ${find('Secret', adminToken.name)!.stringData[adminToken.key]}`);
     for (const backend of ['redis', 'postgres']) {
       const ref = pipeline.spec[backend].urlSecretRef as { name: string; key: string };
       const secret = find('Secret', ref.name);
