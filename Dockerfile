@@ -5,13 +5,17 @@
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Every workspace's package.json, so that npm ci finds the whole lockfile's workspace set.
 COPY packages/admin-server/package.json packages/admin-server/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
 COPY packages/local-services/package.json packages/local-services/
+COPY packages/manifests/package.json packages/manifests/
+COPY packages/traffic/package.json packages/traffic/
 COPY services/api/package.json services/api/
 COPY services/cli/package.json services/cli/
 COPY services/worker/package.json services/worker/
+COPY operator/package.json operator/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-slim

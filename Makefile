@@ -109,9 +109,9 @@ openapi: install ## Regenerate docs/openapi.json from the zod schemas
 	node scripts/generate-openapi.ts
 
 # Every generated document, with the script that writes it (`--check` only compares).
-DOC_GENERATORS := scripts/generate-openapi.ts scripts/generate-config-reference.ts scripts/generate-metrics-reference.ts
+DOC_GENERATORS := scripts/generate-openapi.ts scripts/generate-config-reference.ts scripts/generate-metrics-reference.ts scripts/generate-crd.ts
 
-docs: install ## Regenerate every generated document: docs/openapi.json, docs/configuration.md, docs/metrics.md
+docs: install ## Regenerate every generated file: docs/openapi.json, docs/configuration.md, docs/metrics.md, the EventPipeline CRD
 	@for script in $(DOC_GENERATORS); do node $$script || exit 1; done
 
 build: lint ## Type-check, lint and check every generated file is fresh (there is no compile step: Node runs the TypeScript)
@@ -119,7 +119,6 @@ build: lint ## Type-check, lint and check every generated file is fresh (there i
 
 # Containers and Kubernetes: these need a Docker engine (and kind, helm, kubectl). The tag `dev`
 # is the one deploy/kind/30-eventpipeline.yaml runs.
-KIND_CLUSTER := eap
 
 images: ## Build the platform image eap:dev (./Dockerfile) and the operator image eap-operator:dev (operator/Dockerfile)
 	docker build -t eap:dev .
@@ -132,10 +131,10 @@ compose-down: ## Stop the docker compose stack (its data volumes are kept; `dock
 	docker compose down
 
 kind-up: ## Create the local kind cluster `eap` (kind-config.yaml: API on localhost:8000, Grafana on localhost:3000)
-	kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml
+	kind create cluster --name eap --config kind-config.yaml
 
 kind-load: ## Load the images built by `make images` into the kind cluster
-	kind load docker-image eap:dev eap-operator:dev --name $(KIND_CLUSTER)
+	kind load docker-image eap:dev eap-operator:dev --name eap
 
 # `deploy` puts the alert rules, dashboards and datasources of the compose stack into ConfigMaps
 # for the demo Prometheus and Grafana of deploy/kind/20-monitoring.yaml, then applies deploy/kind/.
@@ -151,7 +150,7 @@ deploy: ## Install the operator (Helm, namespace eap-system) and the demo pipeli
 	kubectl -n eap wait --for=condition=Ready eventpipeline/demo --timeout=5m
 
 kind-down: ## Delete the kind cluster
-	kind delete cluster --name $(KIND_CLUSTER)
+	kind delete cluster --name eap
 
 clean: ## Remove installed dependencies, the local Node and dev data
 	rm -rf node_modules .tools .eap

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -27,13 +27,44 @@ describe('.dockerignore', () => {
       expect(ignored, entry).toContain(entry);
   });
 
-  it('keeps in every path the Dockerfile copies from the context', () => {
-    const sources = [...read('Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
-    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'packages', 'services']));
+  it.each(['Dockerfile', 'operator/Dockerfile'])('keeps in every path %s copies from the context', (dockerfile) => {
+    const sources = [...read(dockerfile).matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
     for (const source of sources) {
       const top = source.split('/')[0]!;
       expect(ignored, source).not.toContain(source);
       expect(ignored, source).not.toContain(top);
+      expect(existsSync(`${root}${source}`), source).toBe(true);
     }
+  });
+});
+
+describe('images', () => {
+  // npm ci checks the lockfile against every workspace: each image copies all their package.json files.
+  const workspaces = (JSON.parse(read('package.json')).workspaces as string[]).flatMap((pattern) =>
+    pattern.endsWith('/*')
+      ? readdirSync(`${root}${pattern.slice(0, -2)}`, { withFileTypes: true })
+          .filter((entry) => entry.isDirectory() && existsSync(`${root}${pattern.slice(0, -2)}/${entry.name}/package.json`))
+          .map((entry) => `${pattern.slice(0, -2)}/${entry.name}`)
+      : [pattern],
+  );
+
+  it.each(['Dockerfile', 'operator/Dockerfile'])(
+    '%s installs with every workspace manifest and runs as non-root under tini',
+    (dockerfile) => {
+      const text = read(dockerfile);
+      for (const workspace of workspaces) expect(text, workspace).toContain(`COPY ${workspace}/package.json ${workspace}/`);
+      expect(text).toContain('npm ci --omit=dev');
+      expect(text).toMatch(/^USER (node|1000:1000)$/m);
+      expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);
+    },
+  );
+
+  it('gives the operator image what it reads at run time: its entry point and the monitoring assets', () => {
+    const text = read('operator/Dockerfile');
+    const entry = /"node", "\/app\/(\S+)"\]/.exec(text)?.[1];
+    expect(entry && existsSync(`${root}${entry}`)).toBe(true);
+    expect(text).toContain('COPY deploy/prometheus/alerts.yml');
+    expect(text).toContain('COPY deploy/grafana/dashboards');
   });
 });

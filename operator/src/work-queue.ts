@@ -52,7 +52,10 @@ export function createWorkQueue(options: { baseDelayMs?: number; maxDelayMs?: nu
 
   function addAfter(key: string, delayMs: number): void {
     if (shuttingDown) return;
-    if (delayMs <= 0) return add(key);
+    if (delayMs <= 0) {
+      add(key);
+      return;
+    }
     const existing = timers.get(key);
     if (existing) clearTimeout(existing);
     timers.set(

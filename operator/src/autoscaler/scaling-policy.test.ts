@@ -21,7 +21,7 @@ describe('decideReplicas', () => {
     [null, 4, 4, 'unknown backlog holds'],
     [null, 12, 10, 'unknown backlog still clamps to max'],
     [null, 0, 1, 'unknown backlog still clamps to min'],
-  ] as const)('backlog %s with %s replicas → %s (%s)', (backlog, current, expected) => {
+  ] as Array<[number | null, number, number, string]>)('backlog %s with %s replicas → %s (%s)', (backlog, current, expected) => {
     const decision = decideReplicas({ now: NOW, current, backlog, spec, memory: settled() });
     expect(decision.replicas).toBe(expected);
   });
@@ -36,10 +36,22 @@ describe('decideReplicas', () => {
     const first = decideReplicas({ now: NOW, current: 2, backlog: 1_000_000, spec: { ...spec, maxReplicas: 100 }, memory: settled() });
     expect(first.replicas).toBe(6);
     // 5 s later, still inside the period: the limit is max(2 + 4, 2 × 2) = 6, so no further growth.
-    const second = decideReplicas({ now: NOW + 5000, current: 6, backlog: 1_000_000, spec: { ...spec, maxReplicas: 100 }, memory: first.memory });
+    const second = decideReplicas({
+      now: NOW + 5000,
+      current: 6,
+      backlog: 1_000_000,
+      spec: { ...spec, maxReplicas: 100 },
+      memory: first.memory,
+    });
     expect(second.replicas).toBe(6);
     // After the period: from 6, up to max(10, 12) = 12.
-    const third = decideReplicas({ now: NOW + 16_000, current: 6, backlog: 1_000_000, spec: { ...spec, maxReplicas: 100 }, memory: second.memory });
+    const third = decideReplicas({
+      now: NOW + 16_000,
+      current: 6,
+      backlog: 1_000_000,
+      spec: { ...spec, maxReplicas: 100 },
+      memory: second.memory,
+    });
     expect(third.replicas).toBe(12);
   });
 
@@ -81,6 +93,8 @@ describe('decideReplicas', () => {
   });
 
   it('applies a lowered maxReplicas at once', () => {
-    expect(decideReplicas({ now: NOW, current: 9, backlog: 9000, spec: { ...spec, maxReplicas: 4 }, memory: emptyMemory() }).replicas).toBe(4);
+    expect(decideReplicas({ now: NOW, current: 9, backlog: 9000, spec: { ...spec, maxReplicas: 4 }, memory: emptyMemory() }).replicas).toBe(
+      4,
+    );
   });
 });

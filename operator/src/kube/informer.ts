@@ -107,7 +107,10 @@ export function createInformer<T extends KubeObject>(options: {
         failures++;
         needList = true;
         const forbidden = error instanceof KubeApiError && (error.status === 403 || error.status === 401);
-        logger.warn({ err: error, resource: resource.plural, failures }, forbidden ? 'not allowed to list or watch' : 'list/watch failed; retrying');
+        logger.warn(
+          { err: error, resource: resource.plural, failures },
+          forbidden ? 'not allowed to list or watch' : 'list/watch failed; retrying',
+        );
         const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }

@@ -9,7 +9,11 @@ export interface ResourceType {
 }
 
 export const RESOURCES = {
-  eventPipeline: { apiVersion: `${EVENT_PIPELINE.group}/${EVENT_PIPELINE.version}`, kind: EVENT_PIPELINE.kind, plural: EVENT_PIPELINE.plural },
+  eventPipeline: {
+    apiVersion: `${EVENT_PIPELINE.group}/${EVENT_PIPELINE.version}`,
+    kind: EVENT_PIPELINE.kind,
+    plural: EVENT_PIPELINE.plural,
+  },
   deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
   job: { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs' },
   service: { apiVersion: 'v1', kind: 'Service', plural: 'services' },
@@ -37,7 +41,8 @@ export function resourceOf(apiVersion: string, kind: string): ResourceType {
  */
 export function resourcePath(resource: ResourceType, namespace?: string, name?: string, subresource?: string): string {
   const base = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
-  let path = namespace === undefined ? `${base}/${resource.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
+  let path =
+    namespace === undefined ? `${base}/${resource.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`;
   if (name !== undefined) path += `/${encodeURIComponent(name)}`;
   if (subresource !== undefined) path += `/${subresource}`;
   return path;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stringify } from 'yaml';
 import { EVENT_PIPELINE, EventPipelineSpecSchema, EventPipelineStatusSchema } from './event-pipeline.schema.ts';
 
 type JsonSchema = { [key: string]: unknown };
@@ -73,7 +74,14 @@ export function buildEventPipelineCrd() {
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description: 'An EAP event pipeline: ingest API, Redis Streams workers and PostgreSQL migrations, run and scaled by the eap-operator.',
+              'x-kubernetes-validations': [
+                {
+                  rule: 'size(self.metadata.name) <= 40',
+                  message: 'metadata.name must be at most 40 characters: child objects add suffixes such as -worker-metrics',
+                },
+              ],
+              description:
+                'An EAP event pipeline: ingest API, Redis Streams workers and PostgreSQL migrations, run and scaled by the eap-operator.',
               required: ['spec'],
               properties: {
                 apiVersion: { type: 'string' },
@@ -88,4 +96,9 @@ export function buildEventPipelineCrd() {
       ],
     },
   };
+}
+
+/** The CRD as the committed YAML file (a header says where it comes from). */
+export function crdYaml(crd: ReturnType<typeof buildEventPipelineCrd>): string {
+  return `# Generated from packages/manifests/src/event-pipeline.schema.ts by \`make docs\`; do not edit.\n${stringify(crd, { lineWidth: 0 })}`;
 }

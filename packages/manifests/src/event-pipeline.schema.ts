@@ -8,7 +8,7 @@ export const EVENT_PIPELINE = {
   listKind: 'EventPipelineList',
   plural: 'eventpipelines',
   singular: 'eventpipeline',
-  shortNames: ['ep', 'eventpipe'],
+  shortNames: ['evp'],
 } as const;
 export const EVENT_PIPELINE_API_VERSION = `${EVENT_PIPELINE.group}/${EVENT_PIPELINE.version}`;
 
@@ -48,7 +48,12 @@ const Resources = z
 
 const Image = z
   .object({
-    repository: z.string().min(1).max(500).default(DEFAULT_IMAGE.repository).describe(`Image repository. Default "${DEFAULT_IMAGE.repository}".`),
+    repository: z
+      .string()
+      .min(1)
+      .max(500)
+      .default(DEFAULT_IMAGE.repository)
+      .describe(`Image repository. Default "${DEFAULT_IMAGE.repository}".`),
     tag: z
       .string()
       .min(1)
@@ -68,7 +73,11 @@ const ApiService = z
     nodePort: z.number().int().min(30000).max(32767).optional().describe('Node port (NodePort and LoadBalancer only). Default: allocated.'),
   })
   .strict()
-  .meta({ 'x-kubernetes-validations': [{ rule: "!has(self.nodePort) || self.type != 'ClusterIP'", message: 'nodePort needs service type NodePort or LoadBalancer' }] });
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: "!has(self.nodePort) || self.type != 'ClusterIP'", message: 'nodePort needs service type NodePort or LoadBalancer' },
+    ],
+  });
 
 const Api = z
   .object({
@@ -79,13 +88,21 @@ const Api = z
     service: ApiService.default({ type: 'ClusterIP', port: 8000 }).describe('The API Service. Default ClusterIP on port 8000.'),
     rateLimit: z
       .object({
-        perSecond: z.number().int().min(0).max(10_000_000).default(1000).describe('Sustained requests per second per API key; 0 disables. Default 1000.'),
+        perSecond: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000_000)
+          .default(1000)
+          .describe('Sustained requests per second per API key; 0 disables. Default 1000.'),
         burst: z.number().int().min(1).max(10_000_000).default(2000).describe('Requests a key may burst above the rate. Default 2000.'),
       })
       .strict()
       .default({ perSecond: 1000, burst: 2000 })
       .describe('Per-key token bucket. Default 1000/s, burst 2000.'),
-    adminTokenSecretRef: SecretKeyRef.optional().describe('Secret key holding EAP_ADMIN_TOKEN (enables POST /v1/projects). Default: admin routes off.'),
+    adminTokenSecretRef: SecretKeyRef.optional().describe(
+      'Secret key holding EAP_ADMIN_TOKEN (enables POST /v1/projects). Default: admin routes off.',
+    ),
   })
   .strict();
 
@@ -120,19 +137,29 @@ const Worker = z
     ),
   })
   .strict()
-  .meta({ 'x-kubernetes-validations': [{ rule: 'self.minReplicas <= self.maxReplicas', message: 'worker.minReplicas must be less than or equal to worker.maxReplicas' }] });
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: 'self.minReplicas <= self.maxReplicas', message: 'worker.minReplicas must be less than or equal to worker.maxReplicas' },
+    ],
+  });
 
 const Monitoring = z
   .object({
     serviceMonitor: z
       .object({
-        enabled: z.boolean().default(true).describe('Create ServiceMonitors for API and worker (needs the Prometheus Operator CRDs). Default true.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Create ServiceMonitors for API and worker (needs the Prometheus Operator CRDs). Default true.'),
         interval: z
           .string()
           .regex(/^([0-9]+(ms|s|m|h))+$/, { error: 'must be a Prometheus duration such as 30s' })
           .default('30s')
           .describe('Scrape interval. Default 30s.'),
-        labels: z.record(z.string(), z.string()).default({}).describe('Extra labels, e.g. the release label your Prometheus selects. Default none.'),
+        labels: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe('Extra labels, e.g. the release label your Prometheus selects. Default none.'),
       })
       .strict()
       .default({ enabled: true, interval: '30s', labels: {} }),
@@ -159,9 +186,12 @@ const Monitoring = z
 /** The spec of an EventPipeline: everything the user decides. Every field has a default except the two Secrets. */
 export const EventPipelineSpecSchema = z
   .object({
-    image: Image.default({ repository: DEFAULT_IMAGE.repository, tag: DEFAULT_IMAGE.tag, pullPolicy: 'IfNotPresent', pullSecrets: [] }).describe(
-      'The platform image for the API, workers and migrations.',
-    ),
+    image: Image.default({
+      repository: DEFAULT_IMAGE.repository,
+      tag: DEFAULT_IMAGE.tag,
+      pullPolicy: 'IfNotPresent',
+      pullSecrets: [],
+    }).describe('The platform image for the API, workers and migrations.'),
     redis: z.object({ urlSecretRef: SecretKeyRef.describe('Secret key holding REDIS_URL.') }).strict(),
     postgres: z.object({ urlSecretRef: SecretKeyRef.describe('Secret key holding DATABASE_URL.') }).strict(),
     streams: z
@@ -175,7 +205,10 @@ export const EventPipelineSpecSchema = z
           .describe('Redis Streams shards (STREAM_SHARDS). May grow, never shrink. Default 4.')
           .meta({
             'x-kubernetes-validations': [
-              { rule: 'self >= oldSelf', message: 'streams.shards cannot be decreased: entries in the removed shards would never be written' },
+              {
+                rule: 'self >= oldSelf',
+                message: 'streams.shards cannot be decreased: entries in the removed shards would never be written',
+              },
             ],
           }),
       })
@@ -215,7 +248,14 @@ export type EventPipelineSpec = z.infer<typeof EventPipelineSpecSchema>;
 export type EventPipelineSpecInput = z.input<typeof EventPipelineSpecSchema>;
 
 /** Condition types on an EventPipeline's status. `Ready` is the summary of the others. */
-export const CONDITION_TYPES = ['Ready', 'MigrationsComplete', 'ApiAvailable', 'WorkersAvailable', 'AutoscalerHealthy', 'ServiceMonitorReady'] as const;
+export const CONDITION_TYPES = [
+  'Ready',
+  'MigrationsComplete',
+  'ApiAvailable',
+  'WorkersAvailable',
+  'AutoscalerHealthy',
+  'ServiceMonitorReady',
+] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 const Condition = z.object({
@@ -231,7 +271,10 @@ export type Condition = z.infer<typeof Condition>;
 /** What the operator reports. Written only through the status subresource. */
 export const EventPipelineStatusSchema = z.object({
   observedGeneration: z.number().int().optional().describe('The metadata.generation this status describes.'),
-  conditions: z.array(Condition).optional().meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  conditions: z
+    .array(Condition)
+    .optional()
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
   /** The image whose migrations completed and that the API and workers run. */
   servingImage: z.string().optional().describe('The image the API and workers run (its migrations completed).'),
   workers: z

@@ -52,7 +52,11 @@ export const OPERATOR_CLUSTER_RULES = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...ALL_READ, 'create', 'patch'] },
-  { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors', 'prometheusrules'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
+  {
+    apiGroups: ['monitoring.coreos.com'],
+    resources: ['servicemonitors', 'prometheusrules'],
+    verbs: [...ALL_READ, 'create', 'patch', 'delete'],
+  },
 ];
 
 /** Rules in the operator's own namespace: the leader-election Lease. */
@@ -89,7 +93,12 @@ export function buildOperatorInstall(options: OperatorInstallOptions = {}) {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(`${name}-leader-election`), rules: OPERATOR_NAMESPACE_RULES },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(`${name}-leader-election`),
+      rules: OPERATOR_NAMESPACE_RULES,
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -111,7 +120,12 @@ export function buildOperatorInstall(options: OperatorInstallOptions = {}) {
             securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
             // Spread the replicas so one node failure leaves a standby to take the Lease.
             topologySpreadConstraints: [
-              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+              {
+                maxSkew: 1,
+                topologyKey: 'kubernetes.io/hostname',
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: { matchLabels: selector },
+              },
             ],
             terminationGracePeriodSeconds: 30,
             containers: [

@@ -12,7 +12,12 @@ import {
 } from './workloads.ts';
 
 /** A Kubernetes object as plain JSON. */
-export type KubeManifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [key: string]: unknown }; [key: string]: unknown };
+export type KubeManifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+};
 
 export interface PipelineObjectsOptions {
   /** The image the API and workers run: the newest whose migrations completed. Undefined: none yet, so no workloads. */
@@ -33,9 +38,15 @@ export function buildPipelineObjects(pipeline: EventPipeline, options: PipelineO
   const workloads = (
     options.servingImage === undefined
       ? []
-      : [buildApiDeployment(pipeline, options.servingImage), buildWorkerDeployment(pipeline, options.servingImage), ...buildPodDisruptionBudgets(pipeline)]
+      : [
+          buildApiDeployment(pipeline, options.servingImage),
+          buildWorkerDeployment(pipeline, options.servingImage),
+          ...buildPodDisruptionBudgets(pipeline),
+        ]
   ) as KubeManifest[];
-  const serviceMonitors = (monitoring.serviceMonitor.enabled && options.monitoringApis.serviceMonitors ? buildServiceMonitors(pipeline) : []) as KubeManifest[];
+  const serviceMonitors = (
+    monitoring.serviceMonitor.enabled && options.monitoringApis.serviceMonitors ? buildServiceMonitors(pipeline) : []
+  ) as KubeManifest[];
   const prometheusRules = (
     monitoring.prometheusRule.enabled && options.monitoringApis.prometheusRules ? [buildPrometheusRule(pipeline, options.assets)] : []
   ) as KubeManifest[];

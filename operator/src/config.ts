@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { intVar, LogLevel, parseEnv } from '@eap/core';
+import { z } from 'zod';
+
+/** Configuration of the operator process, from the environment (the Helm chart sets these). */
+export const OperatorConfigSchema = z.object({
+  KUBECONFIG: z.string().min(1).optional().describe('Kubeconfig file (current context); unset: the in-cluster ServiceAccount.'),
+  POD_NAME: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe('Pod name (downward API): this replica’s leader-election identity. Default hostname-pid.'),
+  POD_NAMESPACE: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe('Namespace of the leader-election Lease. Default the in-cluster namespace, else eap-system.'),
+  WATCH_NAMESPACE: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe('Reconcile only EventPipelines of this namespace. Default all namespaces.'),
+  METRICS_PORT: intVar(8080, 0, 65535).describe('Port of /metrics and /healthz.'),
+  HOST: z.string().default('0.0.0.0').describe('Interface the metrics port binds to.'),
+  LOG_LEVEL: LogLevel.describe('pino log level.'),
+  LEADER_ELECTION: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true')
+    .describe('Compete for the Lease so only one replica reconciles. Turn off only for a single replica.'),
+  LEASE_DURATION_SECONDS: intVar(12, 2, 300).describe('How long a Lease stays valid without renewal (the failover time after a crash).'),
+  RENEW_DEADLINE_SECONDS: intVar(10, 1, 300).describe('The leader stops if it cannot renew within this time.'),
+  RETRY_PERIOD_SECONDS: intVar(2, 1, 60).describe('Interval between Lease acquire/renew attempts.'),
+  RESYNC_SECONDS: intVar(300, 10, 86_400).describe('Every EventPipeline is reconciled at least this often.'),
+  RECONCILE_WORKERS: intVar(2, 1, 32).describe('EventPipelines reconciled at the same time.'),
+});
+export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
+
+export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  return parseEnv(OperatorConfigSchema, env);
+}
+
+export const identityOf = (config: OperatorConfig) => config.POD_NAME ?? `${hostname()}-${process.pid}`;

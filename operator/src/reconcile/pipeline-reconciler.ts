@@ -1,0 +1,233 @@
+import type { Logger } from '@eap/core';
+import {
+  buildPipelineObjects,
+  childNames,
+  type EventPipeline,
+  EventPipelineSpecSchema,
+  type EventPipelineStatus,
+  FIELD_MANAGER,
+  imageReference,
+  INSTANCE_LABEL,
+  COMPONENT_LABEL,
+  type KubeManifest,
+  type MonitoringAssets,
+  migrationJobName,
+} from '@eap/manifests';
+import type { Autoscaler } from '../autoscaler/autoscaler.ts';
+import type { EventRecorder } from '../event-recorder.ts';
+import type { Informer } from '../kube/informer.ts';
+import { KubeApiError, type KubeClient, type KubeObject } from '../kube/kube-client.ts';
+import { RESOURCES, resourceOf, resourcePath } from '../kube/resources.ts';
+import type { MonitoringApis } from '../monitoring-discovery.ts';
+import { apiCondition, type DeploymentLike, deploymentImage, workersCondition } from './availability.ts';
+import { type ConditionUpdate, mergeConditions, readyCondition } from './conditions.ts';
+import { migrationOutcome, migrationsCondition, servingImage } from './migration-gate.ts';
+
+export interface ReconcilerDeps {
+  kube: KubeClient;
+  logger: Logger;
+  recordEvent: EventRecorder;
+  autoscaler: Autoscaler;
+  assets: MonitoringAssets;
+  discoverMonitoring: () => Promise<MonitoringApis>;
+  caches: {
+    pipelines: Informer<KubeObject>;
+    deployments: Informer<DeploymentLike>;
+    jobs: Informer<KubeObject>;
+  };
+}
+
+/** A spec the operator cannot use; not retried until the object changes. */
+class InvalidSpecError extends Error {}
+
+/**
+ * Reconciles one EventPipeline (level-based and idempotent: every run computes the whole desired
+ * state from the object and the cluster, so a restarted operator simply converges):
+ * 1. the migration Job of the desired image (created once, deterministic name);
+ * 2. Services always; API and worker Deployments and PDBs on the image whose migrations
+ *    completed — server-side apply, field manager `eap-operator`, worker replicas left to the
+ *    autoscaler;
+ * 3. ServiceMonitors / PrometheusRule when the Prometheus Operator CRDs exist, dashboards;
+ * 4. the autoscaler loop; 5. conditions, Events on transitions, and the status.
+ */
+export function createPipelineReconciler(deps: ReconcilerDeps) {
+  const { kube, logger, caches } = deps;
+  /** Generation and monitoring APIs last cleaned up per pipeline, so turned-off objects are deleted once. */
+  const cleanedUp = new Map<string, string>();
+
+  async function apply(object: KubeManifest): Promise<void> {
+    const path = resourcePath(resourceOf(object.apiVersion, object.kind), object.metadata.namespace, object.metadata.name);
+    const response = await kube.apply(path, object, FIELD_MANAGER, true);
+    if (response.status !== 200 && response.status !== 201) throw new KubeApiError('APPLY', path, response.status, response.body);
+  }
+
+  async function ensureMigrationJob(pipeline: EventPipeline, desiredImage: string, job: KubeManifest): Promise<KubeObject> {
+    const ns = pipeline.metadata.namespace;
+    const existing = caches.jobs.get(ns, job.metadata.name) ?? (await kube.find(resourcePath(RESOURCES.job, ns, job.metadata.name)));
+    if (existing) return existing;
+    // Created once and never re-applied: a Job's pod template is immutable.
+    await apply(job);
+    deps.recordEvent(pipeline, 'Normal', 'MigrationStarted', `Job ${job.metadata.name} runs the migrations of ${desiredImage}`);
+    return job as KubeObject;
+  }
+
+  async function deleteOldMigrationJobs(pipeline: EventPipeline, keep: string): Promise<void> {
+    const old = caches.jobs.list(
+      (job) =>
+        job.metadata?.namespace === pipeline.metadata.namespace &&
+        job.metadata?.labels?.[INSTANCE_LABEL] === pipeline.metadata.name &&
+        job.metadata?.labels?.[COMPONENT_LABEL] === 'migrations' &&
+        job.metadata?.name !== keep,
+    );
+    for (const job of old) {
+      await kube.delete(resourcePath(RESOURCES.job, pipeline.metadata.namespace, job.metadata?.name), { propagationPolicy: 'Background' });
+    }
+  }
+
+  /** Deletes owned monitoring objects that are no longer wanted (turned off in the spec). */
+  async function deleteUnwanted(pipeline: EventPipeline, apis: MonitoringApis, wanted: Set<string>): Promise<void> {
+    const ns = pipeline.metadata.namespace;
+    const names = childNames(pipeline);
+    const candidates: Array<[(typeof RESOURCES)[keyof typeof RESOURCES], string]> = [
+      [RESOURCES.configMap, names.dashboard('pipeline-health')],
+      [RESOURCES.configMap, names.dashboard('product-overview')],
+    ];
+    if (apis.serviceMonitors) candidates.push([RESOURCES.serviceMonitor, names.api], [RESOURCES.serviceMonitor, names.worker]);
+    if (apis.prometheusRules) candidates.push([RESOURCES.prometheusRule, names.prometheusRule]);
+    for (const [resource, name] of candidates) {
+      if (wanted.has(`${resource.kind}/${name}`)) continue;
+      const path = resourcePath(resource, ns, name);
+      const existing = await kube.find(path);
+      // Only what this pipeline owns: never a same-named object someone else made.
+      if (existing?.metadata?.ownerReferences?.some((ref) => ref.uid === pipeline.metadata.uid)) await kube.delete(path);
+    }
+  }
+
+  function monitoringCondition(pipeline: EventPipeline, apis: MonitoringApis): ConditionUpdate {
+    const { serviceMonitor, prometheusRule } = pipeline.spec.monitoring;
+    if (!serviceMonitor.enabled && !prometheusRule.enabled) {
+      return {
+        type: 'ServiceMonitorReady',
+        status: 'True',
+        reason: 'Disabled',
+        message: 'monitoring.serviceMonitor and monitoring.prometheusRule are off',
+      };
+    }
+    const missing = [
+      serviceMonitor.enabled && !apis.serviceMonitors ? 'ServiceMonitor' : '',
+      prometheusRule.enabled && !apis.prometheusRules ? 'PrometheusRule' : '',
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      return {
+        type: 'ServiceMonitorReady',
+        status: 'False',
+        reason: 'CRDNotInstalled',
+        message: `the cluster does not serve monitoring.coreos.com/v1 ${missing.join(' and ')}: install the Prometheus Operator CRDs or turn these off`,
+      };
+    }
+    return { type: 'ServiceMonitorReady', status: 'True', reason: 'Created', message: 'ServiceMonitors and PrometheusRule applied' };
+  }
+
+  async function writeStatus(
+    raw: KubeObject,
+    pipeline: EventPipeline,
+    updates: ConditionUpdate[],
+    extra: Partial<EventPipelineStatus>,
+  ): Promise<void> {
+    const previous = (raw.status ?? {}) as EventPipelineStatus;
+    const generation = pipeline.metadata.generation ?? 0;
+    const { conditions, transitions } = mergeConditions(
+      previous.conditions,
+      updates,
+      generation,
+      new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    );
+    const status: EventPipelineStatus = { ...previous, ...extra, observedGeneration: generation, conditions };
+    for (const t of transitions) {
+      deps.recordEvent(pipeline, t.status === 'False' ? 'Warning' : 'Normal', t.reason, `${t.type} is ${t.status}: ${t.message}`);
+    }
+    if (JSON.stringify(status) === JSON.stringify(previous)) return;
+    const path = resourcePath(RESOURCES.eventPipeline, pipeline.metadata.namespace, pipeline.metadata.name, 'status');
+    await kube.mergePatch(path, { status });
+  }
+
+  return async function reconcile(key: string): Promise<void> {
+    const [namespace = '', name = ''] = key.split('/');
+    const raw = caches.pipelines.get(namespace, name);
+    if (!raw || raw.metadata?.deletionTimestamp) {
+      // Children are deleted by the garbage collector through their owner references.
+      deps.autoscaler.remove(key);
+      cleanedUp.delete(key);
+      return;
+    }
+    const parsed = EventPipelineSpecSchema.safeParse(raw.spec);
+    const meta = raw.metadata as EventPipeline['metadata'];
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`).join('; ');
+      const pipeline = { ...(raw as unknown as EventPipeline), metadata: meta };
+      await writeStatus(raw, pipeline, [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], {});
+      throw new InvalidSpecError(message);
+    }
+    const pipeline: EventPipeline = { apiVersion: String(raw.apiVersion), kind: String(raw.kind), metadata: meta, spec: parsed.data };
+    const status = (raw.status ?? {}) as EventPipelineStatus;
+    const names = childNames(pipeline);
+    const apis = await deps.discoverMonitoring();
+
+    // 1. Migrations gate the image.
+    const desiredImage = imageReference(pipeline.spec.image);
+    const jobName = migrationJobName(pipeline, desiredImage);
+    const planned = buildPipelineObjects(pipeline, { servingImage: undefined, monitoringApis: apis, assets: deps.assets });
+    const job = await ensureMigrationJob(pipeline, desiredImage, planned.migrationJob);
+    const outcome = migrationOutcome(job);
+    const liveApi = caches.deployments.get(namespace, names.api);
+    const serving = servingImage({ desiredImage, outcome, statusImage: status.servingImage, liveImage: deploymentImage(liveApi) });
+    if (outcome.state === 'succeeded') await deleteOldMigrationJobs(pipeline, jobName);
+
+    // 2 and 3. Everything else, on the serving image.
+    const objects = buildPipelineObjects(pipeline, { servingImage: serving, monitoringApis: apis, assets: deps.assets });
+    const desired = [
+      ...objects.services,
+      ...objects.workloads,
+      ...objects.serviceMonitors,
+      ...objects.prometheusRules,
+      ...objects.dashboards,
+    ];
+    for (const object of desired) await apply(object);
+    const cleanupKey = `${pipeline.metadata.generation}:${JSON.stringify(apis)}`;
+    if (cleanedUp.get(key) !== cleanupKey) {
+      await deleteUnwanted(pipeline, apis, new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`)));
+      cleanedUp.set(key, cleanupKey);
+    }
+
+    // 4. Autoscaler (it waits for the worker Deployment by itself).
+    deps.autoscaler.sync(pipeline);
+    const scaling = deps.autoscaler.state(key);
+
+    // 5. Conditions and status.
+    const workerDeployment = caches.deployments.get(namespace, names.worker);
+    const parts: ConditionUpdate[] = [
+      migrationsCondition(jobName, desiredImage, outcome, serving),
+      apiCondition(serving ? (liveApi ?? { metadata: { generation: 1 } }) : undefined),
+      workersCondition(serving ? (workerDeployment ?? { metadata: { generation: 1 } }) : undefined),
+      {
+        type: 'AutoscalerHealthy',
+        status: scaling?.healthy ?? 'Unknown',
+        reason: scaling?.reason ?? 'Starting',
+        message: scaling?.message ?? 'the first backlog measurement is pending',
+      },
+      monitoringCondition(pipeline, apis),
+    ];
+    await writeStatus(raw, pipeline, [readyCondition(parts), ...parts], {
+      servingImage: serving,
+      workers: {
+        replicas: workerDeployment?.spec?.replicas ?? scaling?.replicas,
+        desiredReplicas: scaling?.desiredReplicas,
+        backlog: scaling?.backlog,
+        lastScaleTime: scaling?.lastScaleTime,
+      },
+    });
+    logger.debug({ pipeline: key, serving, migrations: outcome.state }, 'reconciled');
+  };
+}
+
+export { InvalidSpecError };
