@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   INVALID_REQUEST: { status: 400, retriable: false },
   INVALID_EVENT: { status: 400, retriable: false },
   BATCH_TOO_LARGE: { status: 400, retriable: false },
+  INVALID_QUERY: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },
@@ -18,6 +19,9 @@ export const ERROR_CODES = {
   STREAM_UNAVAILABLE: { status: 503, retriable: true },
   DATABASE_UNAVAILABLE: { status: 503, retriable: true },
   INTERNAL: { status: 500, retriable: true },
+  // A query that ran longer than QUERY_TIMEOUT_MS: the same query will likely time out again, so
+  // it is not retriable as is; a narrower range or fewer series will answer.
+  QUERY_TIMEOUT: { status: 504, retriable: false },
 } as const satisfies Record<string, { status: number; retriable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -27,6 +27,8 @@ export interface PostgresOptions {
   fast?: boolean;
   /** Directory with initdb/postgres/pg_isready (default: {@link findPostgresBinDir}). */
   postgresBin?: string;
+  /** More server settings (`name=value`, passed as `-c`), e.g. `shared_buffers=4GB` for benchmarks. */
+  settings?: string[];
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -38,12 +40,13 @@ function quoteListItem(value: string): string {
   return /[\s,"]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-function postgresArgs(options: { dataDir: string; port: number; socketDir: string; fast: boolean }): string[] {
+function postgresArgs(options: { dataDir: string; port: number; socketDir: string; fast: boolean; settings: string[] }): string[] {
   const settings = [
     'listen_addresses=127.0.0.1',
     `unix_socket_directories=${quoteListItem(options.socketDir)}`,
     'max_connections=200',
     ...(options.fast ? FAST_SETTINGS : []),
+    ...options.settings,
   ];
   return ['-D', options.dataDir, '-p', String(options.port), ...settings.flatMap((setting) => ['-c', setting])];
 }
@@ -83,7 +86,7 @@ export async function startPostgres(options: PostgresOptions): Promise<LocalServ
           await ensureLogFile(logFile, user);
           return spawnManagedProcess({
             command: join(binDir, 'postgres'),
-            args: postgresArgs({ dataDir, port, socketDir, fast }),
+            args: postgresArgs({ dataDir, port, socketDir, fast, settings: options.settings ?? [] }),
             cwd: dataDir,
             logFile,
             uid: user?.uid,

@@ -8,6 +8,7 @@ import type { OpenApiDocument } from './openapi.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
 import { ingestRoutes, type IngestRouteDeps } from './routes/ingest.routes.ts';
 import { projectRoutes, type ProjectRouteDeps } from './routes/projects.routes.ts';
+import { queryRoutes, type QueryRouteDeps } from './routes/query.routes.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -15,13 +16,14 @@ export interface AppDeps {
   bodyLimitBytes: number;
   ingest: Omit<IngestRouteDeps, 'metrics'>;
   projects: ProjectRouteDeps;
+  query: QueryRouteDeps;
   openapi: OpenApiDocument;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The public HTTP app (port 8000): ingest, admin and docs routes. It does no I/O of its own;
+ * The public HTTP app (port 8000): ingest, query, admin and docs routes. It does no I/O of its own;
  * everything it talks to arrives in `deps`, so tests build it with real clients and drive it
  * with `inject()` or a real port.
  */
@@ -68,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
   await app.register(projectRoutes, deps.projects);
+  await app.register(queryRoutes, deps.query);
   await app.register(docsRoutes, { document: deps.openapi });
   app.get('/', async () => ({ name: 'eap', docs: '/docs', openapi: '/openapi.json' }));
   return app;

@@ -31,6 +31,15 @@ export const ApiConfigSchema = z.object({
     'Time allowed to finish in-flight requests on SIGTERM before connections are closed, in ms.',
   ),
   REDIS_COMMAND_TIMEOUT_MS: intVar(2000, 100, 60_000).describe('Timeout of one Redis command, in ms; a slower append answers 503.'),
+  QUERY_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(
+    'Longest a query API request may run in PostgreSQL, in ms (`statement_timeout`); a slower query answers 504 `QUERY_TIMEOUT`.',
+  ),
+  QUERY_POOL_SIZE: intVar(4, 1, 100).describe(
+    'PostgreSQL connections of the query API, a pool apart from the one that checks ingest keys, so slow queries never delay ingest.',
+  ),
+  QUERY_WORK_MEM_MB: intVar(64, 1, 4096).describe(
+    '`work_mem` of each query, in MiB: memory for its sorts and hash tables before they spill to disk.',
+  ),
 });
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 

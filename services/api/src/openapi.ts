@@ -9,6 +9,18 @@ import {
   ProjectSummary,
   SingleEventRequest,
 } from '@eap/core';
+import {
+  EventsQuery,
+  EventsResponse,
+  FunnelRequest,
+  FunnelResponse,
+  RetentionRequest,
+  RetentionResponse,
+  SchemaQuery,
+  SchemaResponse,
+  TrendsRequest,
+  TrendsResponse,
+} from './query/query.schemas.ts';
 
 const ref = (schema: z.ZodType): { $ref: string } => {
   const id = z.globalRegistry.get(schema)?.id;
@@ -42,6 +54,56 @@ const ingestResponses = {
   },
 };
 
+const queryResponses = (ok: z.ZodType, description: string) => ({
+  200: { description, content: json(ok) },
+  400: error('Invalid query; the message and details name each bad field (INVALID_QUERY, MALFORMED_JSON).'),
+  401: error('Missing or unknown API key (UNAUTHORIZED).'),
+  403: error('A write key was used; queries need a read key (FORBIDDEN).'),
+  503: { ...error('PostgreSQL is unavailable (DATABASE_UNAVAILABLE).'), headers: retryAfter },
+  504: error('The query ran longer than QUERY_TIMEOUT_MS (QUERY_TIMEOUT); narrow it.'),
+});
+
+const queryPost = (operationId: string, summary: string, body: z.ZodType, ok: z.ZodType, description: string) => ({
+  post: {
+    summary,
+    operationId,
+    tags: ['query'],
+    security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+    requestBody: { required: true, content: json(body) },
+    responses: queryResponses(ok, description),
+  },
+});
+
+type Components = Record<string, unknown>;
+
+/** Query-string parameters of a GET route: the properties of its zod object schema's component. */
+const queryParameters = (components: Components, schema: z.ZodType) => {
+  const id = z.globalRegistry.get(schema)?.id;
+  const component = id ? (components[id] as { properties: Record<string, { description?: string }>; required?: string[] }) : undefined;
+  if (!component) throw new Error('query-string schema used in the OpenAPI document has no component');
+  return Object.entries(component.properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: 'query',
+      required: component.required?.includes(name) ?? false,
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+};
+
+const queryGet = (components: Components, operationId: string, summary: string, params: z.ZodType, ok: z.ZodType, description: string) => ({
+  get: {
+    summary,
+    operationId,
+    tags: ['query'],
+    security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+    parameters: queryParameters(components, params),
+    responses: queryResponses(ok, description),
+  },
+});
+
 const compressedBody = (schema: z.ZodType, description: string) => ({
   required: true,
   description: `${description} May be sent with Content-Encoding gzip or deflate.`,
@@ -66,7 +128,7 @@ export function buildOpenApiDocument(version = '0.1.0') {
   return {
     openapi: '3.1.0',
     info: {
-      title: 'EAP ingest API',
+      title: 'EAP API',
       version,
       description: `Self-hosted event analytics. Error codes: ${Object.keys(ERROR_CODES).join(', ')}.`,
     },
@@ -80,6 +142,43 @@ export function buildOpenApiDocument(version = '0.1.0') {
       },
     },
     paths: {
+      '/v1/query/trends': queryPost(
+        'queryTrends',
+        'Events over time: count, unique users, sum or average of a property, per bucket of a time zone',
+        TrendsRequest,
+        TrendsResponse,
+        'One series per event (and breakdown value); every bucket present, empty ones as 0.',
+      ),
+      '/v1/query/funnel': queryPost(
+        'queryFunnel',
+        'Ordered funnel: users reaching each step within a window from their first step',
+        FunnelRequest,
+        FunnelResponse,
+        'Users per step with conversion rates.',
+      ),
+      '/v1/query/retention': queryPost(
+        'queryRetention',
+        'Retention cohorts: users returning in each day or week after their first cohort event',
+        RetentionRequest,
+        RetentionResponse,
+        'One cohort per period of the range.',
+      ),
+      '/v1/query/events': queryGet(
+        components,
+        'listEvents',
+        'Raw events, newest first, with cursor pagination',
+        EventsQuery,
+        EventsResponse,
+        'A page of events and the cursor of the next one.',
+      ),
+      '/v1/query/schema': queryGet(
+        components,
+        'querySchema',
+        'Event names with counts, properties with types and top values',
+        SchemaQuery,
+        SchemaResponse,
+        "The project's event names and properties.",
+      ),
       '/v1/events': {
         post: {
           summary: 'Ingest one event',

@@ -10,6 +10,7 @@ import { createIngestService } from './ingest-service.ts';
 import { createKeyAuthenticator } from './key-authenticator.ts';
 import { createApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { createQueryRunner } from './query/query-runner.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { createStreamProducer } from './stream-producer.ts';
 
@@ -30,6 +31,18 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
   // An idle client that loses its connection emits 'error' on the pool; it is replaced on next use.
   // Log the cause only: pg attaches the whole client to these errors.
   pool.on('error', (error) => logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle client error'));
+  // Queries get their own connections: a few slow analytics queries must never make ingest wait
+  // for a connection to look a key up. Waiting for a free one is bounded by the query timeout.
+  const queryPool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.QUERY_POOL_SIZE,
+    connectionTimeoutMillis: config.QUERY_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    application_name: 'eap-api-query',
+  });
+  queryPool.on('error', (error) =>
+    logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle query client error'),
+  );
   const redis = new Redis(config.REDIS_URL, {
     // Fail fast while disconnected: ingest answers 503 instead of holding requests.
     enableOfflineQueue: false,
@@ -83,6 +96,10 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
       createProject: (name) => createProject(pool, name),
       listProjects: () => listProjects(pool),
     },
+    query: {
+      keys,
+      runner: createQueryRunner({ pool: queryPool, timeoutMs: config.QUERY_TIMEOUT_MS, workMemMb: config.QUERY_WORK_MEM_MB }),
+    },
     openapi: buildOpenApiDocument(),
   });
   const admin = await buildAdminApp({
@@ -120,9 +137,9 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     await admin.close();
     await backlog.stop();
     redis.disconnect();
-    await pool.end();
+    await Promise.all([pool.end(), queryPool.end()]);
   }
 
-  return { app, admin, redis, pool, metrics, backlog, start, stop };
+  return { app, admin, redis, pool, queryPool, metrics, backlog, start, stop };
 }
 export type ApiServer = Awaited<ReturnType<typeof createApiServer>>;

@@ -1,0 +1,140 @@
+import { createParams, filtersSql } from './query-filters.ts';
+import type { QueryClient } from './query-runner.ts';
+import { alignedCore, resolveRange } from './query-time.ts';
+import type { FunnelRequest, PropertyFilter } from './query.schemas.ts';
+import { OTHER_VALUE } from './trends.query.ts';
+
+const DAY_MS = 86_400_000;
+
+interface Step {
+  event: string;
+  filters: PropertyFilter[] | undefined;
+}
+
+export interface FunnelStepResult {
+  event: string;
+  count: number;
+  conversion: number;
+  conversion_from_previous: number;
+}
+
+export interface FunnelResult {
+  steps: FunnelStepResult[];
+  breakdown?: { breakdown_value: string | null; other?: boolean; steps: FunnelStepResult[] }[];
+  meta: { source: 'rollup' | 'events'; approximate: boolean };
+}
+
+/**
+ * Ordered funnel. For each user: t1 = their first step-1 event in [from, to); step k is their
+ * first step-k event at or after the time of step k-1 (strictly after when the same event name
+ * appeared earlier in the funnel, so one event never counts twice) and at most window_seconds
+ * after t1 (inclusive). Each user counts once per step. Later steps may fall after `to` (up to
+ * the window), so users who start near the end of the range get their full window.
+ *
+ * One CTE per step: the previous step's users joined to this step's events by user, the scan of
+ * each step bounded by literal times (partition pruning) and read from the
+ * (project_id, event, "timestamp") INCLUDE (distinct_id) index.
+ */
+export async function queryFunnel(client: QueryClient, projectId: string, request: FunnelRequest): Promise<FunnelResult> {
+  const range = await resolveRange(client, request.from, request.to, request.timezone);
+  const steps: Step[] = request.steps.map((s) =>
+    typeof s === 'string' ? { event: s, filters: undefined } : { event: s.event, filters: s.filters },
+  );
+  const p = createParams([
+    projectId,
+    range.from,
+    new Date(range.toMs + request.window_seconds * 1000).toISOString(),
+    request.window_seconds,
+  ]);
+  const bv = request.breakdown ? `properties ->> ${p.add(request.breakdown)}::text` : 'NULL::text';
+  const first = steps[0]!;
+  const e1 = p.add(first.event);
+  const core = alignedCore(range, DAY_MS);
+  const fromRollup = !request.breakdown && !(first.filters && first.filters.length > 0) && core !== null;
+  let s1: string;
+  if (fromRollup) {
+    // Each user's first step-1 time is the earliest `first_at` of their user-day rows for the
+    // whole UTC days of the range, or an earlier raw event on a partial first or last day.
+    const raw = (from: string, to: string) =>
+      `SELECT distinct_id, "timestamp" AS t FROM events
+       WHERE project_id = $1 AND event = ${e1} AND "timestamp" >= ${p.add(from)}::timestamptz AND "timestamp" < ${p.add(to)}::timestamptz`;
+    const parts = [
+      `SELECT distinct_id, first_at AS t FROM event_user_days
+       WHERE project_id = $1 AND event = ${e1} AND day >= ${p.add(core.coreFrom.slice(0, 10))}::date AND day < ${p.add(core.coreTo.slice(0, 10))}::date`,
+      ...(core.leftEdge ? [raw(range.from, core.coreFrom)] : []),
+      ...(core.rightEdge ? [raw(core.coreTo, range.to)] : []),
+    ];
+    s1 = `s1 AS MATERIALIZED (
+       SELECT distinct_id, min(t) AS t1, NULL::text AS bv, min(t) AS t FROM (${parts.join(' UNION ALL ')}) u GROUP BY distinct_id)`;
+  } else if (request.breakdown) {
+    // DISTINCT ON keeps each user's first step-1 event, with its breakdown value.
+    s1 = `s1 AS MATERIALIZED (
+       SELECT DISTINCT ON (distinct_id) distinct_id, "timestamp" AS t1, ${bv} AS bv, "timestamp" AS t
+       FROM events
+       WHERE project_id = $1 AND event = ${e1} AND "timestamp" >= $2::timestamptz AND "timestamp" < ${p.add(range.to)}::timestamptz${filtersSql(p, first.filters)}
+       ORDER BY distinct_id, "timestamp")`;
+  } else {
+    s1 = `s1 AS MATERIALIZED (
+       SELECT distinct_id, min("timestamp") AS t1, NULL::text AS bv, min("timestamp") AS t
+       FROM events
+       WHERE project_id = $1 AND event = ${e1} AND "timestamp" >= $2::timestamptz AND "timestamp" < ${p.add(range.to)}::timestamptz${filtersSql(p, first.filters)}
+       GROUP BY distinct_id)`;
+  }
+  const ctes = [s1];
+  for (let k = 1; k < steps.length; k++) {
+    const step = steps[k]!;
+    const repeated = steps.slice(0, k).some((s) => s.event === step.event);
+    ctes.push(
+      `s${k + 1} AS MATERIALIZED (
+         SELECT prev.distinct_id, prev.t1, prev.bv, min(e."timestamp") AS t
+         FROM s${k} prev JOIN events e ON e.distinct_id = prev.distinct_id
+         WHERE e.project_id = $1 AND e.event = ${p.add(step.event)} AND e."timestamp" >= $2::timestamptz AND e."timestamp" <= $3::timestamptz
+           AND e."timestamp" ${repeated ? '>' : '>='} prev.t AND e."timestamp" <= prev.t1 + make_interval(secs => $4)${filtersSql(p, step.filters, 'e.')}
+         GROUP BY 1, 2, 3)`,
+    );
+  }
+  const counts = steps.map((_, k) => `SELECT bv, ${k} AS k, count(*) AS n FROM s${k + 1} GROUP BY bv`).join(' UNION ALL ');
+  const { rows } = await client.query<{ bv: string | null; k: number; n: string }>(`WITH ${ctes.join(',\n')}\n${counts}`, p.values);
+  const byValue = new Map<string | null, number[]>();
+  for (const row of rows) {
+    const counts = byValue.get(row.bv) ?? steps.map(() => 0);
+    byValue.set(row.bv, counts);
+    counts[row.k] = Number(row.n);
+  }
+  const perValue = [...byValue].map(([bv, c]) => ({ bv, counts: c }));
+  const total = steps.map((_, k) => perValue.reduce((sum, v) => sum + v.counts[k]!, 0));
+  const result: FunnelResult = {
+    steps: withConversion(steps, total),
+    meta: { source: fromRollup ? 'rollup' : 'events', approximate: false },
+  };
+  if (request.breakdown) result.breakdown = breakdownGroups(steps, perValue, request.breakdown_limit);
+  return result;
+}
+
+function withConversion(steps: Step[], counts: number[]): FunnelStepResult[] {
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 10_000) / 10_000);
+  return steps.map((s, k) => ({
+    event: s.event,
+    count: counts[k]!,
+    conversion: ratio(counts[k]!, counts[0]!),
+    conversion_from_previous: k === 0 ? (counts[0]! > 0 ? 1 : 0) : ratio(counts[k]!, counts[k - 1]!),
+  }));
+}
+
+/** Top N values by users at step 1; the rest summed into "$other" (a user has one value, so counts add up); null last. */
+function breakdownGroups(steps: Step[], perValue: { bv: string | null; counts: number[] }[], limit: number) {
+  const valued = perValue
+    .filter((v) => v.bv !== null)
+    .sort((a, b) => b.counts[0]! - a.counts[0]! || String(a.bv).localeCompare(String(b.bv)));
+  const groups: { breakdown_value: string | null; other?: boolean; steps: FunnelStepResult[] }[] = valued
+    .slice(0, limit)
+    .map((v) => ({ breakdown_value: v.bv, steps: withConversion(steps, v.counts) }));
+  const rest = valued.slice(limit);
+  const none = perValue.find((v) => v.bv === null);
+  if (none) groups.push({ breakdown_value: null, steps: withConversion(steps, none.counts) });
+  if (rest.length > 0) {
+    const sums = steps.map((_, k) => rest.reduce((sum, v) => sum + v.counts[k]!, 0));
+    groups.push({ breakdown_value: OTHER_VALUE, other: true, steps: withConversion(steps, sums) });
+  }
+  return groups;
+}

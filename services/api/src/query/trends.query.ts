@@ -1,0 +1,231 @@
+import { createParams, filtersSql, type Params, propertyNumber } from './query-filters.ts';
+import type { QueryClient } from './query-runner.ts';
+import {
+  alignedCore,
+  type Bucket,
+  bucketsOnUtcDays,
+  bucketsOnUtcHours,
+  checkBucketCount,
+  listBuckets,
+  resolveRange,
+  type TimeRange,
+} from './query-time.ts';
+import type { TrendsRequest } from './query.schemas.ts';
+
+export const OTHER_VALUE = '$other';
+
+interface Row {
+  event: string;
+  b: string;
+  t: string;
+  value: string;
+  bv?: string | null;
+  other?: boolean;
+}
+
+export interface TrendsSeries {
+  event: string;
+  breakdown_value?: string | null;
+  other?: boolean;
+  points: { t: string; value: number }[];
+}
+
+export interface TrendsResult {
+  series: TrendsSeries[];
+  meta: { source: 'rollup' | 'events'; approximate: boolean };
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** `"timestamp"` in [from, to): literal parameters, so PostgreSQL prunes the daily partitions. */
+const inRange = (p: Params, from: string, to: string, alias = '') =>
+  `${alias}"timestamp" >= ${p.add(from)}::timestamptz AND ${alias}"timestamp" < ${p.add(to)}::timestamptz`;
+
+/**
+ * Trends: one series per event (and per breakdown value), one point per bucket of the query
+ * time zone, empty buckets included as 0. Answered from the rollups when they hold the answer
+ * (count or unique users, no filter, no breakdown, buckets aligned with their UTC hours or days;
+ * the partial hours or days at the edges of the range are read from raw events), otherwise
+ * from raw events of the range only.
+ */
+export async function queryTrends(client: QueryClient, projectId: string, request: TrendsRequest): Promise<TrendsResult> {
+  const range = await resolveRange(client, request.from, request.to, request.timezone);
+  checkBucketCount(range, request.interval);
+  const buckets = await listBuckets(client, range, request.interval, request.timezone);
+  const plain = !request.breakdown && !(request.filters && request.filters.length > 0);
+  let rows: Row[];
+  let source: 'rollup' | 'events' = 'events';
+  if (plain && request.measure === 'count' && bucketsOnUtcHours(buckets)) {
+    rows = await countFromRollup(client, projectId, request, range);
+    source = 'rollup';
+  } else if (
+    plain &&
+    request.measure === 'unique_users' &&
+    request.interval !== 'minute' &&
+    request.interval !== 'hour' &&
+    bucketsOnUtcDays(buckets)
+  ) {
+    rows = await usersFromRollup(client, projectId, request, range);
+    source = 'rollup';
+  } else {
+    rows = await fromEvents(client, projectId, request, range);
+  }
+  return { series: assemble(request, buckets, rows), meta: { source, approximate: false } };
+}
+
+/** Sums hourly rollup rows for the whole hours of the range, raw events for the partial hours. */
+async function countFromRollup(client: QueryClient, projectId: string, r: TrendsRequest, range: TimeRange): Promise<Row[]> {
+  const p = createParams([projectId, r.events, r.interval, r.timezone]);
+  const core = alignedCore(range, HOUR_MS);
+  const raw = (from: string, to: string) =>
+    `SELECT event, date_trunc($3, "timestamp", $4) AS b, count(*) AS value FROM events
+     WHERE project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, from, to)} GROUP BY 1, 2`;
+  const parts = core
+    ? [
+        `SELECT event, date_trunc($3, hour, $4) AS b, sum(events) AS value FROM event_counts_hourly
+         WHERE project_id = $1 AND event = ANY($2::text[]) AND hour >= ${p.add(core.coreFrom)}::timestamptz AND hour < ${p.add(core.coreTo)}::timestamptz
+         GROUP BY 1, 2`,
+        ...(core.leftEdge ? [raw(range.from, core.coreFrom)] : []),
+        ...(core.rightEdge ? [raw(core.coreTo, range.to)] : []),
+      ]
+    : [raw(range.from, range.to)];
+  const { rows } = await client.query<Row>(
+    `SELECT event, ${isoUtcB} AS b, sum(value)::text AS value FROM (${parts.join(' UNION ALL ')}) u GROUP BY 1, 2`,
+    p.values,
+  );
+  return rows;
+}
+
+/**
+ * Unique users per bucket from the rollups (buckets are whole UTC days): the days fully inside
+ * the range from the rollups — daily buckets read the per-day counts, weekly and monthly ones
+ * count distinct users over the user-day rows — and the partial first and last days from raw
+ * events. Each (event, day, user) appears once, so per-day figures add up within a day bucket.
+ */
+async function usersFromRollup(client: QueryClient, projectId: string, r: TrendsRequest, range: TimeRange): Promise<Row[]> {
+  const p = createParams([projectId, r.events, r.interval, r.timezone]);
+  const core = alignedCore(range, DAY_MS);
+  const daily = r.interval === 'day';
+  const edges = core
+    ? [...(core.leftEdge ? [[range.from, core.coreFrom]] : []), ...(core.rightEdge ? [[core.coreTo, range.to]] : [])]
+    : [[range.from, range.to]];
+  const raw = ([from, to]: string[]) =>
+    daily
+      ? `SELECT event, ("timestamp" AT TIME ZONE 'UTC')::date AS day, count(DISTINCT distinct_id) AS users FROM events
+         WHERE project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, from!, to!)} GROUP BY 1, 2`
+      : `SELECT DISTINCT event, ("timestamp" AT TIME ZONE 'UTC')::date AS day, distinct_id FROM events
+         WHERE project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, from!, to!)}`;
+  const coreDays = core ? `day >= ${p.add(core.coreFrom.slice(0, 10))}::date AND day < ${p.add(core.coreTo.slice(0, 10))}::date` : '';
+  const parts = [
+    ...(core
+      ? [
+          daily
+            ? `SELECT event, day, sum(users) AS users FROM event_users_daily WHERE project_id = $1 AND event = ANY($2::text[]) AND ${coreDays} GROUP BY 1, 2`
+            : `SELECT event, day, distinct_id FROM event_user_days WHERE project_id = $1 AND event = ANY($2::text[]) AND ${coreDays}`,
+        ]
+      : []),
+    ...edges.map(raw),
+  ];
+  const measure = daily ? 'sum(users)' : 'count(DISTINCT distinct_id)';
+  const { rows } = await client.query<Row>(
+    `SELECT event, ${isoUtcB} AS b, value::text AS value FROM (
+       SELECT event, date_trunc($3, (day::timestamp AT TIME ZONE 'UTC'), $4) AS b, ${measure} AS value
+       FROM (${parts.join(' UNION ALL ')}) u GROUP BY 1, 2) g`,
+    p.values,
+  );
+  return rows;
+}
+
+const isoUtcB = `to_char(b AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+function measureSql(r: TrendsRequest): string {
+  switch (r.measure) {
+    case 'count':
+      return 'count(*)';
+    case 'unique_users':
+      return 'count(DISTINCT distinct_id)';
+    case 'sum':
+      return `coalesce(sum(num), 0)`;
+    case 'avg':
+      return `coalesce(avg(num), 0)`;
+  }
+}
+
+/**
+ * Raw events of the range (partitions outside it are pruned). With a breakdown, each event's
+ * values are ranked by number of events; the top N keep their own series, the others are summed
+ * into "$other" (unique users of "$other" are counted over all its values together, not summed),
+ * and events without the property (or with null) form the null series.
+ */
+async function fromEvents(client: QueryClient, projectId: string, r: TrendsRequest, range: TimeRange): Promise<Row[]> {
+  const p = createParams([projectId, r.events, r.interval, r.timezone]);
+  const num = r.property ? propertyNumber(p, r.property) : 'NULL::numeric';
+  const bv = r.breakdown ? `properties ->> ${p.add(r.breakdown)}::text` : 'NULL::text';
+  const where = `project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, range.from, range.to)}${filtersSql(p, r.filters)}`;
+  const measure = measureSql(r);
+  if (!r.breakdown) {
+    const { rows } = await client.query<Row>(
+      `SELECT event, ${isoUtcB} AS b, value::text AS value FROM (
+         SELECT event, date_trunc($3, "timestamp", $4) AS b, ${measure} AS value
+         FROM (SELECT event, "timestamp", distinct_id, ${num} AS num FROM events WHERE ${where}) e GROUP BY 1, 2) g`,
+      p.values,
+    );
+    return rows;
+  }
+  const limit = p.add(r.breakdown_limit);
+  const { rows } = await client.query<Row>(
+    `WITH base AS MATERIALIZED (
+       SELECT event, date_trunc($3, "timestamp", $4) AS b, distinct_id, ${num} AS num, ${bv} AS bv FROM events WHERE ${where}),
+     ranked AS (
+       SELECT event, bv, row_number() OVER (PARTITION BY event ORDER BY count(*) DESC, bv) AS rank
+       FROM base WHERE bv IS NOT NULL GROUP BY event, bv)
+     SELECT event, ${isoUtcB} AS b, bv, other, value::text AS value FROM (
+       SELECT base.event, base.b,
+              CASE WHEN base.bv IS NULL THEN NULL WHEN ranked.rank <= ${limit} THEN base.bv ELSE '${OTHER_VALUE}' END AS bv,
+              coalesce(ranked.rank > ${limit}, false) AS other,
+              ${measure} AS value
+       FROM base LEFT JOIN ranked ON ranked.event = base.event AND ranked.bv = base.bv
+       GROUP BY 1, 2, 3, 4) g`,
+    p.values,
+  );
+  return rows;
+}
+
+/** Zero-filled series in request order; breakdown series ordered by their total, null and "$other" last. */
+function assemble(r: TrendsRequest, buckets: Bucket[], rows: Row[]): TrendsSeries[] {
+  const index = new Map(buckets.map((b, i) => [b.utc, i]));
+  const series = new Map<string, TrendsSeries & { total: number }>();
+  const keyOf = (event: string, bv: string | null | undefined, other: boolean) => JSON.stringify([event, other ? 1 : 0, bv ?? null]);
+  for (const row of rows) {
+    const i = index.get(row.b);
+    if (i === undefined) continue; // cannot happen: buckets cover the range
+    const key = keyOf(row.event, row.bv, row.other === true);
+    let s = series.get(key);
+    if (!s) {
+      s = {
+        event: row.event,
+        ...(r.breakdown ? { breakdown_value: row.other ? OTHER_VALUE : (row.bv ?? null) } : {}),
+        ...(row.other ? { other: true } : {}),
+        points: buckets.map((b) => ({ t: b.t, value: 0 })),
+        total: 0,
+      };
+      series.set(key, s);
+    }
+    const value = Number(row.value);
+    s.points[i]!.value += value;
+    s.total += value;
+  }
+  const out: TrendsSeries[] = [];
+  for (const event of r.events) {
+    const mine = [...series.values()].filter((s) => s.event === event);
+    if (!r.breakdown) {
+      out.push({ event, points: mine[0]?.points ?? buckets.map((b) => ({ t: b.t, value: 0 })) });
+      continue;
+    }
+    const rank = (s: TrendsSeries) => (s.other ? 2 : s.breakdown_value === null ? 1 : 0);
+    mine.sort((a, b) => rank(a) - rank(b) || b.total - a.total || String(a.breakdown_value).localeCompare(String(b.breakdown_value)));
+    for (const { total: _total, ...s } of mine) out.push(s);
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { EapError, toFieldErrors } from '@eap/core';
+import type { KeyAuthenticator } from '../key-authenticator.ts';
+import { listEvents, parsePropertyEquality } from '../query/events.query.ts';
+import { queryFunnel } from '../query/funnel.query.ts';
+import type { QueryRunner } from '../query/query-runner.ts';
+import { EventsQuery, FunnelRequest, RetentionRequest, SchemaQuery, TrendsRequest } from '../query/query.schemas.ts';
+import { queryRetention } from '../query/retention.query.ts';
+import { querySchema } from '../query/schema.query.ts';
+import { queryTrends } from '../query/trends.query.ts';
+import { readApiKey } from './ingest.routes.ts';
+
+export interface QueryRouteDeps {
+  keys: KeyAuthenticator;
+  runner: QueryRunner;
+  now?: () => number;
+}
+
+const UNAUTHORIZED_MESSAGE = 'missing or unknown API key; send a read key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"';
+
+/** Validates input with a zod schema; a 400 INVALID_QUERY names every bad field. */
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const details = toFieldErrors(result.error);
+  throw new EapError('INVALID_QUERY', `invalid query: ${details.map((d) => `${d.path || '(body)'}: ${d.message}`).join('; ')}`, {
+    details,
+  });
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The query API, /v1/query/*: read keys only, scoped to the key's project. Every query runs in
+ * its own read-only transaction on the query pool with a statement timeout.
+ */
+export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): Promise<void> {
+  const now = deps.now ?? Date.now;
+
+  app.addHook('onRequest', async (request) => {
+    const rawKey = readApiKey(request);
+    if (!rawKey || rawKey.length > 256) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    const key = await deps.keys.authenticate(rawKey);
+    if (!key) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
+    if (key.kind !== 'read') throw new EapError('FORBIDDEN', "this is a write key; queries need the project's read key");
+    request.apiKey = key;
+  });
+
+  const projectOf = (request: { apiKey?: { projectId: string } }) => request.apiKey!.projectId;
+
+  app.post('/v1/query/trends', async (request) => {
+    const body = parse(TrendsRequest, request.body);
+    return deps.runner.run(body.timezone, (client) => queryTrends(client, projectOf(request), body));
+  });
+
+  app.post('/v1/query/funnel', async (request) => {
+    const body = parse(FunnelRequest, request.body);
+    return deps.runner.run(body.timezone, (client) => queryFunnel(client, projectOf(request), body));
+  });
+
+  app.post('/v1/query/retention', async (request) => {
+    const body = parse(RetentionRequest, request.body);
+    return deps.runner.run(body.timezone, (client) => queryRetention(client, projectOf(request), body));
+  });
+
+  app.get('/v1/query/events', async (request) => {
+    const query = parse(EventsQuery, request.query);
+    const properties = parsePropertyEquality(query.properties);
+    const to = query.to ?? new Date(now()).toISOString();
+    const from = query.from ?? new Date(Date.parse(query.to ?? to) - 7 * DAY_MS).toISOString();
+    return deps.runner.run(query.timezone, (client) =>
+      listEvents(client, projectOf(request), {
+        from,
+        to,
+        timezone: query.timezone,
+        events: query.event === undefined ? undefined : ([] as string[]).concat(query.event),
+        distinctId: query.distinct_id,
+        properties,
+        limit: query.limit,
+        cursor: query.cursor,
+      }),
+    );
+  });
+
+  app.get('/v1/query/schema', async (request) => {
+    const query = parse(SchemaQuery, request.query);
+    const to = query.to ?? new Date(now()).toISOString();
+    const from = query.from ?? new Date(Date.parse(query.to ?? to) - 30 * DAY_MS).toISOString();
+    return deps.runner.run(query.timezone, (client) => querySchema(client, projectOf(request), { from, to, timezone: query.timezone }));
+  });
+}
