@@ -29,7 +29,10 @@ bench: services ## Full benchmark (about 5 minutes): baselines and EAP measured 
 bench-quick: services ## The same benchmark in at most 90 s, for regression checks
 	node bench/run.ts --quick
 
-.PHONY: help node install services dev test bench bench-quick k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+bench-query: services ## Query API latency on 10M events (about 10 minutes; BENCH_QUERY_ARGS="--events 1000000" for a quick run), writes benchmarks/results/query-latest.json
+	node bench/query.ts $(BENCH_QUERY_ARGS)
+
+.PHONY: help node install services dev test bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 .PHONY: build docs images compose-up compose-down kind-up kind-load deploy kind-down
 
 help: ## List the targets
