@@ -92,7 +92,10 @@ describe('POST /v1/query/funnel', () => {
   });
 
   it('gives the same answer from raw events', async () => {
-    const raw = await q.post('funnel', { ...funnel, steps: [{ event: 'A', filters: [{ property: 'zzz', operator: 'is_not_set' }] }, 'B', 'C'] });
+    const raw = await q.post('funnel', {
+      ...funnel,
+      steps: [{ event: 'A', filters: [{ property: 'zzz', operator: 'is_not_set' }] }, 'B', 'C'],
+    });
     expect(raw.json.meta.source).toBe('events');
     expect(counts(raw.json.steps)).toEqual([7, 5, 3]);
     const offset = await q.post('funnel', { ...funnel, from: '2026-03-31T23:00:00Z', to: '2026-04-02T00:00:00.001Z' });
@@ -100,7 +103,10 @@ describe('POST /v1/query/funnel', () => {
   });
 
   it('applies step filters and needs a repeated event to happen strictly later', async () => {
-    const pro = await q.post('funnel', { ...funnel, steps: [{ event: 'A', filters: [{ property: 'plan', operator: 'eq', value: 'pro' }] }, 'B', 'C'] });
+    const pro = await q.post('funnel', {
+      ...funnel,
+      steps: [{ event: 'A', filters: [{ property: 'plan', operator: 'eq', value: 'pro' }] }, 'B', 'C'],
+    });
     expect(counts(pro.json.steps)).toEqual([2, 2, 1]);
     const again = await q.post('funnel', { ...funnel, steps: ['A', 'A'], window_seconds: 100 });
     expect(counts(again.json.steps)).toEqual([7, 1]);
@@ -111,7 +117,13 @@ describe('POST /v1/query/funnel', () => {
   it('breaks down by a property of the first step-1 event: top N, null, "$other"', async () => {
     const res = await q.post('funnel', { ...funnel, breakdown: 'plan', breakdown_limit: 1 });
     expect(counts(res.json.steps)).toEqual([7, 5, 3]);
-    expect(res.json.breakdown.map((g: { breakdown_value: string | null; other?: boolean; steps: { count: number }[] }) => [g.breakdown_value, g.other ?? false, counts(g.steps)])).toEqual([
+    expect(
+      res.json.breakdown.map((g: { breakdown_value: string | null; other?: boolean; steps: { count: number }[] }) => [
+        g.breakdown_value,
+        g.other ?? false,
+        counts(g.steps),
+      ]),
+    ).toEqual([
       ['pro', false, [2, 2, 1]],
       [null, false, [4, 2, 1]],
       ['$other', true, [1, 1, 1]],

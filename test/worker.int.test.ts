@@ -146,6 +146,18 @@ describe('eap worker', () => {
   it('drops whole partitions older than EVENT_RETENTION_DAYS', async () => {
     const old = new Date(Date.now() - 40 * 86_400_000);
     await db.pool.query('SELECT eap_ensure_event_partition($1::date)', [old.toISOString().slice(0, 10)]);
+    const rollupRows = async () =>
+      (
+        await db.pool.query(
+          `SELECT (SELECT count(*) FROM event_counts_hourly WHERE hour < now() - interval '35 days')::int
+                + (SELECT count(*) FROM event_user_days WHERE day < current_date - 35)::int AS n`,
+        )
+      ).rows[0].n;
+    await db.pool.query(
+      `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", received_at) VALUES ($1, 'old-one', 'old', 'u', $2, now())`,
+      ['00000000-0000-4000-8000-0000000000aa', old.toISOString()],
+    );
+    expect(await rollupRows()).toBe(2);
     await worker({ EVENT_RETENTION_DAYS: '30' });
     const part = `events_p${old.toISOString().slice(0, 10).replace(/-/g, '')}`;
     await waitFor(
@@ -153,6 +165,8 @@ describe('eap worker', () => {
       10_000,
       'old partition dropped',
     );
+    // Its rollups went with it.
+    expect(await rollupRows()).toBe(0);
     // Today's partition stays.
     const today = `events_p${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
     expect((await db.pool.query('SELECT to_regclass($1) AS t', [today])).rows[0].t).toBe(today);

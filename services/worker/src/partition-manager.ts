@@ -43,8 +43,8 @@ export function createPartitionManager(pool: pg.Pool, logger: Logger) {
   }
 
   /**
-   * Drops daily partitions that end before `now - retentionDays` days. One worker at a time
-   * (advisory lock); returns the dropped partition names.
+   * Drops daily partitions that end before `now - retentionDays` days, and the query rollups of
+   * those days. One worker at a time (advisory lock); returns the dropped partition names.
    */
   async function dropExpired(now: number, retentionDays: number): Promise<string[]> {
     const client = await pool.connect();
@@ -66,6 +66,8 @@ export function createPartitionManager(pool: pg.Pool, logger: Logger) {
           known.delete(`${name.slice(8, 12)}-${name.slice(12, 14)}-${name.slice(14, 16)}`);
           logger.info({ partition: name }, 'dropped expired event partition');
         }
+        // The query rollups of those days go too, so rollups and raw events keep agreeing.
+        if (rows.length > 0) await client.query('SELECT eap_drop_rollups_before($1::date)', [cutoff]);
         return rows.map((r) => r.name);
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
