@@ -55,6 +55,15 @@ describe('decideReplicas', () => {
     expect(third.replicas).toBe(12);
   });
 
+  it('counts the limit from the replicas at the start of the period, scale-downs included', () => {
+    const s = { ...spec, maxReplicas: 100, stabilizationSeconds: 0 };
+    // 8 replicas 10 s ago, then down to 2: the period started at 8, so up to 16 is allowed now.
+    const memory: ScalingMemory = { ...settled(), changes: [{ at: NOW - 10_000, from: 8, to: 2 }] };
+    expect(decideReplicas({ now: NOW, current: 2, backlog: 1_000_000, spec: s, memory }).replicas).toBe(16);
+    // Once that change is older than 15 s, the base is the current 2: up to 6.
+    expect(decideReplicas({ now: NOW + 6000, current: 2, backlog: 1_000_000, spec: s, memory }).replicas).toBe(6);
+  });
+
   it('scales down only to the highest recommendation inside the window', () => {
     const s = { ...spec, stabilizationSeconds: 60 };
     let memory = settled();

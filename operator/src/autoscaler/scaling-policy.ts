@@ -10,8 +10,8 @@ export interface ScalingSpec {
 export interface ScalingMemory {
   /** Recommendations inside the scale-down window, oldest first. */
   recommendations: Array<{ at: number; replicas: number }>;
-  /** Scale-ups inside the scale-up period: replicas before and after. */
-  scaleUps: Array<{ at: number; from: number; to: number }>;
+  /** Replica changes (up and down) inside the scale-up period: replicas before and after. */
+  changes: Array<{ at: number; from: number; to: number }>;
   /** When the autoscaler first measured (a full window must be seen before scaling down). */
   since: number | undefined;
 }
@@ -31,7 +31,7 @@ export const TOLERANCE = 0.1;
 export const SCALE_UP_PERIOD_MS = 15_000;
 const SCALE_UP_PODS = 4;
 
-export const emptyMemory = (): ScalingMemory => ({ recommendations: [], scaleUps: [], since: undefined });
+export const emptyMemory = (): ScalingMemory => ({ recommendations: [], changes: [], since: undefined });
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
@@ -41,7 +41,8 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
  * current count is kept, only clamped into [min, max].
  *
  * desired = clamp(ceil(backlog / targetBacklogPerReplica), min, max), left at the current count
- * within the 10 % tolerance. Up: at once, but by at most max(+4, +100 %) per 15 s. Down: only to
+ * within the 10 % tolerance. Up: at once, but to at most max(base + 4, 2 × base), base being the
+ * replicas at the start of the last 15 s (as the HPA counts it). Down: only to
  * the highest recommendation of the stabilization window, and only once a whole window has been
  * observed.
  */
@@ -55,7 +56,7 @@ export function decideReplicas(input: {
   const { now, current, backlog, spec } = input;
   const windowMs = spec.stabilizationSeconds * 1000;
   const since = input.memory.since ?? now;
-  const scaleUps = input.memory.scaleUps.filter((event) => event.at > now - SCALE_UP_PERIOD_MS);
+  const changes = input.memory.changes.filter((event) => event.at > now - SCALE_UP_PERIOD_MS);
 
   let recommendation: number;
   let why: string;
@@ -77,8 +78,9 @@ export function decideReplicas(input: {
     reason = `above maxReplicas ${spec.maxReplicas}`;
   } else if (current < spec.minReplicas || recommendation > current) {
     const target = Math.max(recommendation, spec.minReplicas);
-    // Replicas at the start of the scale-up period: later scale-ups do not compound the limit.
-    const base = scaleUps.length > 0 ? (scaleUps[0]?.from ?? current) : current;
+    // Replicas at the start of the scale-up period (as the HPA counts them): scale-ups inside the
+    // period do not compound the limit.
+    const base = current - changes.reduce((sum, change) => sum + change.to - change.from, 0);
     const limit = Math.max(base + SCALE_UP_PODS, base * 2);
     replicas = Math.max(current, Math.min(target, limit));
     reason = replicas < target ? `${why}: up to ${replicas} (rate limited, wants ${target})` : `${why}: up to ${replicas}`;
@@ -94,6 +96,6 @@ export function decideReplicas(input: {
       reason = `${why}: wants ${recommendation}, held at ${current} by the stabilization window`;
     }
   }
-  if (replicas > current) scaleUps.push({ at: now, from: current, to: replicas });
-  return { replicas, recommendation, reason, memory: { recommendations, scaleUps, since } };
+  if (replicas !== current) changes.push({ at: now, from: current, to: replicas });
+  return { replicas, recommendation, reason, memory: { recommendations, changes, since } };
 }

@@ -81,9 +81,11 @@ export class KubeClient {
   readonly connection: KubeConnection;
   private readonly agent: Agent;
   private tokenCache: { value: string; readAt: number } | undefined;
+  private readonly userAgent: string;
 
-  constructor(connection: KubeConnection) {
+  constructor(connection: KubeConnection, userAgent = 'eap-operator') {
     this.connection = connection;
+    this.userAgent = userAgent;
     this.server = connection.server;
     const usesToken = connection.token !== undefined || connection.tokenFile !== undefined;
     // A bearer-token client must not also present a client certificate (it would win).
@@ -98,7 +100,10 @@ export class KubeClient {
 
   /** The same server, authenticating with `token` (e.g. a ServiceAccount token). */
   withToken(token: string): KubeClient {
-    return new KubeClient({ server: this.connection.server, ca: this.connection.ca, token, namespace: this.connection.namespace });
+    return new KubeClient(
+      { server: this.connection.server, ca: this.connection.ca, token, namespace: this.connection.namespace },
+      this.userAgent,
+    );
   }
 
   close(): void {
@@ -121,7 +126,8 @@ export class KubeClient {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // The user agent names the manager of non-apply writes in managedFields (e.g. /scale updates).
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
     if (payload !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
@@ -134,8 +140,18 @@ export class KubeClient {
     return req;
   }
 
-  /** Sends a request and returns status and parsed body whatever the status. */
-  request<T = unknown>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<KubeResponse<T>> {
+  /**
+   * Sends a request and returns status and parsed body whatever the status. A request that failed
+   * because the server had closed the kept-alive socket it was sent on is sent once more on a
+   * fresh one (the server never saw it).
+   */
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: RequestOptions = {},
+    retried = false,
+  ): Promise<KubeResponse<T>> {
     return new Promise((resolve, reject) => {
       const req = this.send(method, path, body, options, (res) => {
         const chunks: Buffer[] = [];
@@ -154,7 +170,13 @@ export class KubeClient {
           resolve({ status: res.statusCode ?? 0, body: parsed as T });
         });
       });
-      req.once('error', reject);
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        if (!retried && req.reusedSocket && error.code === 'ECONNRESET') {
+          this.request<T>(method, path, body, options, true).then(resolve, reject);
+        } else {
+          reject(error);
+        }
+      });
     });
   }
 

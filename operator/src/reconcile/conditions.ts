@@ -11,7 +11,7 @@ export interface ConditionUpdate {
 /**
  * The new condition list: `lastTransitionTime` moves only when a condition's status changes
  * (reason and message may change without a transition), as in the Kubernetes API conventions.
- * Returns the conditions and the updates that changed status (for Kubernetes Events).
+ * Returns the conditions and the updates that changed status or reason (for Kubernetes Events).
  */
 export function mergeConditions(
   previous: Condition[] | undefined,
@@ -24,7 +24,7 @@ export function mergeConditions(
   for (const update of updates) {
     const before = byType.get(update.type);
     const changed = before?.status !== update.status;
-    if (changed) transitions.push(update);
+    if (changed || before?.reason !== update.reason) transitions.push(update);
     byType.set(update.type, {
       ...update,
       observedGeneration,

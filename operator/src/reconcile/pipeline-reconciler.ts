@@ -128,13 +128,24 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     return { type: 'ServiceMonitorReady', status: 'True', reason: 'Created', message: 'ServiceMonitors and PrometheusRule applied' };
   }
 
+  /**
+   * The status this operator last wrote, by object uid. Only the operator writes the status, so
+   * its own last write is newer than an informer cache that has not caught up yet; using it keeps
+   * a reconcile triggered by another event from repeating Events and status writes. By key, with
+   * the uid, so a recreated object of the same name starts afresh.
+   */
+  const lastWritten = new Map<string, { uid: string; status: EventPipelineStatus }>();
+
   async function writeStatus(
     raw: KubeObject,
     pipeline: EventPipeline,
     updates: ConditionUpdate[],
     extra: Partial<EventPipelineStatus>,
   ): Promise<void> {
-    const previous = (raw.status ?? {}) as EventPipelineStatus;
+    const key = `${pipeline.metadata.namespace}/${pipeline.metadata.name}`;
+    const uid = pipeline.metadata.uid ?? '';
+    const mine = lastWritten.get(key);
+    const previous = mine?.uid === uid ? mine.status : ((raw.status ?? {}) as EventPipelineStatus);
     const generation = pipeline.metadata.generation ?? 0;
     const { conditions, transitions } = mergeConditions(
       previous.conditions,
@@ -143,12 +154,19 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
       new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     );
     const status: EventPipelineStatus = { ...previous, ...extra, observedGeneration: generation, conditions };
+    if (JSON.stringify(status) === JSON.stringify(previous)) return;
+    const path = resourcePath(RESOURCES.eventPipeline, pipeline.metadata.namespace, pipeline.metadata.name, 'status');
+    try {
+      await kube.mergePatch(path, { status });
+    } catch (error) {
+      // Deleted meanwhile: the informer brings the deletion next.
+      if (error instanceof KubeApiError && error.status === 404) return;
+      throw error;
+    }
+    lastWritten.set(key, { uid, status });
     for (const t of transitions) {
       deps.recordEvent(pipeline, t.status === 'False' ? 'Warning' : 'Normal', t.reason, `${t.type} is ${t.status}: ${t.message}`);
     }
-    if (JSON.stringify(status) === JSON.stringify(previous)) return;
-    const path = resourcePath(RESOURCES.eventPipeline, pipeline.metadata.namespace, pipeline.metadata.name, 'status');
-    await kube.mergePatch(path, { status });
   }
 
   return async function reconcile(key: string): Promise<void> {
@@ -158,6 +176,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
       // Children are deleted by the garbage collector through their owner references.
       deps.autoscaler.remove(key);
       cleanedUp.delete(key);
+      lastWritten.delete(key);
       return;
     }
     const parsed = EventPipelineSpecSchema.safeParse(raw.spec);

@@ -1,13 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-
-/** What a client needs to reach the test API server: URL, CA, and a client certificate. */
-export interface KubeConnection {
-  server: string;
-  ca: string;
-  cert: string;
-  key: string;
-}
 
 interface KubeconfigFile {
   clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }>;
@@ -17,12 +8,11 @@ interface KubeconfigFile {
 }
 
 const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-const unb64 = (data: string) => Buffer.from(data, 'base64').toString('utf8');
 
 /**
  * Writes a kubeconfig with the certificates embedded. It is JSON, which is valid YAML: kubectl,
- * helm, client-go and @kubernetes/client-node read it as a kubeconfig, and tests read it with
- * {@link readKubeconfig} without a YAML parser.
+ * helm, client-go and @kubernetes/client-node read it as a kubeconfig, and so does the operator's
+ * client (operator/src/kube/kube-config.ts).
  */
 export async function writeKubeconfig(
   file: string,
@@ -38,24 +28,4 @@ export async function writeKubeconfig(
     'current-context': 'eap-test',
   };
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-}
-
-/** Reads a kubeconfig written by {@link writeKubeconfig} (current context). */
-export function readKubeconfig(file: string): KubeConnection {
-  let config: KubeconfigFile;
-  try {
-    config = JSON.parse(readFileSync(file, 'utf8')) as KubeconfigFile;
-  } catch (error) {
-    throw new Error(`${file}: not a kubeconfig written by test/k8s/support/kubeconfig.ts (JSON expected)`, { cause: error });
-  }
-  const context = config.contexts.find((entry) => entry.name === config['current-context'])?.context;
-  const cluster = config.clusters.find((entry) => entry.name === context?.cluster)?.cluster;
-  const user = config.users.find((entry) => entry.name === context?.user)?.user;
-  if (!cluster || !user) throw new Error(`${file}: current context has no cluster or user`);
-  return {
-    server: cluster.server,
-    ca: unb64(cluster['certificate-authority-data']),
-    cert: unb64(user['client-certificate-data']),
-    key: unb64(user['client-key-data']),
-  };
 }

@@ -1,0 +1,315 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createLogger } from '@eap/core';
+import { parseAllDocuments } from 'yaml';
+import { loadOperatorConfig } from '../../../operator/src/config.ts';
+import { createOperator, type Operator } from '../../../operator/src/operator.ts';
+import { readToolManifest } from '../../../scripts/k8s/tool-manifest.ts';
+import { eventually, type KubeClient, type KubeList, type KubeObject } from './kube-client.ts';
+
+const execFileAsync = promisify(execFile);
+const root = new URL('../../../', import.meta.url);
+export const rootPath = (relative: string) => new URL(relative, root).pathname;
+export const randomSuffix = () => randomBytes(3).toString('hex');
+
+export type Manifest = KubeObject & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+};
+
+export const EP_PATH = (ns: string, name?: string) => `/apis/eap.dev/v1alpha1/namespaces/${ns}/eventpipelines${name ? `/${name}` : ''}`;
+
+/** Installs the committed CRD file (as a user would) and waits until it is served. Idempotent. */
+export async function installCrd(kube: KubeClient): Promise<void> {
+  const crd = parseAllDocuments(
+    readFileSync(rootPath('charts/eap-operator/crds/eventpipelines.eap.dev.yaml'), 'utf8'),
+  )[0]?.toJS() as Manifest;
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+  const applied = await kube.apply(path, crd, 'eap-tests', true);
+  if (applied.status >= 300) throw new Error(`CRD apply: HTTP ${applied.status}: ${JSON.stringify(applied.body)}`);
+  await eventually('the EventPipeline CRD to be established', async () => {
+    const current = await kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(path);
+    return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+  });
+  // Discovery and the REST mapping follow a moment after Established.
+  await eventually('EventPipelines to be served', async () =>
+    (await kube.request('GET', '/apis/eap.dev/v1alpha1/eventpipelines')).status === 200 ? true : undefined,
+  );
+}
+
+/** `helm template` of the chart with `--set` values; the rendered objects. */
+export async function renderChart(namespace: string, sets: string[] = [], releaseName = 'eap-operator'): Promise<Manifest[]> {
+  const { helm } = readToolManifest(['helm']).tools;
+  if (!helm) throw new Error('helm is not built: node scripts/k8s/k8s-tools.ts cli');
+  const args = ['template', releaseName, rootPath('charts/eap-operator'), '--namespace', namespace, ...sets.flatMap((s) => ['--set', s])];
+  const { stdout } = await execFileAsync(helm.path, args, { maxBuffer: 16 * 1024 * 1024 });
+  return parseAllDocuments(stdout)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc): doc is Manifest => doc !== null);
+}
+
+/** Creates a namespace for the running test; the returned function deletes it. */
+export async function createNamespace(kube: KubeClient, prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+  const name = `eap-${prefix}-${randomSuffix()}`;
+  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return { name, remove: () => kube.delete(`/api/v1/namespaces/${name}`) };
+}
+
+/**
+ * Grants a ServiceAccount of `namespace` exactly the operator's permissions as the Helm chart
+ * renders them (its ClusterRole, and its leader-election Role in `namespace`), and returns a
+ * client authenticated with a token of that ServiceAccount. A verb missing from the chart makes
+ * the operator fail in the tests that use this client.
+ */
+export async function operatorClientWithChartRbac(
+  admin: KubeClient,
+  namespace: string,
+): Promise<{ client: KubeClient; token: string; cleanup: () => Promise<void> }> {
+  const rendered = await renderChart(namespace);
+  const pick = (kind: string) => rendered.filter((object) => object.kind === kind);
+  const clusterRole = pick('ClusterRole')[0] as Manifest;
+  const serviceAccount = pick('ServiceAccount')[0] as Manifest;
+  const binding = pick('ClusterRoleBinding')[0] as Manifest;
+  // Cluster-scoped binding per test namespace, so parallel tests do not share one.
+  const bindingName = `eap-operator-test-${namespace}`;
+  const objects: Manifest[] = [
+    clusterRole,
+    serviceAccount,
+    { ...binding, metadata: { ...binding.metadata, name: bindingName } },
+    ...pick('Role'),
+    ...pick('RoleBinding'),
+  ];
+  for (const object of objects) {
+    const scope = object.metadata.namespace ? `namespaces/${object.metadata.namespace}/` : '';
+    const plural = `${object.kind.toLowerCase()}s`;
+    const base = object.apiVersion === 'v1' ? '/api/v1' : `/apis/${object.apiVersion}`;
+    const response = await admin.apply(`${base}/${scope}${plural}/${object.metadata.name}`, object, 'eap-tests', true);
+    if (response.status >= 300) throw new Error(`apply ${object.kind}: HTTP ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  const tokenRequest = await admin.create<{ status: { token: string } }>(
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount.metadata.name}/token`,
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  );
+  const token = tokenRequest.status.token;
+  const client = admin.withToken(token);
+  return {
+    client,
+    token,
+    cleanup: async () => {
+      client.close();
+      await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${bindingName}`);
+    },
+  };
+}
+
+/** Writes a kubeconfig that authenticates with `token` (for operator processes). */
+export async function writeTokenKubeconfig(admin: KubeClient, token: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'eap-operator-test-'));
+  const file = join(dir, 'kubeconfig');
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'test',
+        cluster: { server: admin.server, 'certificate-authority-data': Buffer.from(admin.connection.ca ?? '').toString('base64') },
+      },
+    ],
+    users: [{ name: 'operator', user: { token } }],
+    contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
+    'current-context': 'test',
+  };
+  await writeFile(file, JSON.stringify(config), { mode: 0o600 });
+  return file;
+}
+
+/** Runs an operator in this process, watching only `namespace`, without leader election. */
+export async function startOperatorInProcess(client: KubeClient, namespace: string, env: Record<string, string> = {}): Promise<Operator> {
+  const config = loadOperatorConfig({
+    WATCH_NAMESPACE: namespace,
+    LEADER_ELECTION: 'false',
+    METRICS_PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const operator = createOperator({
+    config,
+    kube: client,
+    logger: createLogger({ level: config.LOG_LEVEL, name: `eap-operator-${namespace}` }),
+  });
+  await operator.start();
+  return operator;
+}
+
+/** Creates the two Secrets an EventPipeline names. */
+export async function createUrlSecrets(
+  kube: KubeClient,
+  namespace: string,
+  redisUrl = 'redis://127.0.0.1:1',
+  databaseUrl = 'postgres://eap@127.0.0.1:1/eap',
+) {
+  for (const [name, url] of [
+    ['eap-redis', redisUrl],
+    ['eap-postgres', databaseUrl],
+  ] as const) {
+    await kube.create(`/api/v1/namespaces/${namespace}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+      stringData: { url },
+    });
+  }
+}
+
+/** A minimal valid EventPipeline spec using the Secrets of {@link createUrlSecrets}. */
+export function pipelineManifest(namespace: string, name: string, spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'eap.dev/v1alpha1',
+    kind: 'EventPipeline',
+    metadata: { name, namespace },
+    spec: { redis: { urlSecretRef: { name: 'eap-redis' } }, postgres: { urlSecretRef: { name: 'eap-postgres' } }, ...spec },
+  };
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+export interface PipelineObject extends KubeObject {
+  status?: { observedGeneration?: number; conditions?: Condition[]; servingImage?: string; workers?: Record<string, unknown> };
+}
+
+/** Waits until the pipeline's condition `type` has `status` (and, if given, `reason`) for its current generation. */
+export async function waitForCondition(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  type: string,
+  status: string,
+  reason?: string,
+  timeoutMs = 30_000,
+) {
+  return eventually(
+    `condition ${type}=${status}${reason ? ` (${reason})` : ''} on ${namespace}/${name}`,
+    async () => {
+      const pipeline = await kube.get<PipelineObject>(EP_PATH(namespace, name));
+      const condition = pipeline.status?.conditions?.find((c) => c.type === type);
+      const current = pipeline.status?.observedGeneration === pipeline.metadata?.generation;
+      return current && condition?.status === status && (reason === undefined || condition.reason === reason) ? condition : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+interface PodLike extends KubeObject {
+  spec?: { containers?: Array<{ name: string; image?: string }> };
+  status?: { phase?: string };
+}
+
+const labelSelector = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
+/**
+ * Plays the kubelet for pods matching `labels` (there is no kubelet in the test cluster): sets
+ * their status to a terminal phase (Job pods) — the real Job controller then completes or fails
+ * the Job — or to Running and Ready (Deployment pods), so the real ReplicaSet and Deployment
+ * controllers count them available.
+ */
+export async function setPodsStatus(
+  kube: KubeClient,
+  namespace: string,
+  labels: Record<string, string>,
+  outcome: 'Succeeded' | 'Failed' | 'Ready',
+): Promise<number> {
+  const pods = await kube.get<KubeList<PodLike>>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: labelSelector(labels) });
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  let changed = 0;
+  for (const pod of pods.items) {
+    if (pod.metadata?.deletionTimestamp) continue;
+    const phase = pod.status?.phase;
+    if (outcome === 'Ready' ? phase === 'Running' : phase === 'Succeeded' || phase === 'Failed') continue;
+    const containers = pod.spec?.containers ?? [];
+    const terminated = {
+      exitCode: outcome === 'Succeeded' ? 0 : 1,
+      reason: outcome === 'Succeeded' ? 'Completed' : 'Error',
+      startedAt: now,
+      finishedAt: now,
+    };
+    const status =
+      outcome === 'Ready'
+        ? {
+            phase: 'Running',
+            startTime: now,
+            conditions: [
+              { type: 'Ready', status: 'True', lastTransitionTime: now },
+              { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+            ],
+            containerStatuses: containers.map((c) => ({
+              name: c.name,
+              image: c.image ?? '',
+              imageID: '',
+              ready: true,
+              restartCount: 0,
+              started: true,
+              state: { running: { startedAt: now } },
+            })),
+          }
+        : {
+            phase: outcome,
+            startTime: now,
+            containerStatuses: containers.map((c) => ({
+              name: c.name,
+              image: c.image ?? '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated },
+            })),
+          };
+    await kube.mergePatch(`/api/v1/namespaces/${namespace}/pods/${pod.metadata?.name}/status`, { status });
+    changed++;
+  }
+  return changed;
+}
+
+/** Completes (or fails) the pipeline's migration Job for `image` by finishing its pod, and waits for the Job controller to agree. */
+export async function finishMigrationJob(
+  kube: KubeClient,
+  namespace: string,
+  jobName: string,
+  outcome: 'Succeeded' | 'Failed',
+): Promise<void> {
+  await eventually(`Job ${jobName} to be ${outcome === 'Succeeded' ? 'Complete' : 'Failed'}`, async () => {
+    await setPodsStatus(kube, namespace, { 'job-name': jobName }, outcome);
+    const job = await kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+      `/apis/batch/v1/namespaces/${namespace}/jobs/${jobName}`,
+    );
+    const want = outcome === 'Succeeded' ? 'Complete' : 'Failed';
+    return job.status?.conditions?.some((c) => c.type === want && c.status === 'True') ? true : undefined;
+  });
+}
+
+/** Makes every pod of a Deployment Ready until the Deployment reports all replicas available. */
+export async function makeDeploymentAvailable(kube: KubeClient, namespace: string, name: string): Promise<void> {
+  await eventually(`Deployment ${name} to be available`, async () => {
+    const deployment = await kube.get<{
+      spec: { replicas?: number; selector: { matchLabels: Record<string, string> } };
+      status?: { availableReplicas?: number; updatedReplicas?: number };
+    }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+    await setPodsStatus(kube, namespace, deployment.spec.selector.matchLabels, 'Ready');
+    const want = deployment.spec.replicas ?? 1;
+    return (deployment.status?.availableReplicas ?? 0) >= want && (deployment.status?.updatedReplicas ?? 0) >= want ? true : undefined;
+  });
+}
