@@ -31,9 +31,11 @@ export interface FunnelResult {
  * after t1 (inclusive). Each user counts once per step. Later steps may fall after `to` (up to
  * the window), so users who start near the end of the range get their full window.
  *
- * One CTE per step: the previous step's users joined to this step's events by user, the scan of
- * each step bounded by literal times (partition pruning) and read from the
- * (project_id, event, "timestamp") INCLUDE (distinct_id) index.
+ * One CTE per step: the previous step's users joined to this step's events by user, each scan
+ * bounded by literal times (partition pruning) and served by the (project_id, event, "timestamp")
+ * INCLUDE (distinct_id) index. Step 1, without filters or breakdown, reads each user's earliest
+ * `first_at` from the user-day rollup for the whole UTC days of the range (raw events for the
+ * partial days at its edges) instead of every step-1 event.
  */
 export async function queryFunnel(client: QueryClient, projectId: string, request: FunnelRequest): Promise<FunnelResult> {
   const range = await resolveRange(client, request.from, request.to, request.timezone);
