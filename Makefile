@@ -33,7 +33,7 @@ bench-query: services ## Query API latency on 10M events (about 10 minutes; BENC
 	node bench/query.ts $(BENCH_QUERY_ARGS)
 
 .PHONY: help node install services dev test bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
-.PHONY: build docs images compose-up compose-down kind-up kind-load deploy kind-down
+.PHONY: synth lint-chart build docs images compose-up compose-down kind-up kind-load deploy kind-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -119,6 +119,19 @@ docs: install ## Regenerate every generated file: docs/openapi.json, docs/config
 
 build: lint ## Type-check, lint and check every generated file is fresh (there is no compile step: Node runs the TypeScript)
 	@for script in $(DOC_GENERATORS); do node $$script --check || exit 1; done
+	npx vitest run --project unit test/generated-manifests.unit.test.ts
+
+synth: install ## Write cdk8s/dist/: the CRD, the operator install, a sample EventPipeline and the plain pipeline objects (cdk8s)
+	rm -rf cdk8s/dist
+	node cdk8s/app.ts cdk8s/dist
+
+HELM = $$(node scripts/k8s/tool-path.ts helm)
+
+lint-chart: k8s-cli ## helm lint and helm template of charts/eap-operator (helm from the Kubernetes test environment)
+	$(HELM) lint --strict charts/eap-operator
+	$(HELM) template eap-operator charts/eap-operator --namespace eap-system >/dev/null
+	$(HELM) template eap-operator charts/eap-operator --namespace eap-system --set serviceMonitor.enabled=true --set sample.enabled=true >/dev/null
+	@echo "chart OK (the k8s tests also dry-run apply its objects to a real API server)"
 
 # Containers and Kubernetes: these need a Docker engine (and kind, helm, kubectl). The tag `dev`
 # is the one deploy/kind/30-eventpipeline.yaml runs.

@@ -16,8 +16,10 @@ function toStructural(node: unknown): unknown {
   if (node === null || typeof node !== 'object') return node;
   const input = node as JsonSchema;
   if (input['x-kubernetes-int-or-string'] === true) {
-    const { anyOf: _anyOf, ...rest } = input;
-    return { ...rest };
+    // The shape controller-gen gives quantities: both types, the string pattern at the top level.
+    const { anyOf, ...rest } = input;
+    const pattern = (anyOf as JsonSchema[] | undefined)?.find((branch) => branch.type === 'string')?.pattern;
+    return { ...rest, anyOf: [{ type: 'integer' }, { type: 'string' }], ...(pattern ? { pattern } : {}) };
   }
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(input)) {

@@ -36,7 +36,10 @@ const SecretKeyRef = z
 
 /** A Kubernetes resource quantity such as `250m`, `512Mi` or `2`. */
 const Quantity = z
-  .union([z.string().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]i?|[KMGTPE]i)?$/), z.number().int().nonnegative()])
+  .union([
+    z.string().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(\d+(\.\d*)?|\.\d+)))?$/),
+    z.number().int().nonnegative(),
+  ])
   .meta({ 'x-kubernetes-int-or-string': true });
 
 const Resources = z

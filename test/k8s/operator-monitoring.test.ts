@@ -1,0 +1,166 @@
+/**
+ * ServiceMonitors, PrometheusRule and Grafana dashboards: reported as CRDNotInstalled without the
+ * Prometheus Operator CRDs (no error loop), created once they are installed (found by discovery
+ * on the next reconcile, no restart), deleted when turned off.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { childNames } from '@eap/manifests';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Operator } from '../../operator/src/operator.ts';
+import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
+import {
+  createNamespace,
+  createUrlSecrets,
+  EP_PATH,
+  installCrd,
+  type Manifest,
+  operatorClientWithChartRbac,
+  pipelineManifest,
+  rootPath,
+  startOperatorInProcess,
+  waitForCondition,
+} from './support/operator-harness.ts';
+
+const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
+const NAME = 'observed';
+const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
+/** The Prometheus Operator's real CRDs, when this checkout sits next to the shared test data. */
+const SHARED_CRDS = rootPath('../shared/testdata/crds/');
+
+let namespace: string;
+let removeNamespace: () => Promise<void>;
+let operator: Operator;
+let cleanupRbac: () => Promise<void>;
+let reconcilesBefore = 0;
+
+/** The real CRDs, or minimal stand-ins of our own (same names, open schemas) without the shared data. */
+function prometheusOperatorCrds(): Manifest[] {
+  const files = ['monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml'];
+  if (files.every((file) => existsSync(`${SHARED_CRDS}${file}`))) {
+    return files.map((file) => parseAllDocuments(readFileSync(`${SHARED_CRDS}${file}`, 'utf8'))[0]?.toJS() as Manifest);
+  }
+  return [
+    ['ServiceMonitor', 'servicemonitors'],
+    ['PrometheusRule', 'prometheusrules'],
+  ].map(([kind, plural]) => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.monitoring.coreos.com` },
+    spec: {
+      group: 'monitoring.coreos.com',
+      scope: 'Namespaced',
+      names: { kind: kind as string, plural: plural as string, listKind: `${kind}List` },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+          },
+        },
+      ],
+    },
+  }));
+}
+
+const reconcileCount = async () => {
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  return Number(/eap_operator_reconciles_total\{result="success"\} (\d+)/.exec(text)?.[1] ?? 0);
+};
+const errorCount = async () => {
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  return Number(/eap_operator_reconciles_total\{result="error"\} (\d+)/.exec(text)?.[1] ?? 0);
+};
+
+beforeAll(async () => {
+  await installCrd(kube);
+  ({ name: namespace, remove: removeNamespace } = await createNamespace(kube, 'monitoring'));
+  await createUrlSecrets(kube, namespace);
+  const rbac = await operatorClientWithChartRbac(kube, namespace);
+  cleanupRbac = rbac.cleanup;
+  operator = await startOperatorInProcess(rbac.client, namespace);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await cleanupRbac?.();
+  await removeNamespace?.();
+  for (const crd of prometheusOperatorCrds())
+    await kube.delete(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+  kube.close();
+});
+
+describe('monitoring objects', () => {
+  it('reports CRDNotInstalled without the Prometheus Operator CRDs, and does not loop on it', async () => {
+    const discovery = await kube.request('GET', '/apis/monitoring.coreos.com/v1');
+    expect(discovery.status, 'this file installs the Prometheus Operator CRDs itself; they must not exist yet').toBe(404);
+    await kube.create(EP_PATH(namespace), pipelineManifest(namespace, NAME, { monitoring: { grafanaDashboards: { enabled: true } } }));
+    const condition = await waitForCondition(kube, namespace, NAME, 'ServiceMonitorReady', 'False', 'CRDNotInstalled');
+    expect(condition.message).toContain('monitoring.coreos.com/v1');
+    expect(await errorCount()).toBe(0);
+    // Dashboards need no CRD: one ConfigMap each, labelled for the Grafana sidecar.
+    for (const id of ['pipeline-health', 'product-overview']) {
+      const configMap = await eventually<KubeObject & { data?: Record<string, string> }>(`dashboard ${id}`, () =>
+        kube.find(`/api/v1/namespaces/${namespace}/configmaps/${names.dashboard(id)}`),
+      );
+      expect(configMap.metadata?.labels?.grafana_dashboard).toBe('1');
+      expect(JSON.parse(configMap.data?.[`eap-${id}.json`] ?? '{}').panels.length).toBeGreaterThan(0);
+    }
+    reconcilesBefore = await reconcileCount();
+  });
+
+  it('creates ServiceMonitors and the PrometheusRule once the CRDs are installed', async () => {
+    for (const crd of prometheusOperatorCrds()) {
+      const response = await kube.apply(
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+        crd,
+        'eap-tests',
+        true,
+      );
+      expect(response.status).toBeLessThan(300);
+    }
+    await eventually('monitoring.coreos.com/v1 to be served', async () =>
+      (await kube.request('GET', '/apis/monitoring.coreos.com/v1/servicemonitors')).status === 200 ? true : undefined,
+    );
+    // Nothing about the pipeline changed: the next resync or event picks the CRDs up. Nudge it
+    // with an annotation so the test does not wait for the resync period.
+    await kube.mergePatch(EP_PATH(namespace, NAME), { metadata: { annotations: { 'eap.dev/nudge': '1' } } });
+    await waitForCondition(kube, namespace, NAME, 'ServiceMonitorReady', 'True', 'Created');
+    for (const name of [names.api, names.worker]) {
+      const monitor = await kube.get<KubeObject & { spec: { endpoints: Array<{ port: string; interval: string }>; selector: unknown } }>(
+        `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${name}`,
+      );
+      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', interval: '30s', path: '/metrics' })]);
+    }
+    const rule = await kube.get<KubeObject & { spec: { groups: Array<{ rules: Array<{ alert: string }> }> } }>(
+      `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules/${names.prometheusRule}`,
+    );
+    expect(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort()).toEqual([
+      'EapApiErrors',
+      'EapBacklogGrowing',
+      'EapDeadLettersGrowing',
+      'EapNoWrites',
+    ]);
+    expect(await reconcileCount()).toBeGreaterThan(reconcilesBefore);
+  });
+
+  it('deletes them when turned off', async () => {
+    await kube.mergePatch(EP_PATH(namespace, NAME), {
+      spec: {
+        monitoring: { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, grafanaDashboards: { enabled: false } },
+      },
+    });
+    await waitForCondition(kube, namespace, NAME, 'ServiceMonitorReady', 'True', 'Disabled');
+    await eventually('the monitoring objects to be deleted', async () => {
+      const left = await Promise.all([
+        kube.find(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${names.api}`),
+        kube.find(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${names.worker}`),
+        kube.find(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules/${names.prometheusRule}`),
+        kube.find(`/api/v1/namespaces/${namespace}/configmaps/${names.dashboard('pipeline-health')}`),
+      ]);
+      return left.every((object) => object === undefined || object.metadata?.deletionTimestamp) ? true : undefined;
+    });
+  });
+});
