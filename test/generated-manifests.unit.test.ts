@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { synth } from '../cdk8s/app.ts';
 import { buildEventPipelineCrd, crdYaml } from '../packages/manifests/src/index.ts';
+import { eventPipelineReference } from '../scripts/docs/eventpipeline-reference.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const fresh = mkdtempSync(join(tmpdir(), 'eap-synth-'));
@@ -16,6 +17,18 @@ afterAll(() => rmSync(fresh, { recursive: true, force: true }));
 describe('generated Kubernetes files', () => {
   it('charts/eap-operator/crds/ holds the CRD generated from the EventPipeline zod schema (run `make docs` after changing it)', () => {
     expect(readFileSync(`${root}charts/eap-operator/crds/eventpipelines.eap.dev.yaml`, 'utf8')).toBe(crdYaml(buildEventPipelineCrd()));
+  });
+
+  it('docs/eventpipeline.md documents every field of the same schema (run `make docs`)', () => {
+    const reference = readFileSync(`${root}docs/eventpipeline.md`, 'utf8');
+    expect(reference).toBe(eventPipelineReference());
+    for (const field of [
+      'spec.worker.targetBacklogPerReplica',
+      'spec.monitoring.serviceMonitor.interval',
+      'spec.redis.urlSecretRef.name',
+    ]) {
+      expect(reference).toContain(`\`${field}\``);
+    }
   });
 
   it('cdk8s/dist/ matches a fresh `make synth`', () => {

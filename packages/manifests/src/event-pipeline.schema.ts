@@ -25,14 +25,13 @@ const kubeName = z
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: 'must be a lowercase RFC 1123 name' });
 
 /** A key of a Secret in the EventPipeline's namespace. */
-const SecretKeyRef = z
-  .object({
-    /** Name of the Secret (same namespace as the EventPipeline). */
-    name: kubeName.describe('Name of the Secret, in the namespace of the EventPipeline.'),
-    /** Key inside the Secret. Default `url`. */
-    key: z.string().min(1).max(253).default('url').describe('Key inside the Secret. Default "url".'),
-  })
-  .strict();
+const secretKeyRef = (defaultKey: string) =>
+  z
+    .object({
+      name: kubeName.describe('Name of the Secret, in the namespace of the EventPipeline.'),
+      key: z.string().min(1).max(253).default(defaultKey).describe(`Key inside the Secret. Default "${defaultKey}".`),
+    })
+    .strict();
 
 /** A Kubernetes resource quantity such as `250m`, `512Mi` or `2`. */
 const Quantity = z
@@ -103,9 +102,9 @@ const Api = z
       .strict()
       .default({ perSecond: 1000, burst: 2000 })
       .describe('Per-key token bucket. Default 1000/s, burst 2000.'),
-    adminTokenSecretRef: SecretKeyRef.optional().describe(
-      'Secret key holding EAP_ADMIN_TOKEN (enables POST /v1/projects). Default: admin routes off.',
-    ),
+    adminTokenSecretRef: secretKeyRef('token')
+      .optional()
+      .describe('Secret key holding EAP_ADMIN_TOKEN (enables POST /v1/projects). Default: admin routes off.'),
   })
   .strict();
 
@@ -195,8 +194,8 @@ export const EventPipelineSpecSchema = z
       pullPolicy: 'IfNotPresent',
       pullSecrets: [],
     }).describe('The platform image for the API, workers and migrations.'),
-    redis: z.object({ urlSecretRef: SecretKeyRef.describe('Secret key holding REDIS_URL.') }).strict(),
-    postgres: z.object({ urlSecretRef: SecretKeyRef.describe('Secret key holding DATABASE_URL.') }).strict(),
+    redis: z.object({ urlSecretRef: secretKeyRef('url').describe('Secret key holding REDIS_URL.') }).strict(),
+    postgres: z.object({ urlSecretRef: secretKeyRef('url').describe('Secret key holding DATABASE_URL.') }).strict(),
     streams: z
       .object({
         shards: z
