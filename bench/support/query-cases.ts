@@ -1,3 +1,4 @@
+import { listEvents } from '../../services/api/src/query/events.query.ts';
 import { queryFunnel } from '../../services/api/src/query/funnel.query.ts';
 import type { QueryClient } from '../../services/api/src/query/query-runner.ts';
 import { FunnelRequest, RetentionRequest, TrendsRequest } from '../../services/api/src/query/query.schemas.ts';
@@ -76,6 +77,23 @@ export function benchQueryCases(start: Date): QueryCase[] {
       run: (c, p) =>
         queryFunnel(c, p, FunnelRequest.parse({ steps: ['page_view', 'add_to_cart', 'purchase'], ...month, window_seconds: 86_400 })),
       summarize: (r) => (r as { steps: unknown }).steps,
+    },
+    {
+      name: 'events_page',
+      description: 'the newest 100 events of the last 7 days, no filter',
+      source: 'raw events (time index)',
+      run: (c, p) =>
+        listEvents(c, p, {
+          from: day(23),
+          to: day(30),
+          timezone: 'UTC',
+          events: undefined,
+          distinctId: undefined,
+          properties: undefined,
+          limit: 100,
+          cursor: undefined,
+        }),
+      summarize: (r) => ({ events: (r as { events: unknown[] }).events.length }),
     },
     {
       name: 'retention_weekly',

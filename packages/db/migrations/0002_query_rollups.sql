@@ -1,5 +1,5 @@
 -- 0002_query_rollups: rollups that let the query API answer the common questions without
--- scanning raw events, plus a covering index for funnels.
+-- scanning raw events, a covering index for funnels and a time index for the event list.
 --
 -- * event_counts_hourly: events per (project, event, UTC hour). Trends "count" over any range
 --   read at most a few thousand of these rows instead of millions of events.
@@ -103,6 +103,11 @@ $$;
 -- (same key, same uses) instead of adding a third one to every insert.
 CREATE INDEX events_project_event_time_user_idx ON events (project_id, event, "timestamp") INCLUDE (distinct_id);
 DROP INDEX events_project_event_time_idx;
+
+-- The event list pages through a project's events newest first: with this index each daily
+-- partition yields its rows in time order and a page stops after `limit` rows, instead of
+-- sorting every event of the range.
+CREATE INDEX events_project_time_idx ON events (project_id, "timestamp");
 
 INSERT INTO event_counts_hourly (project_id, event, hour, slot, events)
 SELECT project_id, event, date_trunc('hour', "timestamp", 'UTC'), 0, count(*)
