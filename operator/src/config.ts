@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { intVar, LogLevel, parseEnv } from '@eap/core';
+import { intVar, parseEnv, SHARED_VARS } from '@eap/core';
 import { z } from 'zod';
 
 /** Configuration of the operator process, from the environment (the Helm chart sets these). */
@@ -24,8 +24,8 @@ export const OperatorConfigSchema = z.object({
     .optional()
     .describe('Reconcile only EventPipelines of this namespace. Default all namespaces.'),
   METRICS_PORT: intVar(8080, 0, 65535).describe('Port of /metrics and /healthz.'),
-  HOST: z.string().default('0.0.0.0').describe('Interface the metrics port binds to.'),
-  LOG_LEVEL: LogLevel.describe('pino log level.'),
+  HOST: SHARED_VARS.HOST,
+  LOG_LEVEL: SHARED_VARS.LOG_LEVEL,
   LEADER_ELECTION: z
     .enum(['true', 'false'])
     .default('true')

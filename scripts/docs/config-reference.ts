@@ -5,6 +5,7 @@ import { ApiConfigSchema } from '@eap/api';
 import { RECOMMENDED_NODE_OPTIONS, SHARED_VARS } from '@eap/core';
 import { WorkerConfigSchema } from '@eap/worker';
 import { z } from 'zod';
+import { OperatorConfigSchema } from '../../operator/src/config.ts';
 import { DatabaseConfigSchema, DlqConfigSchema, SeedConfigSchema } from '../../services/cli/src/config.ts';
 import { code, generatedNotice, table } from './markdown.ts';
 
@@ -31,6 +32,12 @@ export const CONFIGURED_PROCESSES: ConfiguredProcess[] = [
   },
   { commands: ['eap dlq'], title: 'the dead-letter stream', schema: DlqConfigSchema, source: 'services/cli/src/config.ts' },
   { commands: ['eap seed'], title: 'simulated traffic', schema: SeedConfigSchema, source: 'services/cli/src/config.ts' },
+  {
+    commands: ['eap-operator'],
+    title: 'the Kubernetes operator (set by its Helm chart)',
+    schema: OperatorConfigSchema,
+    source: 'operator/src/config.ts',
+  },
 ];
 
 const SHARED = SHARED_VARS as Record<string, Field>;

@@ -2,6 +2,7 @@
 // reference lists exactly what `/metrics` exports: name, type, labels, help and buckets.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApiMetrics } from '../../services/api/src/metrics.ts';
+import { createOperatorMetrics } from '../../operator/src/metrics.ts';
 import { createWorkerMetrics } from '../../services/worker/src/metrics.ts';
 import { code, generatedNotice, table } from './markdown.ts';
 
@@ -22,6 +23,12 @@ export const METRICS_COMPONENTS: MetricsComponent[] = [
     prefix: 'eap_worker_',
     source: 'services/worker/src/metrics.ts',
     createRegistry: () => createWorkerMetrics().registry,
+  },
+  {
+    command: 'eap-operator',
+    prefix: 'eap_operator_',
+    source: 'operator/src/metrics.ts',
+    createRegistry: () => createOperatorMetrics().registry,
   },
 ];
 
