@@ -211,7 +211,8 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
       ...objects.prometheusRules,
       ...objects.dashboards,
     ];
-    for (const object of desired) await apply(object);
+    // Independent objects: applied concurrently, so a spec change reaches every child at once.
+    await Promise.all(desired.map((object) => apply(object)));
     const cleanupKey = `${pipeline.metadata.generation}:${JSON.stringify(apis)}`;
     if (cleanedUp.get(key) !== cleanupKey) {
       await deleteUnwanted(pipeline, apis, new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`)));

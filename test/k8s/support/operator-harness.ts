@@ -301,15 +301,25 @@ export async function finishMigrationJob(
   });
 }
 
-/** Makes every pod of a Deployment Ready until the Deployment reports all replicas available. */
+/**
+ * Makes the pods of a Deployment Ready until its rollout is complete: every replica updated and
+ * available and no old pod left (during a rolling update new pods keep appearing as old ones go).
+ */
 export async function makeDeploymentAvailable(kube: KubeClient, namespace: string, name: string): Promise<void> {
-  await eventually(`Deployment ${name} to be available`, async () => {
+  await eventually(`Deployment ${name} to finish its rollout`, async () => {
     const deployment = await kube.get<{
+      metadata: { generation?: number };
       spec: { replicas?: number; selector: { matchLabels: Record<string, string> } };
-      status?: { availableReplicas?: number; updatedReplicas?: number };
+      status?: { observedGeneration?: number; replicas?: number; availableReplicas?: number; updatedReplicas?: number };
     }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
     await setPodsStatus(kube, namespace, deployment.spec.selector.matchLabels, 'Ready');
     const want = deployment.spec.replicas ?? 1;
-    return (deployment.status?.availableReplicas ?? 0) >= want && (deployment.status?.updatedReplicas ?? 0) >= want ? true : undefined;
+    const status = deployment.status ?? {};
+    const done =
+      (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) &&
+      status.updatedReplicas === want &&
+      status.availableReplicas === want &&
+      status.replicas === want;
+    return done ? true : undefined;
   });
 }
