@@ -28,7 +28,12 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'operator/src/**/*.int.test.ts', 'test/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.int.test.ts',
+            'services/*/src/**/*.int.test.ts',
+            'operator/src/**/*.int.test.ts',
+            'test/**/*.test.ts',
+          ],
           // Kubernetes tests need the API server environment of their own project.
           exclude: ['**/node_modules/**', 'test/k8s/**', 'test/*.unit.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
