@@ -67,7 +67,8 @@ export async function listEvents(client: QueryClient, projectId: string, r: Even
     `SELECT event_id, event, distinct_id, ${isoUtc('"timestamp"')} AS "timestamp", ${isoUtc('received_at')} AS received_at,
             session_id, properties, context
      FROM events WHERE ${where}
-     ORDER BY "timestamp" DESC, event_id DESC
+     -- Qualified: a bare "timestamp" would mean the formatted output column and sort every row.
+     ORDER BY events."timestamp" DESC, events.event_id DESC
      LIMIT ${p.add(r.limit + 1)}`,
     p.values,
   );
