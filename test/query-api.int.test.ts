@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EapError } from '@eap/core';
 import { createQueryRunner, type QueryClient } from '../services/api/src/query/query-runner.ts';
 import { TrendsRequest } from '../services/api/src/query/query.schemas.ts';
+import { listEvents } from '../services/api/src/query/events.query.ts';
 import { queryTrends } from '../services/api/src/query/trends.query.ts';
 import { type FixtureEvent, insertEvents, queryClient } from './support/query-fixtures.ts';
 import { createTestProject, startTestApi, type TestApi } from './support/test-api.ts';
@@ -190,6 +191,40 @@ describe('query execution', () => {
         return [...JSON.stringify(rows[0]['QUERY PLAN']).matchAll(/"Relation Name":"(events_p\d+)"/g)].map((m) => m[1]);
       });
       expect(new Set(partitions)).toEqual(new Set(['events_p20260603']));
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('pages events in the order of the table columns, never by formatting every row first', async () => {
+    const pool = new pg.Pool({ connectionString: backends.db.url, max: 1 });
+    try {
+      const runner = createQueryRunner({ pool, timeoutMs: 10_000, workMemMb: 4 });
+      const sortKeys = await runner.run('UTC', async (client) => {
+        const recorded: { text: string; values: unknown[] }[] = [];
+        const recording: QueryClient = {
+          query: ((text: string, values: unknown[]) => {
+            recorded.push({ text, values });
+            return client.query(text, values);
+          }) as QueryClient['query'],
+        };
+        const page = await listEvents(recording, project.project_id, {
+          from: '2026-06-01T00:00:00Z',
+          to: '2026-06-08T00:00:00Z',
+          timezone: 'UTC',
+          events: undefined,
+          distinctId: undefined,
+          properties: undefined,
+          limit: 5,
+          cursor: undefined,
+        });
+        expect(page.events).toHaveLength(5);
+        const scan = recorded.find((r) => r.text.includes('FROM events'))!;
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON, VERBOSE) ${scan.text}`, scan.values);
+        return [...JSON.stringify(rows[0]['QUERY PLAN']).matchAll(/"Sort Key":\[([^\]]*)\]/g)].map((m) => m[1]!);
+      });
+      // An ORDER BY on the to_char() output column named "timestamp" sorted every event of the range.
+      for (const key of sortKeys) expect(key).not.toContain('to_char');
     } finally {
       await pool.end();
     }
