@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -26,6 +27,17 @@ async function exportedMetricNames(): Promise<Set<string>> {
 }
 
 const metricNamesIn = (promql: string) => [...promql.matchAll(/\beap_[a-z0-9_]+/g)].map((m) => m[0]);
+
+/** Syntax errors of a PromQL expression, from Prometheus' own grammar (the one its UI uses). */
+function promqlErrors(promql: string): number {
+  let errors = 0;
+  promqlParser.parse(promql).iterate({
+    enter: (node) => {
+      if (node.type.isError) errors++;
+    },
+  });
+  return errors;
+}
 
 describe('docker-compose development stack', () => {
   it('is a valid Compose file', () => {
@@ -103,6 +115,16 @@ describe('dashboards and alert rules', () => {
       'EapDeadLettersGrowing',
       'EapNoWrites',
     ]);
+  });
+
+  it('are valid PromQL', () => {
+    const expressions = [
+      ...dashboards.flatMap((d) => d.panels.flatMap((p: { targets: { expr?: string }[] }) => p.targets.map((t) => t.expr).filter(Boolean))),
+      ...alerts.map((a: { expr: string }) => a.expr),
+    ] as string[];
+    expect(expressions.length).toBeGreaterThan(15);
+    expect(promqlErrors('sum(rate(eap_api_events_accepted_total[5m])')).toBeGreaterThan(0);
+    expect(expressions.filter((expr) => promqlErrors(expr) > 0)).toEqual([]);
   });
 
   it('use only metric names the code exports', async () => {
