@@ -54,6 +54,28 @@ describe('query auth', () => {
     expect(ok.json.series[0].points[0].value).toBe(33);
   });
 
+  it('limits queries per read key: 429 RATE_LIMITED with Retry-After beyond the burst', async () => {
+    const limited = await startTestApi({
+      databaseUrl: backends.db.url,
+      redisUrl: backends.redis.url,
+      env: { QUERY_RATE_LIMIT_PER_SECOND: '1', QUERY_RATE_LIMIT_BURST: '3' },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await queryClient(limited, project.read_key).post('trends', trends)).status);
+      expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+      const refused = await limited.send('/v1/query/trends', { key: project.read_key, body: trends });
+      expect(refused.status).toBe(429);
+      expect(refused.json.error.code).toBe('RATE_LIMITED');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Another project's read key has its own bucket.
+      const other = await createTestProject(backends.db.pool, 'rate-other');
+      expect((await queryClient(limited, other.read_key).post('trends', trends)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it("answers a read key with its own project's data only", async () => {
     const other = await createTestProject(backends.db.pool, 'other');
     const res = await queryClient(api, other.read_key).post('trends', trends);

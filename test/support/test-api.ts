@@ -18,6 +18,8 @@ export async function startTestApi(options: { databaseUrl: string; redisUrl: str
     HOST: '127.0.0.1',
     EAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     BACKLOG_POLL_MS: '50',
+    // Tests send queries back to back; the query rate limit has its own test.
+    QUERY_RATE_LIMIT_PER_SECOND: '0',
     LOG_LEVEL: process.env.EAP_TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });

@@ -40,6 +40,12 @@ export const ApiConfigSchema = z.object({
   QUERY_WORK_MEM_MB: intVar(64, 1, 4096).describe(
     '`work_mem` of each query, in MiB: memory for its sorts and hash tables before they spill to disk.',
   ),
+  QUERY_RATE_LIMIT_PER_SECOND: intVar(10, 0, 100_000).describe(
+    'Sustained query API requests per second allowed per read key (token bucket, per API process); 0 disables the limit.',
+  ),
+  QUERY_RATE_LIMIT_BURST: intVar(20, 1, 100_000).describe(
+    'Query requests a read key may burst above the sustained rate (a dashboard loading all its panels).',
+  ),
 });
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 

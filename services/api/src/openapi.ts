@@ -59,6 +59,10 @@ const queryResponses = (ok: z.ZodType, description: string) => ({
   400: error('Invalid query; the message and details name each bad field (INVALID_QUERY, MALFORMED_JSON).'),
   401: error('Missing or unknown API key (UNAUTHORIZED).'),
   403: error('A write key was used; queries need a read key (FORBIDDEN).'),
+  429: {
+    ...error('Per-read-key query rate limit reached (RATE_LIMITED); QUERY_RATE_LIMIT_PER_SECOND and QUERY_RATE_LIMIT_BURST.'),
+    headers: retryAfter,
+  },
   503: { ...error('PostgreSQL is unavailable (DATABASE_UNAVAILABLE).'), headers: retryAfter },
   504: error('The query ran longer than QUERY_TIMEOUT_MS (QUERY_TIMEOUT); narrow it.'),
 });

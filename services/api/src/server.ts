@@ -98,6 +98,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     },
     query: {
       keys,
+      rateLimiter: createRateLimiter({ ratePerSecond: config.QUERY_RATE_LIMIT_PER_SECOND, burst: config.QUERY_RATE_LIMIT_BURST }),
       runner: createQueryRunner({ pool: queryPool, timeoutMs: config.QUERY_TIMEOUT_MS, workMemMb: config.QUERY_WORK_MEM_MB }),
     },
     openapi: buildOpenApiDocument(),

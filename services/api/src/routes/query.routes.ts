@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { EapError, toFieldErrors } from '@eap/core';
 import type { KeyAuthenticator } from '../key-authenticator.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
 import { listEvents, parsePropertyEquality } from '../query/events.query.ts';
 import { queryFunnel } from '../query/funnel.query.ts';
 import type { QueryRunner } from '../query/query-runner.ts';
@@ -13,6 +14,8 @@ import { readApiKey } from './ingest.routes.ts';
 
 export interface QueryRouteDeps {
   keys: KeyAuthenticator;
+  /** Per read key: queries are expensive, so one key cannot take every query connection in a loop. */
+  rateLimiter: RateLimiter;
   runner: QueryRunner;
   now?: () => number;
 }
@@ -45,6 +48,10 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
     if (!key) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
     if (key.kind !== 'read') throw new EapError('FORBIDDEN', "this is a write key; queries need the project's read key");
     request.apiKey = key;
+    const waitSeconds = deps.rateLimiter.take(key.keyId);
+    if (waitSeconds > 0) {
+      throw new EapError('RATE_LIMITED', 'too many queries for this read key; slow down', { retryAfterSeconds: waitSeconds });
+    }
   });
 
   const projectOf = (request: { apiKey?: { projectId: string } }) => request.apiKey!.projectId;
