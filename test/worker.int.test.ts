@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CONSUMER_GROUP, streamKey, streamKeys } from '@eap/core';
-import { createDlqTool } from '@eap/worker';
+import { createDlqTool, createEventWriter } from '@eap/worker';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, waitFor } from './support/test-api.ts';
@@ -37,6 +37,29 @@ afterAll(async () => {
 const rows = () => countRows(db.pool, projectId);
 
 describe('eap worker', () => {
+  it('stores each batch grouped by event name, so a rare event is read from few pages', async () => {
+    const writer = createEventWriter(db.pool);
+    await db.pool.query("SELECT eap_ensure_event_partition('2026-06-10')");
+    const start = Date.UTC(2026, 5, 10, 12);
+    const names = ['page_view', 'add_to_cart', 'purchase'];
+    // Arrival order interleaves the names: one change of name per row.
+    const batch = Array.from({ length: 300 }, (_, i) =>
+      streamEvent(projectId, { event: names[i % 3]!, timestamp: new Date(start + i * 1000).toISOString(), distinct_id: `u${i}` }),
+    );
+    expect((await writer.write(batch)).inserted).toBe(300);
+    // ctid is the physical position in the (single daily) partition.
+    const { rows: stored } = await db.pool.query<{ event: string; t: Date }>(
+      'SELECT event, "timestamp" AS t FROM events WHERE project_id = $1 ORDER BY ctid',
+      [projectId],
+    );
+    expect(stored).toHaveLength(300);
+    const changes = stored.filter((row, i) => i > 0 && row.event !== stored[i - 1]!.event).length;
+    expect(changes).toBe(2);
+    // Within a name, in time order.
+    const purchases = stored.filter((row) => row.event === 'purchase').map((row) => row.t.getTime());
+    expect(purchases).toEqual([...purchases].sort((a, b) => a - b));
+  });
+
   it('stores every event posted to the API exactly once, with its fields', async () => {
     const project = await createTestProject(db.pool, 'e2e');
     projectId = project.project_id;
