@@ -39,8 +39,10 @@ const rows = () => countRows(db.pool, projectId);
 describe('eap worker', () => {
   it('stores each batch grouped by event name, so a rare event is read from few pages', async () => {
     const writer = createEventWriter(db.pool);
-    await db.pool.query("SELECT eap_ensure_event_partition('2026-06-10')");
-    const start = Date.UTC(2026, 5, 10, 12);
+    // Noon (UTC) three days ago: one daily partition, and recent enough for the retention test.
+    const day = new Date(Date.now() - 3 * 86_400_000);
+    const start = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), 12);
+    await db.pool.query('SELECT eap_ensure_event_partition($1::date)', [new Date(start).toISOString().slice(0, 10)]);
     const names = ['page_view', 'add_to_cart', 'purchase'];
     // Arrival order interleaves the names: one change of name per row.
     const batch = Array.from({ length: 300 }, (_, i) =>
