@@ -4,11 +4,14 @@
  * default values (so the two installs cannot drift).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildOperatorInstall } from '@eap/manifests';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { synth } from '../../cdk8s/app.ts';
 import { readToolManifest } from '../../scripts/k8s/tool-manifest.ts';
 import { KubeClient } from './support/kube-client.ts';
 import { createNamespace, installCrd, type Manifest, renderChart, rootPath } from './support/operator-harness.ts';
@@ -48,11 +51,12 @@ describe('Helm chart eap-operator', () => {
     await expect(renderChart(namespace, ['image.pullPolicy=Sometimes'])).rejects.toThrow(/pullPolicy/);
   });
 
-  it('renders at default values exactly what the cdk8s app synthesizes (cdk8s/dist/operator.k8s.yaml)', async () => {
+  it('renders at default values exactly what the cdk8s app synthesizes (operator.k8s.yaml of make synth)', async () => {
     const helm = await renderChart('eap-system');
-    const synthesized = parseAllDocuments(readFileSync(rootPath('cdk8s/dist/operator.k8s.yaml'), 'utf8')).map(
-      (doc) => doc.toJS() as Manifest,
-    );
+    const dir = mkdtempSync(join(tmpdir(), 'eap-synth-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    synth(dir);
+    const synthesized = parseAllDocuments(readFileSync(join(dir, 'operator.k8s.yaml'), 'utf8')).map((doc) => doc.toJS() as Manifest);
     expect(byKindAndName(helm)).toEqual(byKindAndName(synthesized));
   });
 
