@@ -15,53 +15,47 @@ export interface DeploymentLike extends KubeObject {
 /** The image of a Deployment's first container. */
 export const deploymentImage = (deployment: DeploymentLike | undefined) => deployment?.spec?.template?.spec?.containers?.[0]?.image;
 
-function rollout(deployment: DeploymentLike) {
+/**
+ * Availability of the API or the worker Deployment. `serving` is false until the first
+ * migrations completed (no Deployment is created before). The rollout must be done (the
+ * controller saw the current generation and every replica runs the current template); then the
+ * API needs every desired replica available, while workers need one (the autoscaler adds workers
+ * all the time, and pods still starting must not make the pipeline unready) or none when the
+ * autoscaler scaled them to zero.
+ */
+function availability(
+  type: 'ApiAvailable' | 'WorkersAvailable',
+  deployment: DeploymentLike | undefined,
+  serving: boolean,
+): ConditionUpdate {
+  const what = type === 'ApiAvailable' ? 'API' : 'worker';
+  if (!serving) {
+    return {
+      type,
+      status: 'False',
+      reason: 'WaitingForMigrations',
+      message: `the ${what} Deployment is created once the first migrations complete`,
+    };
+  }
+  if (!deployment) return { type, status: 'False', reason: 'RollingOut', message: `the ${what} Deployment is being created` };
   const desired = deployment.spec?.replicas ?? 1;
   const status = deployment.status ?? {};
-  return {
-    desired,
-    available: status.availableReplicas ?? 0,
-    updated: status.updatedReplicas ?? 0,
-    current: (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
-  };
+  const available = status.availableReplicas ?? 0;
+  const updated = status.updatedReplicas ?? 0;
+  const counts = `${available}/${desired} replicas available, ${updated} updated`;
+  if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0) || updated < desired) {
+    return { type, status: 'False', reason: 'RollingOut', message: counts };
+  }
+  if (type === 'WorkersAvailable' && desired === 0) {
+    return { type, status: 'True', reason: 'ScaledToZero', message: 'no backlog and minReplicas is 0' };
+  }
+  if (available < (type === 'ApiAvailable' ? desired : 1)) return { type, status: 'False', reason: 'Unavailable', message: counts };
+  return { type, status: 'True', reason: 'Available', message: counts };
 }
 
 /** ApiAvailable: the rollout is done and every desired API pod is available. */
-export function apiCondition(deployment: DeploymentLike | undefined): ConditionUpdate {
-  if (!deployment) {
-    return {
-      type: 'ApiAvailable',
-      status: 'False',
-      reason: 'WaitingForMigrations',
-      message: 'the API Deployment is created once the first migrations complete',
-    };
-  }
-  const r = rollout(deployment);
-  const counts = `${r.available}/${r.desired} replicas available, ${r.updated} updated`;
-  if (!r.current || r.updated < r.desired) return { type: 'ApiAvailable', status: 'False', reason: 'RollingOut', message: counts };
-  if (r.available < r.desired) return { type: 'ApiAvailable', status: 'False', reason: 'Unavailable', message: counts };
-  return { type: 'ApiAvailable', status: 'True', reason: 'Available', message: counts };
-}
+export const apiCondition = (deployment: DeploymentLike | undefined, serving: boolean) => availability('ApiAvailable', deployment, serving);
 
-/**
- * WorkersAvailable: the rollout is done and at least one worker is available (the autoscaler adds
- * workers all the time; pods still starting do not make the pipeline unready). True at zero
- * replicas when the autoscaler scaled to zero.
- */
-export function workersCondition(deployment: DeploymentLike | undefined): ConditionUpdate {
-  if (!deployment) {
-    return {
-      type: 'WorkersAvailable',
-      status: 'False',
-      reason: 'WaitingForMigrations',
-      message: 'the worker Deployment is created once the first migrations complete',
-    };
-  }
-  const r = rollout(deployment);
-  const counts = `${r.available}/${r.desired} replicas available, ${r.updated} updated`;
-  if (!r.current || r.updated < r.desired) return { type: 'WorkersAvailable', status: 'False', reason: 'RollingOut', message: counts };
-  if (r.desired === 0)
-    return { type: 'WorkersAvailable', status: 'True', reason: 'ScaledToZero', message: 'no backlog and minReplicas is 0' };
-  if (r.available < 1) return { type: 'WorkersAvailable', status: 'False', reason: 'Unavailable', message: counts };
-  return { type: 'WorkersAvailable', status: 'True', reason: 'Available', message: counts };
-}
+/** WorkersAvailable: the rollout is done and at least one worker is available (or none is wanted). */
+export const workersCondition = (deployment: DeploymentLike | undefined, serving: boolean) =>
+  availability('WorkersAvailable', deployment, serving);

@@ -1,5 +1,6 @@
 import type { Logger } from '@eap/core';
 import {
+  buildMigrationJob,
   buildPipelineObjects,
   childNames,
   type EventPipeline,
@@ -195,8 +196,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     // 1. Migrations gate the image.
     const desiredImage = imageReference(pipeline.spec.image);
     const jobName = migrationJobName(pipeline, desiredImage);
-    const planned = buildPipelineObjects(pipeline, { servingImage: undefined, monitoringApis: apis, assets: deps.assets });
-    const job = await ensureMigrationJob(pipeline, desiredImage, planned.migrationJob);
+    const job = await ensureMigrationJob(pipeline, desiredImage, buildMigrationJob(pipeline, desiredImage) as KubeManifest);
     const outcome = migrationOutcome(job);
     const liveApi = caches.deployments.get(namespace, names.api);
     const serving = servingImage({ desiredImage, outcome, statusImage: status.servingImage, liveImage: deploymentImage(liveApi) });
@@ -227,8 +227,8 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     const workerDeployment = caches.deployments.get(namespace, names.worker);
     const parts: ConditionUpdate[] = [
       migrationsCondition(jobName, desiredImage, outcome, serving),
-      apiCondition(serving ? (liveApi ?? { metadata: { generation: 1 } }) : undefined),
-      workersCondition(serving ? (workerDeployment ?? { metadata: { generation: 1 } }) : undefined),
+      apiCondition(liveApi, serving !== undefined),
+      workersCondition(workerDeployment, serving !== undefined),
       {
         type: 'AutoscalerHealthy',
         status: scaling?.healthy ?? 'Unknown',

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BatchEnvelope, EapError, EVENT_LIMITS, toFieldErrors } from '@eap/core';
 import type { ApiConfig } from '../config.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import type { AuthenticatedKey, KeyAuthenticator } from '../key-authenticator.ts';
+import type { KeyAuthenticator } from '../key-authenticator.ts';
+import { authenticateRequest } from '../request-key.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import type { IngestService } from '../ingest-service.ts';
 import type { RequestContext } from '../event-normalizer.ts';
@@ -21,38 +22,19 @@ export interface IngestRouteDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    apiKey?: AuthenticatedKey;
     receivedAt?: number;
   }
 }
 
-/** The API key of a request: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
-export function readApiKey(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match) return match[1];
-  }
-  const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey.trim() : undefined;
-}
-
 // Built once: zod compiles a schema on first use, so deriving one per request is expensive.
 const SentAtOnly = BatchEnvelope.pick({ sent_at: true });
-
-const UNAUTHORIZED_MESSAGE = 'missing or unknown API key; send a write key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"';
 
 /** POST /v1/events and POST /v1/batch: authenticate, limit, validate, append, report per event. */
 export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
   // Runs before the body is read, so refused requests cost no parsing.
   app.addHook('onRequest', async (request) => {
     request.receivedAt = Date.now();
-    const rawKey = readApiKey(request);
-    if (!rawKey || rawKey.length > 256) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
-    const key = await deps.keys.authenticate(rawKey);
-    if (!key) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
-    if (key.kind !== 'write') throw new EapError('FORBIDDEN', "this is a read key; ingest needs the project's write key");
-    request.apiKey = key;
+    const key = await authenticateRequest(request, deps.keys, 'write');
     const waitSeconds = deps.rateLimiter.take(key.keyId);
     if (waitSeconds > 0) {
       deps.metrics.backpressureRefusals.inc({ reason: 'rate_limited' });

@@ -10,7 +10,7 @@ import { EventsQuery, FunnelRequest, RetentionRequest, SchemaQuery, TrendsReques
 import { queryRetention } from '../query/retention.query.ts';
 import { querySchema } from '../query/schema.query.ts';
 import { queryTrends } from '../query/trends.query.ts';
-import { readApiKey } from './ingest.routes.ts';
+import { authenticateRequest } from '../request-key.ts';
 
 export interface QueryRouteDeps {
   keys: KeyAuthenticator;
@@ -19,8 +19,6 @@ export interface QueryRouteDeps {
   runner: QueryRunner;
   now?: () => number;
 }
-
-const UNAUTHORIZED_MESSAGE = 'missing or unknown API key; send a read key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"';
 
 /** Validates input with a zod schema; a 400 INVALID_QUERY names every bad field. */
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -42,12 +40,7 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
   const now = deps.now ?? Date.now;
 
   app.addHook('onRequest', async (request) => {
-    const rawKey = readApiKey(request);
-    if (!rawKey || rawKey.length > 256) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
-    const key = await deps.keys.authenticate(rawKey);
-    if (!key) throw new EapError('UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
-    if (key.kind !== 'read') throw new EapError('FORBIDDEN', "this is a write key; queries need the project's read key");
-    request.apiKey = key;
+    const key = await authenticateRequest(request, deps.keys, 'read');
     const waitSeconds = deps.rateLimiter.take(key.keyId);
     if (waitSeconds > 0) {
       throw new EapError('RATE_LIMITED', 'too many queries for this read key; slow down', { retryAfterSeconds: waitSeconds });

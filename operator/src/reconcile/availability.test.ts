@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { apiCondition, type DeploymentLike, workersCondition } from './availability.ts';
+
+const deployment = (replicas: number, status: DeploymentLike['status'], generation = 2): DeploymentLike => ({
+  metadata: { generation },
+  spec: { replicas },
+  status: { observedGeneration: 2, ...status },
+});
+
+describe('availability conditions', () => {
+  it('wait for the first migrations, then for the Deployment to exist', () => {
+    expect(apiCondition(undefined, false)).toMatchObject({ status: 'False', reason: 'WaitingForMigrations' });
+    expect(workersCondition(undefined, true)).toMatchObject({ status: 'False', reason: 'RollingOut' });
+  });
+
+  it.each([
+    ['an old generation', deployment(2, { updatedReplicas: 2, availableReplicas: 2 }, 3), 'False', 'RollingOut', 'False', 'RollingOut'],
+    ['pods on the old template', deployment(2, { updatedReplicas: 1, availableReplicas: 2 }), 'False', 'RollingOut', 'False', 'RollingOut'],
+    ['one of two available', deployment(2, { updatedReplicas: 2, availableReplicas: 1 }), 'False', 'Unavailable', 'True', 'Available'],
+    ['none available', deployment(2, { updatedReplicas: 2, availableReplicas: 0 }), 'False', 'Unavailable', 'False', 'Unavailable'],
+    ['all available', deployment(2, { updatedReplicas: 2, availableReplicas: 2 }), 'True', 'Available', 'True', 'Available'],
+    ['zero replicas', deployment(0, { updatedReplicas: 0, availableReplicas: 0 }), 'True', 'Available', 'True', 'ScaledToZero'],
+  ] as const)('%s', (_what, d, apiStatus, apiReason, workerStatus, workerReason) => {
+    expect(apiCondition(d, true)).toMatchObject({ type: 'ApiAvailable', status: apiStatus, reason: apiReason });
+    expect(workersCondition(d, true)).toMatchObject({ type: 'WorkersAvailable', status: workerStatus, reason: workerReason });
+  });
+});

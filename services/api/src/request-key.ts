@@ -1,0 +1,47 @@
+import type { FastifyRequest } from 'fastify';
+import { EapError } from '@eap/core';
+import type { AuthenticatedKey, KeyAuthenticator } from './key-authenticator.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: AuthenticatedKey;
+  }
+}
+
+/** The API key of a request: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+export function readApiKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey.trim() : undefined;
+}
+
+const NEEDS: Record<AuthenticatedKey['kind'], string> = { write: 'ingest needs', read: 'queries need' };
+
+/**
+ * Authenticates the request's key for routes that need a key of `kind` (write: ingest, read:
+ * queries): a missing or unknown key is 401 UNAUTHORIZED, a key of the other kind 403 FORBIDDEN.
+ * The key is left on `request.apiKey`.
+ */
+export async function authenticateRequest(
+  request: FastifyRequest,
+  keys: KeyAuthenticator,
+  kind: AuthenticatedKey['kind'],
+): Promise<AuthenticatedKey> {
+  const rawKey = readApiKey(request);
+  const key = rawKey && rawKey.length <= 256 ? await keys.authenticate(rawKey) : null;
+  if (!key) {
+    throw new EapError(
+      'UNAUTHORIZED',
+      `missing or unknown API key; send a ${kind} key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"`,
+    );
+  }
+  if (key.kind !== kind) {
+    throw new EapError('FORBIDDEN', `this is a ${key.kind} key; ${NEEDS[kind]} the project's ${kind} key`);
+  }
+  request.apiKey = key;
+  return key;
+}
