@@ -11,19 +11,15 @@ import { type LocalService, startRedis } from '@eap/local-services';
 import { childNames, imageReference, migrationJobName } from '@eap/manifests';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Operator } from '../../operator/src/operator.ts';
 import { eventually, KubeClient, type KubeList, type KubeObject } from './support/kube-client.ts';
 import {
-  createNamespace,
-  createUrlSecrets,
   EP_PATH,
   finishMigrationJob,
-  installCrd,
-  operatorClientWithChartRbac,
   type PipelineObject,
   pipelineManifest,
-  startOperatorInProcess,
   waitForCondition,
+  type OperatorNamespace,
+  setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
 const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
@@ -31,9 +27,7 @@ const NAME = 'scaled';
 const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 
 let namespace: string;
-let removeNamespace: () => Promise<void>;
-let operator: Operator;
-let cleanupRbac: () => Promise<void>;
+let setup: OperatorNamespace;
 let redisServer: LocalService;
 let redis: Redis;
 let dataDir: string;
@@ -63,12 +57,8 @@ beforeAll(async () => {
   redisServer = await startRedis({ dataDir, appendOnly: false });
   redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // Redis is stopped on purpose in the last test
-  await installCrd(kube);
-  ({ name: namespace, remove: removeNamespace } = await createNamespace(kube, 'autoscale'));
-  await createUrlSecrets(kube, namespace, redisServer.url);
-  const rbac = await operatorClientWithChartRbac(kube, namespace);
-  cleanupRbac = rbac.cleanup;
-  operator = await startOperatorInProcess(rbac.client, namespace);
+  setup = await setUpOperatorNamespace(kube, 'autoscale', { redisUrl: redisServer.url });
+  namespace = setup.namespace;
   const image = { repository: 'eap', tag: 'scale-test' };
   await kube.create(
     EP_PATH(namespace),
@@ -94,9 +84,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await operator?.stop();
-  await cleanupRbac?.();
-  await removeNamespace?.();
+  await setup?.tearDown();
   redis?.disconnect();
   await redisServer?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });

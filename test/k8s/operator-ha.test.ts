@@ -10,17 +10,15 @@ import { childNames, imageReference, migrationJobName } from '@eap/manifests';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
 import {
-  createNamespace,
-  createUrlSecrets,
   EP_PATH,
   finishMigrationJob,
-  installCrd,
   makeDeploymentAvailable,
-  operatorClientWithChartRbac,
   pipelineManifest,
   rootPath,
   waitForCondition,
   writeTokenKubeconfig,
+  type OperatorNamespace,
+  setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
 const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
@@ -37,8 +35,7 @@ interface OperatorProcess {
 }
 
 let namespace: string;
-let removeNamespace: () => Promise<void>;
-let cleanupRbac: () => Promise<void>;
+let setup: OperatorNamespace;
 let kubeconfigFile: string;
 const processes: OperatorProcess[] = [];
 
@@ -86,18 +83,15 @@ const jobOf = (tag: string) =>
   );
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ({ name: namespace, remove: removeNamespace } = await createNamespace(kube, 'ha'));
-  await createUrlSecrets(kube, namespace);
-  const rbac = await operatorClientWithChartRbac(kube, namespace);
-  cleanupRbac = rbac.cleanup;
-  kubeconfigFile = await writeTokenKubeconfig(kube, rbac.token);
+  // Operator processes, not one in this process: they get the chart's permissions via a kubeconfig.
+  setup = await setUpOperatorNamespace(kube, 'ha', { startOperator: false });
+  namespace = setup.namespace;
+  kubeconfigFile = await writeTokenKubeconfig(kube, setup.token);
 });
 
 afterAll(async () => {
   for (const op of processes) op.child.kill('SIGKILL');
-  await cleanupRbac?.();
-  await removeNamespace?.();
+  await setup?.tearDown();
   kube.close();
 });
 

@@ -12,17 +12,14 @@ import type { Operator } from '../../operator/src/operator.ts';
 import { readToolManifest } from '../../scripts/k8s/tool-manifest.ts';
 import { eventually, KubeClient, type KubeList, type KubeObject } from './support/kube-client.ts';
 import {
-  createNamespace,
-  createUrlSecrets,
   EP_PATH,
   finishMigrationJob,
-  installCrd,
   makeDeploymentAvailable,
-  operatorClientWithChartRbac,
   type PipelineObject,
   pipelineManifest,
-  startOperatorInProcess,
   waitForCondition,
+  type OperatorNamespace,
+  setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -48,9 +45,8 @@ interface DeploymentObject extends KubeObject {
 }
 
 let namespace: string;
-let removeNamespace: () => Promise<void>;
+let setup: OperatorNamespace;
 let operator: Operator;
-let cleanupRbac: () => Promise<void>;
 
 const pipeline = { name: 'shop', image: { repository: 'registry.example/eap', tag: '1.0.0' } };
 const jobFor = (tag: string) =>
@@ -64,18 +60,13 @@ const env = (deployment: DeploymentObject, name: string) =>
   deployment.spec.template.spec.containers[0]?.env?.find((e) => e.name === name)?.value;
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ({ name: namespace, remove: removeNamespace } = await createNamespace(kube, 'lifecycle'));
-  await createUrlSecrets(kube, namespace);
-  const rbac = await operatorClientWithChartRbac(kube, namespace);
-  cleanupRbac = rbac.cleanup;
-  operator = await startOperatorInProcess(rbac.client, namespace);
+  setup = await setUpOperatorNamespace(kube, 'lifecycle');
+  namespace = setup.namespace;
+  operator = setup.operator as Operator;
 });
 
 afterAll(async () => {
-  await operator?.stop();
-  await cleanupRbac?.();
-  await removeNamespace?.();
+  await setup?.tearDown();
   kube.close();
 });
 

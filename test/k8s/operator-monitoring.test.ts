@@ -10,16 +10,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../operator/src/operator.ts';
 import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
 import {
-  createNamespace,
-  createUrlSecrets,
   EP_PATH,
-  installCrd,
   type Manifest,
-  operatorClientWithChartRbac,
   pipelineManifest,
   rootPath,
-  startOperatorInProcess,
   waitForCondition,
+  type OperatorNamespace,
+  setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
 const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
@@ -29,9 +26,8 @@ const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 const SHARED_CRDS = rootPath('../shared/testdata/crds/');
 
 let namespace: string;
-let removeNamespace: () => Promise<void>;
+let setup: OperatorNamespace;
 let operator: Operator;
-let cleanupRbac: () => Promise<void>;
 let reconcilesBefore = 0;
 
 /** The real CRDs, or minimal stand-ins of our own (same names, open schemas) without the shared data. */
@@ -75,18 +71,13 @@ const errorCount = async () => {
 };
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ({ name: namespace, remove: removeNamespace } = await createNamespace(kube, 'monitoring'));
-  await createUrlSecrets(kube, namespace);
-  const rbac = await operatorClientWithChartRbac(kube, namespace);
-  cleanupRbac = rbac.cleanup;
-  operator = await startOperatorInProcess(rbac.client, namespace);
+  setup = await setUpOperatorNamespace(kube, 'monitoring');
+  namespace = setup.namespace;
+  operator = setup.operator as Operator;
 });
 
 afterAll(async () => {
-  await operator?.stop();
-  await cleanupRbac?.();
-  await removeNamespace?.();
+  await setup?.tearDown();
   for (const crd of prometheusOperatorCrds())
     await kube.delete(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
   kube.close();

@@ -323,3 +323,41 @@ export async function makeDeploymentAvailable(kube: KubeClient, namespace: strin
     return done ? true : undefined;
   });
 }
+
+/** A namespace prepared for operator tests, and how to take it down. */
+export interface OperatorNamespace {
+  namespace: string;
+  /** A ServiceAccount token with exactly the chart's permissions (for operator processes). */
+  token: string;
+  /** The in-process operator watching the namespace; undefined with `startOperator: false`. */
+  operator: Operator | undefined;
+  /** Stops the operator, removes the RBAC binding and the namespace. */
+  tearDown(): Promise<void>;
+}
+
+/**
+ * The common start of an operator test file: the CRD, a namespace with the URL Secrets, the
+ * chart's RBAC for a ServiceAccount there, and (unless `startOperator` is false) an operator
+ * running in this process with that ServiceAccount's token, watching only the namespace.
+ */
+export async function setUpOperatorNamespace(
+  kube: KubeClient,
+  prefix: string,
+  options: { redisUrl?: string; startOperator?: boolean } = {},
+): Promise<OperatorNamespace> {
+  await installCrd(kube);
+  const { name: namespace, remove } = await createNamespace(kube, prefix);
+  await createUrlSecrets(kube, namespace, options.redisUrl);
+  const rbac = await operatorClientWithChartRbac(kube, namespace);
+  const operator = options.startOperator === false ? undefined : await startOperatorInProcess(rbac.client, namespace);
+  return {
+    namespace,
+    token: rbac.token,
+    operator,
+    async tearDown() {
+      await operator?.stop();
+      await rbac.cleanup();
+      await remove();
+    },
+  };
+}
