@@ -39,6 +39,18 @@ afterAll(async () => {
   await api?.stop();
 });
 
+/** A client that runs queries on `client` and keeps their text and values, to EXPLAIN them. */
+function recordQueries(client: QueryClient) {
+  const recorded: { text: string; values: unknown[] }[] = [];
+  const recording: QueryClient = {
+    query: ((text: string, values: unknown[]) => {
+      recorded.push({ text, values });
+      return client.query(text, values);
+    }) as QueryClient['query'],
+  };
+  return { recording, recorded };
+}
+
 describe('query auth', () => {
   it('needs a read key: missing or unknown 401, a write key 403', async () => {
     const missing = await api.send('/v1/query/trends', { body: trends });
@@ -191,14 +203,8 @@ describe('query execution', () => {
     const pool = new pg.Pool({ connectionString: backends.db.url, max: 1 });
     try {
       const runner = createQueryRunner({ pool, timeoutMs: 10_000, workMemMb: 4 });
-      const recorded: { text: string; values: unknown[] }[] = [];
       const partitions = await runner.run('UTC', async (client) => {
-        const recording: QueryClient = {
-          query: ((text: string, values: unknown[]) => {
-            recorded.push({ text, values });
-            return client.query(text, values);
-          }) as QueryClient['query'],
-        };
+        const { recording, recorded } = recordQueries(client);
         // A filter sends the query to raw events; the range is one day.
         const request = TrendsRequest.parse({
           ...trends,
@@ -223,13 +229,7 @@ describe('query execution', () => {
     try {
       const runner = createQueryRunner({ pool, timeoutMs: 10_000, workMemMb: 4 });
       const sortKeys = await runner.run('UTC', async (client) => {
-        const recorded: { text: string; values: unknown[] }[] = [];
-        const recording: QueryClient = {
-          query: ((text: string, values: unknown[]) => {
-            recorded.push({ text, values });
-            return client.query(text, values);
-          }) as QueryClient['query'],
-        };
+        const { recording, recorded } = recordQueries(client);
         const page = await listEvents(recording, project.project_id, {
           from: '2026-06-01T00:00:00Z',
           to: '2026-06-08T00:00:00Z',
