@@ -2,7 +2,11 @@
 # TypeScript runs directly on Node 24's type stripping, so there is no build step: the image holds
 # the sources and production dependencies only.
 
-FROM node:24-slim AS deps
+# The Node base: the public image for users; `make images` passes a local stand-in where no
+# registry can be reached (scripts/containers/images.ts).
+ARG NODE_IMAGE=node:24-slim
+
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Every workspace's package.json, so that npm ci finds the whole lockfile's workspace set.
@@ -18,7 +22,7 @@ COPY services/worker/package.json services/worker/
 COPY operator/package.json operator/
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:24-slim
+FROM ${NODE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*

@@ -45,12 +45,17 @@ export interface ParsedGoMod {
   godebug: string[];
   /** [old, new] pairs as written: `old [v] => new [v]`. */
   replaces: Array<[string, string]>;
+  /** [module, version] pairs of the `exclude` directives, in file order. */
+  excludes: Array<[string, string]>;
   requires: Map<string, string>;
 }
 
-/** A small go.mod reader: the directives the wrapper module needs (go, godebug, require, replace). */
+/**
+ * A small go.mod reader: the directives the wrapper module needs (go, godebug, require, replace,
+ * exclude), in their single-line and block forms.
+ */
 export function parseGoMod(text: string): ParsedGoMod {
-  const parsed: ParsedGoMod = { goVersion: undefined, godebug: [], replaces: [], requires: new Map() };
+  const parsed: ParsedGoMod = { goVersion: undefined, godebug: [], replaces: [], excludes: [], requires: new Map() };
   let block: string | undefined;
   for (const rawLine of text.split('\n')) {
     const line = rawLine.replace(/\/\/.*$/, '').trim();
@@ -79,6 +84,9 @@ export function parseGoMod(text: string): ParsedGoMod {
     } else if (directive === 'replace') {
       const [from, to] = rest.split('=>').map((part) => part.trim());
       if (from && to) parsed.replaces.push([from, to]);
+    } else if (directive === 'exclude') {
+      const [path, version] = rest.split(/\s+/);
+      if (path && version) parsed.excludes.push([path, version]);
     }
   }
 }

@@ -1,17 +1,22 @@
 /**
- * Builds (once) and caches the Kubernetes test binaries under .tools/k8s/ (git-ignored).
+ * Builds (once) and caches the Kubernetes test binaries (and, on request, the docker compose
+ * plugin) under .tools/k8s/ (git-ignored).
  *
- *   node scripts/k8s/k8s-tools.ts [core|cli|kwok|all|print] [--rebuild]
+ *   node scripts/k8s/k8s-tools.ts [core|cli|kwok|all|compose|print] [--rebuild]
  *
- *   core   kube-apiserver, kube-controller-manager, etcd  (what the `k8s` vitest project needs; default)
- *   cli    kubectl and helm (chart tests)
- *   kwok   kwok and kube-scheduler (simulated nodes: pods get scheduled and turn Running)
- *   all    all of the above
- *   print  print the manifest (paths and versions) without building; exit 1 when nothing is built
+ *   core     kube-apiserver, kube-controller-manager, etcd  (what the `k8s` vitest project needs; default)
+ *   cli      kubectl and helm (chart tests)
+ *   kwok     kwok and kube-scheduler (simulated nodes: pods get scheduled and turn Running)
+ *   all      core, cli and kwok
+ *   compose  only docker-compose, the docker compose v2 CLI plugin (for containers, not the k8s
+ *            tests, so not part of `all`); installing it as a plugin is up to the caller, which
+ *            gets its path from `node scripts/k8s/tool-path.ts docker-compose`
+ *   print    print the manifest (paths and versions) without building; exit 1 when nothing is built
  *
  * Later runs find the binaries in the cache, print their versions and build nothing. Set
- * EAP_K8S_VERSION, EAP_ETCD_VERSION, EAP_HELM_VERSION or EAP_KWOK_VERSION to try other versions
- * (each gets its own cache folder). Go's module and build caches are the machine's defaults.
+ * EAP_K8S_VERSION, EAP_ETCD_VERSION, EAP_HELM_VERSION, EAP_KWOK_VERSION or EAP_COMPOSE_VERSION to
+ * try other versions (each gets its own cache folder). Go's module and build caches are the
+ * machine's defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { withLock } from './build-lock.ts';
@@ -19,10 +24,10 @@ import { ensureEtcd } from './etcd.ts';
 import { ensureGoTools } from './go-build.ts';
 import { log } from './progress-log.ts';
 import { manifestPath, type ToolEntry, type ToolName, writeManifest } from './tool-manifest.ts';
-import { HELM, KUBERNETES, KWOK } from './tool-modules.ts';
+import { COMPOSE, HELM, KUBERNETES, KWOK } from './tool-modules.ts';
 import { VERSIONS } from './versions.ts';
 
-const GROUPS = ['core', 'cli', 'kwok', 'all', 'print'] as const;
+const GROUPS = ['core', 'cli', 'kwok', 'all', 'compose', 'print'] as const;
 type Group = (typeof GROUPS)[number];
 
 function usage(): never {
@@ -47,13 +52,16 @@ if (group === 'print') {
   process.exit(0);
 }
 
-const wants = (name: Group): boolean => group === name || group === 'all';
+// `all` is the Kubernetes test tools; compose is only built when asked for by name.
+const wants = (name: Group): boolean => group === name || (group === 'all' && name !== 'compose');
 
 const started = Date.now();
 log(
-  `group ${group}: kubernetes ${VERSIONS.kubernetes}` +
-    `${wants('core') ? `, etcd (Debian's if >= required, else ${VERSIONS.etcd})` : ''}` +
-    `${wants('cli') ? `, helm ${VERSIONS.helm}` : ''}${wants('kwok') ? `, kwok ${VERSIONS.kwok}` : ''}`,
+  group === 'compose'
+    ? `group compose: docker compose ${VERSIONS.compose}`
+    : `group ${group}: kubernetes ${VERSIONS.kubernetes}` +
+        `${wants('core') ? `, etcd (Debian's if >= required, else ${VERSIONS.etcd})` : ''}` +
+        `${wants('cli') ? `, helm ${VERSIONS.helm}` : ''}${wants('kwok') ? `, kwok ${VERSIONS.kwok}` : ''}`,
 );
 
 try {
@@ -63,10 +71,11 @@ try {
     if (wants('core')) kubernetesTools.push('kube-apiserver', 'kube-controller-manager');
     if (wants('cli')) kubernetesTools.push('kubectl');
     if (wants('kwok')) kubernetesTools.push('kube-scheduler');
-    Object.assign(tools, await ensureGoTools(KUBERNETES, kubernetesTools, rebuild));
+    if (kubernetesTools.length > 0) Object.assign(tools, await ensureGoTools(KUBERNETES, kubernetesTools, rebuild));
     if (wants('core')) tools.etcd = await ensureEtcd(rebuild);
     if (wants('cli')) Object.assign(tools, await ensureGoTools(HELM, ['helm'], rebuild));
     if (wants('kwok')) Object.assign(tools, await ensureGoTools(KWOK, ['kwok'], rebuild));
+    if (wants('compose')) Object.assign(tools, await ensureGoTools(COMPOSE, ['docker-compose'], rebuild));
     return writeManifest(tools);
   });
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s; manifest ${manifestPath()}:`);

@@ -1,8 +1,10 @@
 /**
  * Pinned Kubernetes test tools (kube-apiserver, kube-controller-manager, etcd, kubectl, helm,
- * kwok), built from the Go module proxy into `.tools/k8s/<name>-<version>/` (git-ignored) and
- * reused from there on later runs. `scripts/k8s/k8s-tools.ts` is the command line; the vitest
- * global setup of the `k8s` project only calls {@link readToolManifest}.
+ * kwok) and the docker compose v2 CLI plugin (docker-compose, for containers), built from the Go
+ * module proxy into `.tools/k8s/<name>-<version>/` (git-ignored) and reused from there on later
+ * runs. `scripts/k8s/k8s-tools.ts` is the command line; the vitest global setup of the `k8s`
+ * project only calls {@link readToolManifest}; other scripts get one binary's path with
+ * {@link toolPath} (or `node scripts/k8s/tool-path.ts <tool>`).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +12,26 @@ import { TOOLS_ROOT } from './tools-dir.ts';
 import { VERSIONS } from './versions.ts';
 
 /** Binaries the tools know how to provide. */
-export type ToolName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'helm' | 'kwok';
+export type ToolName =
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubectl'
+  | 'etcd'
+  | 'helm'
+  | 'kwok'
+  | 'docker-compose';
+
+/** What to run to build `required`: docker-compose is built by the `compose` group only. */
+function buildHint(required: readonly ToolName[]): string {
+  const compose = required.includes('docker-compose');
+  const k8s = required.filter((name) => name !== 'docker-compose');
+  const commands: string[] = [];
+  if (k8s.length > 0 || !compose)
+    commands.push(`\`make k8s-tools\` (node scripts/k8s/k8s-tools.ts ${k8s.includes('kwok') ? 'all' : 'core'})`);
+  if (compose) commands.push('`node scripts/k8s/k8s-tools.ts compose`');
+  return `run ${commands.join(' and ')} first`;
+}
 
 export interface ToolEntry {
   path: string;
@@ -38,15 +59,26 @@ export function manifestPath(kubernetesVersion: string = VERSIONS.kubernetes): s
  */
 export function readToolManifest(required: readonly ToolName[]): ToolManifest {
   const file = manifestPath();
-  const hint = `run \`make k8s-tools\` (node scripts/k8s/k8s-tools.ts ${required.includes('kwok') ? 'all' : 'core'}) first`;
-  if (!existsSync(file)) throw new Error(`Kubernetes test binaries are not built (${file} is missing): ${hint}`);
+  const hint = buildHint(required);
+  const what = required.includes('docker-compose') ? 'Pinned tool binaries' : 'Kubernetes test binaries';
+  if (!existsSync(file)) throw new Error(`${what} are not built (${file} is missing): ${hint}`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as ToolManifest;
   const missing = required.filter((name) => {
     const entry = manifest.tools[name];
     return entry === undefined || !existsSync(entry.path);
   });
-  if (missing.length > 0) throw new Error(`Kubernetes test binaries missing: ${missing.join(', ')}: ${hint}`);
+  if (missing.length > 0) throw new Error(`${what} missing: ${missing.join(', ')}: ${hint}`);
   return manifest;
+}
+
+/**
+ * The path of one built tool, from the manifest (throws what to run when it is not built): e.g.
+ * `toolPath('docker-compose')` after `node scripts/k8s/k8s-tools.ts compose`.
+ */
+export function toolPath(name: ToolName): string {
+  const entry = readToolManifest([name]).tools[name];
+  if (!entry) throw new Error(`${name} is not built: ${buildHint([name])}`);
+  return entry.path;
 }
 
 export function writeManifest(tools: Partial<Record<ToolName, ToolEntry>>): ToolManifest {

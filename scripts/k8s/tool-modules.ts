@@ -96,3 +96,21 @@ export const KWOK: GoToolModule = {
       .concat('\n'),
   }),
 };
+
+/**
+ * The docker compose v2 CLI plugin. Its go.mod excludes some dependency versions, which only
+ * applies to a main module (so `go install github.com/docker/compose/v2/cmd@v2.x` is refused):
+ * the wrapper module repeats the excludes. Built as compose's Makefile does (`go build -trimpath
+ * -ldflags "-X .../internal.Version=<version>" ./cmd`); its default `e2e` build tag selects no
+ * non-test file, so no tags.
+ */
+export const COMPOSE: GoToolModule = {
+  id: 'compose',
+  module: 'github.com/docker/compose/v2',
+  version: VERSIONS.compose,
+  binaries: { 'docker-compose': 'github.com/docker/compose/v2/cmd' },
+  linkerVars: () => ({ 'github.com/docker/compose/v2/internal.Version': VERSIONS.compose }),
+  // Run directly (not as `docker compose`), the binary acts as the standalone docker-compose:
+  // `docker-compose version` prints "Docker Compose version v2.x.y".
+  versionArgs: () => ['version'],
+};

@@ -8,6 +8,11 @@ export const VERSIONS = {
   helm: process.env.EAP_HELM_VERSION ?? 'v3.22.0',
   /** Newest kwok release. */
   kwok: process.env.EAP_KWOK_VERSION ?? 'v0.8.0',
+  /**
+   * The docker compose v2 CLI plugin (for containers, not the k8s tests): the newest v2 release
+   * the module proxy serves (`go list -m -versions github.com/docker/compose/v2`).
+   */
+  compose: process.env.EAP_COMPOSE_VERSION ?? 'v2.40.3',
 } as const;
 
 /** [major, minor, patch] of the first `X.Y.Z` in `text` (e.g. "3.4.23-4+b4", "etcd Version: 3.7.3"). */
