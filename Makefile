@@ -32,8 +32,8 @@ bench-quick: services ## The same benchmark in at most 90 s, for regression chec
 bench-query: services ## Query API latency on 10M events (about 10 minutes; BENCH_QUERY_ARGS="--events 1000000" for a quick run), writes benchmarks/results/query-latest.json
 	node bench/query.ts $(BENCH_QUERY_ARGS)
 
-.PHONY: help node install services dev test bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
-.PHONY: synth lint-chart build docs images compose-up compose-down kind-up kind-load deploy kind-down
+.PHONY: help node install services dev test test-containers bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+.PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-up kind-load deploy kind-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -88,14 +88,17 @@ k8s-cli: $(NODE_TARGET) ## Build (once, cached) kubectl and helm for chart tests
 test-k8s: install k8s-core k8s-cli ## Run the tests against a real Kubernetes API server
 	npx vitest run --project k8s
 
-test: services k8s-core k8s-cli ## Run every test (unit, integration against private Redis/PostgreSQL, Kubernetes)
+test: images k8s-core k8s-cli ## Run every test: unit, integration (Redis/PostgreSQL containers), the images and the compose stack, Kubernetes
 	@mkdir -p .eap
 	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)
+
+test-containers: images ## Run the image and docker compose tests only
+	npx vitest run --project containers
 
 test-fast: install ## Run the unit tests only (nothing to start, no Kubernetes)
 	npx vitest run --project unit
 
-test-integration: services ## Run the integration tests only
+test-integration: images ## Run the integration tests only
 	npx vitest run --project integration
 
 lint: install ## Lint and format-check (biome) and type-check (tsc)
@@ -133,18 +136,28 @@ lint-chart: k8s-cli ## helm lint and helm template of charts/eap-operator (helm 
 	$(HELM) template eap-operator charts/eap-operator --namespace eap-system --set serviceMonitor.enabled=true --set sample.enabled=true >/dev/null
 	@echo "chart OK (the k8s tests also dry-run apply its objects to a real API server)"
 
-# Containers and Kubernetes: these need a Docker engine (and kind, helm, kubectl). The tag `dev`
+# Containers. `engine` makes sure a Docker engine with compose v2 answers (on a machine without
+# one, as root on Debian/Ubuntu, it installs and starts one: scripts/containers/engine.ts);
+# `images` uses, pulls or (without a registry) builds the base images and writes the choice to
+# .eap/images.env, which the compose targets load (scripts/containers/images.ts). The tag `dev`
 # is the one deploy/kind/30-eventpipeline.yaml runs.
+IMAGES_ENV := .eap/images.env
+COMPOSE = set -a && { [ ! -f $(IMAGES_ENV) ] || . ./$(IMAGES_ENV); } && set +a && docker compose
 
-images: ## Build the platform image eap:dev (./Dockerfile) and the operator image eap-operator:dev (operator/Dockerfile)
-	docker build -t eap:dev .
-	docker build -t eap-operator:dev -f operator/Dockerfile .
+engine: install ## Make sure a Docker engine and docker compose v2 answer (sets one up here when none runs)
+	node scripts/containers/engine.ts
 
-compose-up: ## Start the docker compose stack in the background and wait until it is healthy (API :8000, Grafana :3000)
-	docker compose up -d --wait
+base-images: engine ## Use, pull or build locally the base images (node, redis, postgres, prometheus); writes .eap/images.env
+	node scripts/containers/images.ts bases
+
+images: engine ## Build the platform image eap:dev (./Dockerfile) and the operator image eap-operator:dev (operator/Dockerfile)
+	EAP_NODE_VERSION=$(NODE_VERSION) node scripts/containers/images.ts project
+
+compose-up: images ## Start the docker compose stack in the background and wait until it is healthy (API 127.0.0.1:8000, Grafana :3000)
+	$(COMPOSE) up -d --wait
 
 compose-down: ## Stop the docker compose stack (its data volumes are kept; `docker compose down -v` removes them)
-	docker compose down
+	$(COMPOSE) down
 
 kind-up: ## Create the local kind cluster `eap` (kind-config.yaml: API on localhost:8000, Grafana on localhost:3000)
 	kind create cluster --name eap --config kind-config.yaml

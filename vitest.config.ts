@@ -35,10 +35,21 @@ export default defineConfig({
             'test/**/*.test.ts',
           ],
           // Kubernetes tests need the API server environment of their own project.
-          exclude: ['**/node_modules/**', 'test/k8s/**', 'test/*.unit.test.ts'],
+          exclude: ['**/node_modules/**', 'test/k8s/**', 'test/containers/**', 'test/*.unit.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // The images (make images), run as containers: each image on its own, and the docker
+          // compose stack end to end.
+          name: 'containers',
+          include: ['test/containers/**/*.test.ts'],
+          globalSetup: ['test/containers/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -5,8 +5,9 @@ import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { ApiConfigSchema } from '@eap/api';
 import { WorkerConfigSchema } from '@eap/worker';
 
-// No Docker engine runs here, so the compose file is checked for what can be checked statically:
-// its services and their order, and that every variable it sets is one the code reads.
+// What can be checked without running the compose file (test/containers/compose-stack.test.ts
+// runs it): its services and their order, that every variable it sets is one the code reads, and
+// that it publishes ports on loopback only.
 // `merge: true` resolves the `<<: *eap-env` merge keys as Compose does.
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 
@@ -36,7 +37,12 @@ describe('docker-compose.yml', () => {
     for (const name of ['api', 'migrate', 'worker', 'seed']) {
       for (const variable of Object.keys(compose.services[name].environment)) expect(known, `${name}: ${variable}`).toContain(variable);
     }
-    expect(compose.services.api.ports).toEqual(['8000:8000', '9464:9464']);
+    // Host ports are variables (the container tests move them); their defaults are the documented ones.
+    const defaults = compose.services.api.ports.map((port: string) => port.replace(/\$\{[A-Z_]+:-(\d+)\}/, '$1'));
+    expect(defaults).toEqual(['127.0.0.1:8000:8000', '127.0.0.1:9464:9464']);
+    for (const [name, service] of Object.entries<{ ports?: string[] }>(compose.services)) {
+      for (const port of service.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
   });
 
   it('runs each service with the recommended V8 heap settings', () => {

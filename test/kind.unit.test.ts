@@ -102,7 +102,7 @@ describe('deploy/kind demo manifests', () => {
     const parsed = EventPipelineSpecSchema.safeParse(pipeline.spec);
     expect(parsed.error?.issues ?? []).toEqual([]);
     expect(pipeline.spec.image).toEqual({ repository: 'eap', tag: 'dev', pullPolicy: 'IfNotPresent' });
-    expect(read('Makefile')).toContain('docker build -t eap:dev .');
+    expect(read('scripts/containers/images.ts')).toContain("['eap:dev', 'Dockerfile']");
     expect(pipeline.spec.worker).toEqual({ minReplicas: 1, maxReplicas: 4 });
     const urls: Record<string, RegExp> = {
       redis: /^redis:\/\/redis\.eap\.svc:6379\//,

@@ -49,11 +49,46 @@ export function missingCapabilities(statusText: string): string[] {
 
 /** Linux capabilities by bit number (linux/capability.h), up to CAP_CHECKPOINT_RESTORE (40). */
 const CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
   'CHECKPOINT_RESTORE',
 ];
 
@@ -98,7 +133,8 @@ async function startDockerd(): Promise<void> {
     throw new Error('No Docker engine answers, and setting one up needs root. Start Docker (or Docker Desktop) and run this again.');
   }
   if (!(await commandWorks('dockerd', ['--version']))) {
-    if (!(await hasAptGet())) throw new Error('No Docker engine answers and apt-get is missing: install and start Docker, then run this again.');
+    if (!(await hasAptGet()))
+      throw new Error('No Docker engine answers and apt-get is missing: install and start Docker, then run this again.');
     say("installing Debian's docker.io ...");
     await aptInstall(['--no-install-recommends', 'docker.io', 'iptables']);
   }
@@ -144,7 +180,8 @@ async function ensureCompose(): Promise<void> {
   mkdirSync(pluginDir, { recursive: true });
   copyFileSync(path, join(pluginDir, 'docker-compose'));
   chmodSync(join(pluginDir, 'docker-compose'), 0o755);
-  if (!(await commandWorks('docker', ['compose', 'version']))) throw new Error(`docker compose still fails after installing ${path} into ${pluginDir}`);
+  if (!(await commandWorks('docker', ['compose', 'version'])))
+    throw new Error(`docker compose still fails after installing ${path} into ${pluginDir}`);
   say(`installed the compose plugin into ${pluginDir}`);
 }
 

@@ -9,9 +9,10 @@
  * image when the engine has it, pulls it when a registry answers, and otherwise builds a local
  * stand-in (`eap-local/...`) from Debian's packages and the npm registry: a debootstrap Debian
  * base, then scripts/containers/bases/*.Dockerfile on top. The choice is written to
- * .eap/images.env (NODE_IMAGE, REDIS_IMAGE, POSTGRES_IMAGE, PROMETHEUS_IMAGE, GRAFANA_REPLICAS),
+ * .eap/images.env (NODE_IMAGE, REDIS_IMAGE, POSTGRES_IMAGE, PROMETHEUS_IMAGE, GRAFANA_REPLICAS,
+ * GRAFANA_PULL_POLICY),
  * which the Makefile, the compose targets and the tests read. Grafana has no stand-in: without a
- * registry it is scaled to 0 and the rest of the stack runs.
+ * registry it is scaled to 0 (and not pulled) and the rest of the stack runs.
  *
  * Local builds are cached: each image carries a label with the hash of its recipe (Dockerfile,
  * files, base image id) and is rebuilt only when that changes.
@@ -144,7 +145,14 @@ async function ensureDebianBase(): Promise<string> {
     // As Debian's slim images do: later package installs skip documentation and translations.
     writeFileSync(
       join(dir, 'etc/dpkg/dpkg.cfg.d/eap-slim'),
-      ['path-exclude /usr/share/doc/*', 'path-include /usr/share/doc/*/copyright', 'path-exclude /usr/share/man/*', 'path-exclude /usr/share/locale/*', 'path-exclude /usr/share/info/*', ''].join('\n'),
+      [
+        'path-exclude /usr/share/doc/*',
+        'path-include /usr/share/doc/*/copyright',
+        'path-exclude /usr/share/man/*',
+        'path-exclude /usr/share/locale/*',
+        'path-exclude /usr/share/info/*',
+        '',
+      ].join('\n'),
     );
     writeFileSync(join(dir, 'etc/apt/apt.conf.d/eap-slim'), APT_CONF);
     await runLoud('sh', [
@@ -195,7 +203,19 @@ async function ensureStandIn(variable: ImageVariable, baseId: string): Promise<s
     say(`building ${standIn.tag} (${standIn.dockerfile}) ...`);
     await runLoud(
       'docker',
-      ['build', '--quiet', '-f', standIn.dockerfile, '--build-arg', `BASE_IMAGE=${DEBIAN_BASE}`, '--label', `${RECIPE_LABEL}=${recipe}`, '-t', standIn.tag, '.'],
+      [
+        'build',
+        '--quiet',
+        '-f',
+        standIn.dockerfile,
+        '--build-arg',
+        `BASE_IMAGE=${DEBIAN_BASE}`,
+        '--label',
+        `${RECIPE_LABEL}=${recipe}`,
+        '-t',
+        standIn.tag,
+        '.',
+      ],
       { cwd: context, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
     );
   } finally {
@@ -206,7 +226,9 @@ async function ensureStandIn(variable: ImageVariable, baseId: string): Promise<s
 }
 
 /** The image to use for each variable, building stand-ins where the public image cannot be had. */
-export async function resolveBaseImages(): Promise<Record<ImageVariable, string> & { GRAFANA_REPLICAS: string }> {
+export async function resolveBaseImages(): Promise<
+  Record<ImageVariable, string> & { GRAFANA_REPLICAS: string; GRAFANA_PULL_POLICY: string }
+> {
   const chosen = {} as Record<ImageVariable, string>;
   let baseId: string | undefined;
   for (const variable of Object.keys(PUBLIC_IMAGES) as ImageVariable[]) {
@@ -220,7 +242,7 @@ export async function resolveBaseImages(): Promise<Record<ImageVariable, string>
   }
   const grafana = (await imageId(GRAFANA_IMAGE)) !== undefined || (await tryPull(GRAFANA_IMAGE));
   if (!grafana) say('no Grafana image and no registry: the compose stack runs without Grafana here (GRAFANA_REPLICAS=0)');
-  return { ...chosen, GRAFANA_REPLICAS: grafana ? '1' : '0' };
+  return { ...chosen, GRAFANA_REPLICAS: grafana ? '1' : '0', GRAFANA_PULL_POLICY: grafana ? 'missing' : 'never' };
 }
 
 async function buildProjectImages(nodeImage: string): Promise<void> {
@@ -231,10 +253,20 @@ async function buildProjectImages(nodeImage: string): Promise<void> {
   ] as const) {
     say(`building ${tag} (${dockerfile}, NODE_IMAGE=${nodeImage}) ...`);
     const previousId = await imageId(tag);
-    await runLoud('docker', ['build', '--quiet', '-f', dockerfile, '--build-arg', `NODE_IMAGE=${nodeImage}`, '-t', tag, '.'], { cwd: ROOT, env });
+    await runLoud('docker', ['build', '--quiet', '-f', dockerfile, '--build-arg', `NODE_IMAGE=${nodeImage}`, '-t', tag, '.'], {
+      cwd: ROOT,
+      env,
+    });
     await removeReplaced(previousId, tag);
   }
-  const sizes = await runCommand('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}  {{.Size}}', '--filter', 'reference=eap*']);
+  const sizes = await runCommand('docker', [
+    'image',
+    'ls',
+    '--format',
+    '{{.Repository}}:{{.Tag}}  {{.Size}}',
+    '--filter',
+    'reference=eap*',
+  ]);
   say(`images:\n${sizes.stdout.trim()}`);
 }
 

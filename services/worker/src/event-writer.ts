@@ -65,7 +65,9 @@ export function createEventWriter(pool: pg.Pool) {
       await client.query('BEGIN');
       try {
         await pipeline(Readable.from([events.map(copyLine).join('')]), client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)));
-        const result = await client.query(`INSERT INTO events (${COLUMNS}) SELECT ${COLUMNS} FROM events_in ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`);
+        const result = await client.query(
+          `INSERT INTO events (${COLUMNS}) SELECT ${COLUMNS} FROM events_in ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`,
+        );
         await client.query('COMMIT');
         return { inserted: result.rowCount ?? 0 };
       } catch (error) {
