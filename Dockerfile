@@ -35,7 +35,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY packages ./packages
 COPY services ./services
-USER node
+# Numeric, so that Kubernetes can verify runAsNonRoot without a runAsUser.
+USER 1000:1000
 EXPOSE 8000 9464
 # tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1.
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/services/cli/bin/eap.js"]

@@ -13,6 +13,7 @@ import { createMigrator, createProject, ensureEventPartitions, type CreatedProje
 import { ApiConfigSchema, createApiServer } from '@eap/api';
 import { createWorker, WorkerConfigSchema } from '@eap/worker';
 import { startLocalStack } from '@eap/local-services';
+import { readImagesEnv } from './containers/images.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const devDir = `${root}.eap/dev`;
@@ -29,8 +30,19 @@ function dockerEngineAvailable(): boolean {
 }
 
 async function runWithCompose(): Promise<void> {
+  // The base images chosen for this machine (local stand-ins where no registry answers).
+  if (Object.keys(readImagesEnv()).length === 0) {
+    const bases = spawnSync(process.execPath, [`${root}scripts/containers/images.ts`, 'bases'], { stdio: 'inherit' });
+    if (bases.status !== 0) process.exit(1);
+  }
+  const env = { ...process.env, ...readImagesEnv() };
   const compose = (args: string[], capture = false) =>
-    spawnSync('docker', ['compose', ...args], { cwd: root, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+    spawnSync('docker', ['compose', ...args], {
+      cwd: root,
+      env,
+      stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+      encoding: 'utf8',
+    });
   console.log('Docker engine found: running the stack with docker compose');
   if (compose(['up', '--build', '--detach', '--wait', 'api']).status !== 0) process.exit(1);
   mkdirSync(devDir, { recursive: true });
@@ -49,7 +61,7 @@ async function runWithCompose(): Promise<void> {
     databaseUrl: 'postgres://eap:eap@postgres:5432/eap (inside compose)',
     project,
   });
-  const logs = spawn('docker', ['compose', 'logs', '--follow', 'api'], { cwd: root, stdio: 'inherit' });
+  const logs = spawn('docker', ['compose', 'logs', '--follow', 'api'], { cwd: root, env, stdio: 'inherit' });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

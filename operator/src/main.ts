@@ -3,12 +3,22 @@ import { identityOf, loadOperatorConfig } from './config.ts';
 import { KubeClient } from './kube/kube-client.ts';
 import { loadConnection } from './kube/kube-config.ts';
 import { createOperator } from './operator.ts';
+import { operatorHelp, parseOperatorArgs } from './usage.ts';
 
 /**
  * `eap-operator`: reconciles EventPipelines until SIGTERM/SIGINT (then hands the leader Lease
  * over) or until leadership is lost (then exits 1, so Kubernetes restarts it as a standby).
  */
-export async function main(): Promise<number> {
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  const args = parseOperatorArgs(argv);
+  if (args.command === 'help') {
+    process.stdout.write(operatorHelp());
+    return 0;
+  }
+  if (args.command === 'usage-error') {
+    process.stderr.write(`eap-operator: ${args.message}\n\n${operatorHelp()}`);
+    return 2;
+  }
   let config: ReturnType<typeof loadOperatorConfig>;
   try {
     config = loadOperatorConfig();
@@ -20,7 +30,15 @@ export async function main(): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'eap-operator', base: { identity: identityOf(config) } });
-  const kube = new KubeClient(loadConnection());
+  let connection: ReturnType<typeof loadConnection>;
+  try {
+    connection = loadConnection();
+  } catch (error) {
+    // No cluster to talk to (no ServiceAccount, KUBECONFIG unreadable): say so and exit, not a stack trace.
+    process.stderr.write(`eap-operator: cannot connect to Kubernetes: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const kube = new KubeClient(connection);
   const operator = createOperator({ config, kube, logger });
   await operator.start();
   const outcome = await Promise.race([

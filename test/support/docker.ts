@@ -3,12 +3,11 @@
  * testcontainers settings for engines without the reaper, a label on everything a test run
  * starts, and the removal of what an interrupted run left behind.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeCommandFailure, runCommand } from '@eap/local-services';
+import { IMAGES_ENV_FILE, readImagesEnv } from '../../scripts/containers/images.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const IMAGES_ENV = `${REPO_ROOT}.eap/images.env`;
 
 /** Label on every container a test run starts; its value is the pid of the vitest process. */
 export const TEST_RUN_LABEL = 'dev.eap.test-run';
@@ -17,17 +16,14 @@ export const TEST_PROJECT_PREFIX = 'eap-test-';
 
 /** The base images of this machine (`make images` writes them): NODE_IMAGE, REDIS_IMAGE, ... */
 export function imagesEnv(): Record<string, string> {
-  if (!existsSync(IMAGES_ENV)) throw new Error(`${IMAGES_ENV} is missing: run \`make images\` first (make test does)`);
-  const entries = readFileSync(IMAGES_ENV, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('='))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
-  return Object.fromEntries(entries);
+  const images = readImagesEnv();
+  if (Object.keys(images).length === 0) throw new Error(`${IMAGES_ENV_FILE} is missing: run \`make images\` first (make test does)`);
+  return images;
 }
 
 export function imageOf(variable: 'NODE_IMAGE' | 'REDIS_IMAGE' | 'POSTGRES_IMAGE' | 'PROMETHEUS_IMAGE'): string {
   const image = imagesEnv()[variable];
-  if (!image) throw new Error(`${variable} is not in ${IMAGES_ENV}: run \`make images\``);
+  if (!image) throw new Error(`${variable} is not in ${IMAGES_ENV_FILE}: run \`make images\``);
   return image;
 }
 
