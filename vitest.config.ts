@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` needs nothing running; `integration` (files `*.int.test.ts` and the
- * end-to-end and fault tests under test/) gets private Redis and PostgreSQL servers started by
- * test/support/global-setup.ts; `k8s` gets a real kube-apiserver, controller-manager and etcd
- * from test/k8s/global-setup.ts (binaries built by `make k8s-tools`). `make test-fast` runs only
- * `unit`.
+ * Four projects: `unit` needs nothing running; `integration` (files `*.int.test.ts` and the
+ * end-to-end and fault tests under test/) gets Redis and PostgreSQL containers from
+ * testcontainers (test/support/global-setup.ts); `containers` runs the project's images and the
+ * docker compose stack (test/containers/, images from `make images`); `k8s` gets a real
+ * kube-apiserver, controller-manager and etcd from test/k8s/global-setup.ts (binaries built by
+ * `make k8s-tools`). `make test-fast` runs only `unit`.
  */
 export default defineConfig({
   test: {
