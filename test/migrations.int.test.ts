@@ -7,6 +7,9 @@ import pg from 'pg';
 import { createMigrator, ensureEventPartitions, expectedSchemaVersion, loadMigrations } from '@eap/db';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { runEap } from '@eap/local-services';
+import { spawnApi } from './support/pipeline-processes.ts';
+import { waitFor } from './support/test-api.ts';
+import { useSharedRedis } from './support/test-redis.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../packages/db/migrations/', import.meta.url));
 const dbs: TestDatabase[] = [];
@@ -143,5 +146,32 @@ describe('schema', () => {
     expect(everything).not.toContain(created.write_key);
     expect(everything).not.toContain(created.read_key);
     expect(rows.every((r) => r.key_hash.length === 32)).toBe(true);
+  });
+});
+
+describe('readiness across a schema upgrade', () => {
+  it('keeps a running API ready when a newer migration commits, and not ready on a database behind it', async () => {
+    const db = await freshDb(true);
+    const redis = await useSharedRedis();
+    const api = await spawnApi({ DATABASE_URL: db.url, REDIS_URL: redis.url, EAP_ADMIN_TOKEN: 'readiness-admin-token' });
+    const readiness = async () => {
+      const res = await fetch(`${api.adminUrl}/readyz`);
+      return { status: res.status, body: JSON.stringify(await res.json()) };
+    };
+    try {
+      await waitFor(async () => (await readiness()).status === 200, 20_000, 'the API ready on the current schema');
+      // The next image's migration commits while this version still serves: it stays ready.
+      const expected = expectedSchemaVersion();
+      await db.pool.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, 'next_release', 'x')", [expected + 1]);
+      await waitFor(async () => (await readiness()).body.includes('"schema":"ahead"'), 20_000, 'readiness seeing the newer schema');
+      expect((await readiness()).status).toBe(200);
+      // A database behind the code is refused until `eap migrate up` runs.
+      await db.pool.query('DELETE FROM schema_migrations WHERE version >= $1', [expected]);
+      await waitFor(async () => (await readiness()).status === 503, 20_000, 'not ready on a database behind the code');
+      expect((await readiness()).body).toContain('"schema":"behind"');
+    } finally {
+      await api.stop();
+      await redis.close();
+    }
   });
 });

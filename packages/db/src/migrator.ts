@@ -163,8 +163,22 @@ export async function currentSchemaVersion(query: (sql: string) => Promise<{ row
 }
 
 /**
- * A readiness check: PostgreSQL answers and its schema is at the version this code ships (an
- * older database needs `eap migrate up`; a newer one means this process is outdated).
+ * Whether code that ships schema `expected` may serve a database at `version`. Behind: no (it
+ * needs `eap migrate up`). At or ahead: yes. A database ahead of the code is the normal state of
+ * a rollout: the new image's migration has committed and the old pods keep serving until they
+ * are replaced, so ingest is never refused during an upgrade. That is safe because migrations are
+ * additive for the release before them (new tables, columns with defaults, indexes; nothing the
+ * running code reads is dropped or renamed in the same release). Running an older image against
+ * a newer database for good is stopped elsewhere: its `eap migrate up` refuses such a database.
+ */
+export function schemaCompatibility(version: number, expected: number): { ok: boolean; state: 'behind' | 'current' | 'ahead' } {
+  if (version < expected) return { ok: false, state: 'behind' };
+  return { ok: true, state: version === expected ? 'current' : 'ahead' };
+}
+
+/**
+ * A readiness check: PostgreSQL answers and its schema is one this code can serve
+ * ({@link schemaCompatibility}: at its version, or ahead of it during a rollout).
  */
 export function schemaReadinessCheck(pool: { query: (sql: string) => Promise<{ rows: { version: number | null }[] }> }) {
   const expected = expectedSchemaVersion();
@@ -172,7 +186,8 @@ export function schemaReadinessCheck(pool: { query: (sql: string) => Promise<{ r
     name: 'postgres',
     check: async () => {
       const version = await currentSchemaVersion((sql) => pool.query(sql));
-      return { ok: version === expected, detail: { schema_version: version, expected_schema_version: expected } };
+      const { ok, state } = schemaCompatibility(version, expected);
+      return { ok, detail: { schema_version: version, expected_schema_version: expected, schema: state } };
     },
   };
 }
