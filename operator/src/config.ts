@@ -36,6 +36,9 @@ export const OperatorConfigSchema = z.object({
   RETRY_PERIOD_SECONDS: intVar(2, 1, 60).describe('Interval between Lease acquire/renew attempts.'),
   RESYNC_SECONDS: intVar(300, 10, 86_400).describe('Every EventPipeline is reconciled at least this often.'),
   RECONCILE_WORKERS: intVar(2, 1, 32).describe('EventPipelines reconciled at the same time.'),
+  MONITORING_DISCOVERY_SECONDS: intVar(10, 1, 3600).describe(
+    "How often the leader asks the API server whether the Prometheus Operator's kinds are served; when the answer changes (CRDs installed or removed), every EventPipeline is reconciled at once.",
+  ),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 

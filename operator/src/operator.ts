@@ -90,19 +90,26 @@ export function createOperator(options: { config: OperatorConfig; kube: KubeClie
     onEvent: enqueueOwner,
   });
 
+  /** The monitoring kinds the latest reconcile saw served (JSON), for {@link watchMonitoringApis}. */
+  let monitoringSeen: string | undefined;
   const reconcile = createPipelineReconciler({
     kube,
     logger,
     recordEvent,
     autoscaler,
     assets: options.assets ?? loadMonitoringAssets(),
-    discoverMonitoring: () => discoverMonitoringApis(kube),
+    discoverMonitoring: async () => {
+      const apis = await discoverMonitoringApis(kube);
+      monitoringSeen = JSON.stringify(apis);
+      return apis;
+    },
     caches: { pipelines, deployments, jobs },
   });
 
   let running = false;
   let workers: Promise<void>[] = [];
   let resyncTimer: NodeJS.Timeout | undefined;
+  let discoveryTimer: NodeJS.Timeout | undefined;
   let admin: FastifyInstance | undefined;
   let elector: LeaderElector | undefined;
   let resolveLost: () => void = () => {};
@@ -145,19 +152,49 @@ export function createOperator(options: { config: OperatorConfig; kube: KubeClie
     }
   }
 
+  const enqueueAll = () => {
+    for (const object of pipelines.list()) queue.add(`${object.metadata?.namespace}/${object.metadata?.name}`);
+  };
+
+  /**
+   * Installing the Prometheus Operator's CRDs changes nothing the informers see, so an idle
+   * pipeline would notice only at the next resync. Discovery is asked every
+   * MONITORING_DISCOVERY_SECONDS instead (one small GET); an answer that differs from the one the
+   * last reconcile used reconciles everything.
+   */
+  function watchMonitoringApis(): NodeJS.Timeout {
+    let asking = false;
+    return setInterval(() => {
+      if (asking) return;
+      asking = true;
+      discoverMonitoringApis(kube)
+        .then((apis) => {
+          if (monitoringSeen !== undefined && JSON.stringify(apis) !== monitoringSeen) {
+            logger.info({ monitoring: apis }, 'Prometheus Operator kinds changed; reconciling every EventPipeline');
+            monitoringSeen = JSON.stringify(apis);
+            enqueueAll();
+          }
+        })
+        .catch((error: unknown) => logger.debug({ err: error }, 'monitoring discovery failed; asking again next period'))
+        .finally(() => {
+          asking = false;
+        });
+    }, config.MONITORING_DISCOVERY_SECONDS * 1000);
+  }
+
   async function startReconciling(): Promise<void> {
     metrics.isLeader.set(1);
     await Promise.all([pipelines.start(), deployments.start(), jobs.start()]);
     if (!running) return;
     workers = Array.from({ length: config.RECONCILE_WORKERS }, () => workerLoop());
-    resyncTimer = setInterval(() => {
-      for (const object of pipelines.list()) queue.add(`${object.metadata?.namespace}/${object.metadata?.name}`);
-    }, config.RESYNC_SECONDS * 1000);
+    resyncTimer = setInterval(enqueueAll, config.RESYNC_SECONDS * 1000);
+    discoveryTimer = watchMonitoringApis();
     logger.info({ identity, namespace: watchNamespace ?? '(all)' }, 'reconciling EventPipelines');
   }
 
   async function stopReconciling(): Promise<void> {
     clearInterval(resyncTimer);
+    clearInterval(discoveryTimer);
     queue.shutDown();
     pipelines.stop();
     deployments.stop();
