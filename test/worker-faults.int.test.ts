@@ -1,18 +1,16 @@
 // Fault tests with real processes: spawned `eap api` and `eap worker`, real Redis and PostgreSQL.
 // Each one ends by counting rows in PostgreSQL against what the API accepted.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONSUMER_GROUP, streamKey, streamKeys } from '@eap/core';
 import { createMigrator } from '@eap/db';
-import { type LocalService, runEap, startPostgres } from '@eap/local-services';
+import { runEap } from '@eap/local-services';
 import pg from 'pg';
 import { type EapProcess, readMetric, sendLoad, spawnApi, spawnWorker } from './support/pipeline-processes.ts';
 import { appendEvents, appendRaw, countRows, dlqEntries, streamEvent } from './support/stream-fixtures.ts';
 import { createTestDatabase, type TestDatabase, useDatabaseAndRedis } from './support/test-database.ts';
 import { createTestProject, waitFor } from './support/test-api.ts';
+import { type ContainerService, startPostgresContainer } from './support/test-containers.ts';
 import { startOwnRedis, useSharedRedis } from './support/test-redis.ts';
 
 // These tests move tens of thousands of events through spawned processes; on a busy 2-core
@@ -164,21 +162,17 @@ describe('workers killed with SIGKILL again and again under load', () => {
 });
 
 describe('PostgreSQL stopped for 10 s during load', () => {
-  let dir: string;
-  let postgres: LocalService;
+  let postgres: ContainerService;
   let redis: Awaited<ReturnType<typeof useSharedRedis>>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'eap-pg-fault-'));
-    await chmod(dir, 0o755);
     // Durable settings (no `fast`): a crash must not lose committed rows.
-    postgres = await startPostgres({ dataDir: join(dir, 'pg') });
+    postgres = await startPostgresContainer();
     await createMigrator(postgres.url).up();
     redis = await useSharedRedis();
   });
   afterAll(async () => {
     await redis?.close();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await postgres?.remove();
   });
 
   it('loses nothing, dead-letters nothing, reports not ready, and drains the backlog after', async () => {

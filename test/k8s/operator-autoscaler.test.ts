@@ -3,14 +3,11 @@
  * consumer-group backlog (lag + pending over shards), through the Deployment's /scale
  * subresource; a missing group holds the replicas; a Redis outage keeps them and is reported.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CONSUMER_GROUP, streamKey } from '@eap/core';
-import { type LocalService, startRedis } from '@eap/local-services';
 import { childNames, imageReference, migrationJobName } from '@eap/manifests';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ContainerService, startRedisContainer } from '../support/test-containers.ts';
 import { eventually, KubeClient, type KubeList, type KubeObject } from './support/kube-client.ts';
 import {
   EP_PATH,
@@ -28,9 +25,8 @@ const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 
 let namespace: string;
 let setup: OperatorNamespace;
-let redisServer: LocalService;
+let redisServer: ContainerService;
 let redis: Redis;
-let dataDir: string;
 
 const workerReplicas = async () =>
   (await kube.get<{ spec: { replicas: number } }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${names.worker}/scale`)).spec.replicas;
@@ -53,8 +49,7 @@ async function waitForReplicas(want: number, timeoutMs = 30_000): Promise<void> 
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'eap-autoscaler-redis-'));
-  redisServer = await startRedis({ dataDir, appendOnly: false });
+  redisServer = await startRedisContainer();
   redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // Redis is stopped on purpose in the last test
   setup = await setUpOperatorNamespace(kube, 'autoscale', { redisUrl: redisServer.url });
@@ -86,8 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await setup?.tearDown();
   redis?.disconnect();
-  await redisServer?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await redisServer?.remove();
   kube.close();
 });
 

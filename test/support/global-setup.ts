@@ -1,8 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startLocalStack } from '@eap/local-services';
+import { configureTestcontainers, removeLeftovers } from './docker.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,16 +10,31 @@ declare module 'vitest' {
   }
 }
 
-/** Starts one private Redis and one private PostgreSQL for the whole run and stops them after. */
+/**
+ * Starts one Redis and one PostgreSQL container for the whole run (test settings: no Redis
+ * persistence, PostgreSQL without fsync) and removes them after. Containers an interrupted
+ * earlier run left behind are removed first.
+ */
 export default async function setup(project: TestProject) {
-  const rootDir = await mkdtemp(join(tmpdir(), 'eap-test-'));
-  // mkdtemp makes 0700 folders; PostgreSQL runs as the postgres user when tests run as root.
-  await chmod(rootDir, 0o755);
-  const stack = await startLocalStack({ rootDir, fast: true });
-  project.provide('adminDatabaseUrl', stack.databaseUrl);
-  project.provide('sharedRedisUrl', stack.redisUrl);
+  configureTestcontainers();
+  // Loaded only now, so that testcontainers sees the settings above.
+  const { startPostgresContainer, startRedisContainer } = await import('./test-containers.ts');
+  await removeLeftovers();
+  const starting = [startRedisContainer({ snapshots: false }), startPostgresContainer({ fast: true })] as const;
+  const [redis, postgres] = await Promise.all(starting).catch(async (error: unknown) => {
+    await Promise.all(
+      starting.map((start) =>
+        start.then(
+          (service) => service.remove(),
+          () => undefined,
+        ),
+      ),
+    );
+    throw error;
+  });
+  project.provide('adminDatabaseUrl', postgres.url);
+  project.provide('sharedRedisUrl', redis.url);
   return async () => {
-    await stack.stop();
-    await rm(rootDir, { recursive: true, force: true });
+    await Promise.all([redis.remove(), postgres.remove()]);
   };
 }

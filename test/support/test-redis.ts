@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { startRedis } from '@eap/local-services';
+import { startRedisContainer } from './test-containers.ts';
 
 const LOGICAL_DATABASES = 16;
 
@@ -30,20 +27,15 @@ export async function useSharedRedis() {
   };
 }
 
-/** A Redis server of its own, for tests that stop, kill or fill it. Needs redis-server locally. */
+/**
+ * A Redis server of its own (a container), for tests that stop, kill or fill it. With
+ * `appendFsync` it keeps an append-only file, so what it acknowledged survives `server.kill()`.
+ */
 export async function startOwnRedis(options: { maxMemory?: string; appendFsync?: 'everysec' | 'always' } = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'eap-redis-'));
-  const server = await startRedis({
-    dataDir,
-    ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}),
-    ...(options.appendFsync ? { appendFsync: options.appendFsync } : {}),
-  });
+  const server = await startRedisContainer(options);
   return {
     server,
     url: server.url,
-    async close(): Promise<void> {
-      await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    close: () => server.remove(),
   };
 }

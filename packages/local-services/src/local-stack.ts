@@ -1,8 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ensureBinaries, type LocalBinaries, MissingBinariesError } from './binaries.ts';
-import { isDockerAvailable, startContainerStack } from './containers.ts';
-import { debug } from './debug.ts';
+import { ensureBinaries, type LocalBinaries } from './binaries.ts';
 import { startPostgres } from './postgres-server.ts';
 import { startRedis } from './redis-server.ts';
 import type { LocalService, LocalStack } from './types.ts';
@@ -57,27 +55,11 @@ async function startLocalProcesses(options: LocalStackOptions, binaries: LocalBi
 }
 
 /**
- * Starts Redis and PostgreSQL for tests or a local dev stack. Uses the machine's binaries
- * (found, or installed with apt-get when root, by {@link ensureBinaries}). When they are
- * missing and cannot be installed but a Docker engine is reachable, falls back to
- * testcontainers (see {@link startContainerStack}; needs
- * `npm i -D @testcontainers/redis @testcontainers/postgresql`). Throws when neither works.
+ * Starts Redis and PostgreSQL for a local dev stack or benchmarks, from the machine's binaries
+ * (found, or installed with apt-get when root, by {@link ensureBinaries}; throws
+ * {@link MissingBinariesError} with install hints when they are missing). The tests run these
+ * servers as containers instead (test/support/test-containers.ts).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  let binaries: LocalBinaries;
-  try {
-    binaries = await ensureBinaries();
-  } catch (error) {
-    if (!(error instanceof MissingBinariesError)) throw error;
-    if (!(await isDockerAvailable())) {
-      throw new Error(
-        `Cannot start the local stack. ${error.message} No Docker engine is reachable either ` +
-          '(`docker info` failed), so the testcontainers fallback cannot be used.',
-        { cause: error },
-      );
-    }
-    debug('local binaries unavailable (%s); using testcontainers', error.message);
-    return startContainerStack(options);
-  }
-  return startLocalProcesses(options, binaries);
+  return startLocalProcesses(options, await ensureBinaries());
 }

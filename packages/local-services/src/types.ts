@@ -23,6 +23,6 @@ export interface LocalStack {
   databaseUrl: string;
   redis: LocalService;
   postgres: LocalService;
-  /** Stops both services (and, for containers, removes them). */
+  /** Stops both services. */
   stop(): Promise<void>;
 }
