@@ -7,10 +7,11 @@
  *   run) is used as it is: nothing about it is configured, restarted or stopped.
  * - Otherwise, as root on Debian/Ubuntu: installs Debian's `docker.io` when `dockerd` is missing
  *   and starts `dockerd` in the background with a configuration of its own
- *   (/var/lib/eap-docker/daemon.json; /etc/docker is not touched). On a host whose capability
- *   bounding set lacks capabilities a privileged container asks for (e.g. CAP_SYS_RESOURCE in
- *   some VMs), the default runtime is a wrapper around runc that removes those from each
- *   container's config before runc sees it; on cgroup v1 the cgroupfs driver is used.
+ *   (/var/lib/eap-docker/daemon.json; /etc/docker is not touched). Published ports default to
+ *   127.0.0.1. On a host whose capability bounding set lacks capabilities a privileged container
+ *   asks for (e.g. CAP_SYS_RESOURCE in some VMs), the default runtime is a wrapper around runc
+ *   that removes those from each container's config before runc sees it. On cgroup v1 the
+ *   cgroupfs driver is used.
  * - `docker compose` missing: the compose v2 plugin is built from the Go module registry
  *   (scripts/k8s/k8s-tools.ts compose, cached) and installed for the current user
  *   (~/.docker/cli-plugins, or $DOCKER_CONFIG/cli-plugins).
@@ -139,7 +140,9 @@ async function startDockerd(): Promise<void> {
     await aptInstall(['--no-install-recommends', 'docker.io', 'iptables']);
   }
   mkdirSync(STATE_DIR, { recursive: true });
-  const config: Record<string, unknown> = {};
+  // Ports published without an address (`-p 8080`, testcontainers' bindings) listen on loopback
+  // only: an engine set up by a test run exposes nothing to the network.
+  const config: Record<string, unknown> = { ip: '127.0.0.1' };
   const missing = missingCapabilities(readFileSync('/proc/self/status', 'utf8'));
   if (missing.length > 0) {
     const runc = (await runCommand('sh', ['-c', 'command -v runc'])).stdout.trim() || '/usr/sbin/runc';
