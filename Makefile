@@ -33,7 +33,7 @@ bench-query: services ## Query API latency on 10M events (about 10 minutes; BENC
 	node bench/query.ts $(BENCH_QUERY_ARGS)
 
 .PHONY: help node install services dev test test-containers bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
-.PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-up kind-load deploy kind-down
+.PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -159,27 +159,41 @@ compose-up: images ## Start the docker compose stack in the background and wait 
 compose-down: ## Stop the docker compose stack (its data volumes are kept; `docker compose down -v` removes them)
 	$(COMPOSE) down
 
-kind-up: ## Create the local kind cluster `eap` (kind-config.yaml: API on localhost:8000, Grafana on localhost:3000)
-	kind create cluster --name eap --config kind-config.yaml
+# kind: the pinned release built into .tools/k8s/ (or, without Go, the `kind` on PATH), printed by
+# `kind.ts bin`. `kind.ts config` prints the cluster config: kind-config.yaml where kind's node
+# image can be pulled, else a single-node variant for a node image assembled here
+# (.eap/kind-config.yaml and eap-local/kind-node:<version>, built and cached on first use).
+KIND_SCRIPT := node scripts/containers/kind.ts
 
-kind-load: ## Load the images built by `make images` into the kind cluster
-	kind load docker-image eap:dev eap-operator:dev --name eap
+kind-node-image: engine ## Build (cached) the local kind node image eap-local/kind-node:<version>, for machines that cannot pull kindest/node
+	$(KIND_SCRIPT) node-image
+
+kind-up: engine ## Create the local kind cluster `eap` (kind-config.yaml: API on localhost:8000, Grafana on localhost:3000; without a registry, one node on a locally built image)
+	kind=$$($(KIND_SCRIPT) bin) && config=$$($(KIND_SCRIPT) config) && \
+	  "$$kind" create cluster --name eap --config "$$config" --wait 5m
+
+kind-load: ## Load the images built by `make images` (and the demo's local stand-ins, if any) into the kind cluster
+	kind=$$($(KIND_SCRIPT) bin) && "$$kind" load docker-image eap:dev eap-operator:dev $$(node scripts/containers/demo-manifests.ts --images) --name eap
 
 # `deploy` puts the alert rules, dashboards and datasources of the compose stack into ConfigMaps
-# for the demo Prometheus and Grafana of deploy/kind/20-monitoring.yaml, then applies deploy/kind/.
-deploy: ## Install the operator (Helm, namespace eap-system) and the demo pipeline of deploy/kind/ into the current cluster
-	helm upgrade --install eap-operator charts/eap-operator --namespace eap-system --create-namespace --wait \
+# for the demo Prometheus and Grafana of deploy/kind/20-monitoring.yaml, then applies deploy/kind/
+# with this machine's images (scripts/containers/demo-manifests.ts: the public ones, or the local
+# stand-ins `make kind-load` loaded). helm and kubectl are the project's builds (make k8s-cli).
+KUBECTL = $$(node scripts/k8s/tool-path.ts kubectl)
+
+deploy: k8s-cli ## Install the operator (Helm, namespace eap-system) and the demo pipeline of deploy/kind/ into the current cluster
+	$(HELM) upgrade --install eap-operator charts/eap-operator --namespace eap-system --create-namespace --wait \
 	  --set image.repository=eap-operator --set image.tag=dev --set image.pullPolicy=IfNotPresent
-	kubectl apply -f deploy/kind/00-namespace.yaml
-	kubectl -n eap create configmap prometheus-rules --from-file=deploy/prometheus/alerts.yml --dry-run=client -o yaml | kubectl apply -f -
-	kubectl -n eap create configmap grafana-datasources --from-file=deploy/grafana/provisioning/datasources --dry-run=client -o yaml | kubectl apply -f -
-	kubectl -n eap create configmap grafana-dashboard-providers --from-file=deploy/grafana/provisioning/dashboards --dry-run=client -o yaml | kubectl apply -f -
-	kubectl -n eap create configmap grafana-dashboards --from-file=deploy/grafana/dashboards --dry-run=client -o yaml | kubectl apply -f -
-	kubectl apply -f deploy/kind/
-	kubectl -n eap wait --for=condition=Ready eventpipeline/demo --timeout=5m
+	$(KUBECTL) apply -f deploy/kind/00-namespace.yaml
+	$(KUBECTL) -n eap create configmap prometheus-rules --from-file=deploy/prometheus/alerts.yml --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	$(KUBECTL) -n eap create configmap grafana-datasources --from-file=deploy/grafana/provisioning/datasources --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	$(KUBECTL) -n eap create configmap grafana-dashboard-providers --from-file=deploy/grafana/provisioning/dashboards --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	$(KUBECTL) -n eap create configmap grafana-dashboards --from-file=deploy/grafana/dashboards --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	node scripts/containers/demo-manifests.ts | $(KUBECTL) apply -f -
+	$(KUBECTL) -n eap wait --for=condition=Ready eventpipeline/demo --timeout=5m
 
 kind-down: ## Delete the kind cluster
-	kind delete cluster --name eap
+	kind=$$($(KIND_SCRIPT) bin) && "$$kind" delete cluster --name eap
 
 clean: ## Remove installed dependencies, the local Node and dev data
 	rm -rf node_modules .tools .eap

@@ -13,6 +13,7 @@ const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
 interface PortMapping {
   containerPort: number;
   hostPort: number;
+  listenAddress?: string;
   protocol?: string;
 }
 interface KindNode {
@@ -22,7 +23,12 @@ interface KindNode {
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of many kinds, checked field by field
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
 
-const cluster = parse(read('kind-config.yaml')) as { kind: string; apiVersion: string; nodes: KindNode[] };
+const cluster = parse(read('kind-config.yaml')) as {
+  kind: string;
+  apiVersion: string;
+  networking?: { apiServerAddress?: string };
+  nodes: KindNode[];
+};
 const mappings = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []);
 const hostPortOf = (containerPort: number) => mappings.find((m) => m.containerPort === containerPort)?.hostPort;
 
@@ -74,7 +80,15 @@ describe('kind-config.yaml', () => {
       // e.g. "publishes NodePort 30080 (the demo pipeline's API Service) on localhost:8000"
       expect(readme).toMatch(new RegExp(`NodePort\\s${nodePort}\\s[^.]*?on\\slocalhost:${hostPort}\\b`));
     }
-    expect(read('Makefile')).toContain('kind create cluster --name eap --config kind-config.yaml');
+    // `make kind-up` creates the cluster from the config scripts/containers/kind.ts chooses:
+    // kind-config.yaml itself, or the single-node variant derived from it without a registry.
+    expect(read('Makefile')).toMatch(/config=\$\$\(\$\(KIND_SCRIPT\) config\).*\n.*create cluster --name eap --config "\$\$config"/);
+    expect(read('scripts/containers/kind.ts')).toContain("join(ROOT, 'kind-config.yaml')");
+  });
+
+  it('publishes the API server and the ports on 127.0.0.1 only', () => {
+    expect(cluster.networking?.apiServerAddress).toBe('127.0.0.1');
+    for (const m of mappings) expect(m.listenAddress, `host port ${m.hostPort}`).toBe('127.0.0.1');
   });
 });
 
@@ -103,7 +117,7 @@ describe('deploy/kind demo manifests', () => {
     expect(parsed.error?.issues ?? []).toEqual([]);
     expect(pipeline.spec.image).toEqual({ repository: 'eap', tag: 'dev', pullPolicy: 'IfNotPresent' });
     expect(read('scripts/containers/images.ts')).toContain("['eap:dev', 'Dockerfile']");
-    expect(pipeline.spec.worker).toEqual({ minReplicas: 1, maxReplicas: 4 });
+    expect(pipeline.spec.worker).toMatchObject({ minReplicas: 1, maxReplicas: 4 });
     const urls: Record<string, RegExp> = {
       redis: /^redis:\/\/redis\.eap\.svc:6379\//,
       postgres: /^postgres:\/\/eap:eap@postgres\.eap\.svc:5432\/eap$/,

@@ -31,8 +31,9 @@ const NODE_VERSION = process.env.EAP_NODE_VERSION ?? process.versions.node;
 const NPM_VERSION = '11';
 const DEBIAN_SUITE = 'bookworm';
 const DEBIAN_MIRROR = process.env.EAP_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-const DEBIAN_BASE = 'eap-local/debian:bookworm';
-const RECIPE_LABEL = 'dev.eap.recipe';
+export const DEBIAN_BASE = 'eap-local/debian:bookworm';
+/** The label of locally built images that holds the hash of their recipe (rebuilt when it changes). */
+export const RECIPE_LABEL = 'dev.eap.recipe';
 
 /**
  * apt settings of the Debian base: no recommends, and (as Debian's official images do) no
@@ -83,13 +84,13 @@ function say(message: string): void {
 }
 
 /** Removes an image this script replaced by a new build (its old id), so rebuilds leave no dangling copies. */
-async function removeReplaced(previousId: string | undefined, ref: string): Promise<void> {
+export async function removeReplaced(previousId: string | undefined, ref: string): Promise<void> {
   if (previousId === undefined || previousId === (await imageId(ref))) return;
   await runCommand('docker', ['image', 'rm', previousId], { timeoutMs: 60_000 });
 }
 
 /** Runs a command with its output on this process's stderr; rejects on failure. */
-function runLoud(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: 'pipe' } = {}) {
+export function runLoud(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: 'pipe' } = {}) {
   return new Promise<void>((done, fail) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 2, 2] });
     child.once('error', fail);
@@ -99,12 +100,12 @@ function runLoud(command: string, args: readonly string[], options: { cwd?: stri
   });
 }
 
-async function imageId(ref: string): Promise<string | undefined> {
+export async function imageId(ref: string): Promise<string | undefined> {
   const result = await runCommand('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { timeoutMs: 30_000 });
   return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
-async function imageLabel(ref: string, label: string): Promise<string | undefined> {
+export async function imageLabel(ref: string, label: string): Promise<string | undefined> {
   const result = await runCommand('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${label}"}}`, ref], {
     timeoutMs: 30_000,
   });
@@ -114,7 +115,7 @@ async function imageLabel(ref: string, label: string): Promise<string | undefine
 let registryAnswers: boolean | undefined;
 
 /** Pulls `ref` unless an earlier pull showed that no registry answers. */
-async function tryPull(ref: string): Promise<boolean> {
+export async function tryPull(ref: string): Promise<boolean> {
   if (registryAnswers === false) return false;
   say(`pulling ${ref} ...`);
   const result = await runCommand('docker', ['pull', '--quiet', ref], { timeoutMs: 600_000 });
@@ -130,7 +131,7 @@ async function tryPull(ref: string): Promise<boolean> {
 }
 
 /** A debootstrap Debian (minbase + passwd), imported as {@link DEBIAN_BASE}; docs and apt caches dropped. */
-async function ensureDebianBase(): Promise<string> {
+export async function ensureDebianBase(): Promise<string> {
   const recipe = createHash('sha256').update(DEBIAN_RECIPE).digest('hex').slice(0, 16);
   if ((await imageLabel(DEBIAN_BASE, RECIPE_LABEL)) === recipe) return (await imageId(DEBIAN_BASE)) as string;
   if (process.getuid?.() !== 0) throw new Error(`building ${DEBIAN_BASE} with debootstrap needs root`);

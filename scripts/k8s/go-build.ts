@@ -1,6 +1,7 @@
 /** Builds the binaries of a {@link GoToolModule} with `go build` (once; later runs reuse the cache). */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDebianPackages } from './debian-packages.ts';
 import { downloadModule, goEnv, type ModuleInfo } from './go-modules.ts';
 import { binaryPath, type GoToolModule, moduleCacheDir } from './go-tool-module.ts';
 import { prepareWrapper } from './go-wrapper-module.ts';
@@ -19,7 +20,9 @@ async function goBuild(spec: GoToolModule, info: ModuleInfo, wrapperDir: string,
   if (spec.tags && spec.tags.length > 0) args.push(`-tags=${spec.tags.join(',')}`);
   args.push(pkg);
 
-  const depCount = await run('go', ['list', '-deps', pkg], { cwd: wrapperDir, env: goEnv() }).then(
+  // cgo binaries link the machine's C libraries (e.g. runc and libseccomp); the rest are static.
+  const env = goEnv(spec.cgo ? { CGO_ENABLED: '1' } : {});
+  const depCount = await run('go', ['list', '-deps', pkg], { cwd: wrapperDir, env }).then(
     (result) => result.stdout.trim().split('\n').length,
     () => undefined,
   );
@@ -31,10 +34,11 @@ async function goBuild(spec: GoToolModule, info: ModuleInfo, wrapperDir: string,
     );
   }, 20_000);
   try {
-    await step(`${tool}: go build -trimpath -ldflags='-s -w ...' ${pkg}${depCount ? ` (${depCount} packages)` : ''}`, () =>
+    const what = `${spec.cgo ? 'CGO_ENABLED=1 ' : ''}go build -trimpath -ldflags='-s -w ...' ${pkg}`;
+    await step(`${tool}: ${what}${depCount ? ` (${depCount} packages)` : ''}`, () =>
       run('go', args, {
         cwd: wrapperDir,
-        env: goEnv(),
+        env,
         nice: true,
         onStderrLine: (line) => {
           if (/^[\w.\-/]+$/.test(line)) compiled++;
@@ -74,6 +78,7 @@ export async function ensureGoTools(
   if (files) for (const entry of Object.values(entries)) entry.files = files;
   if (missing.length === 0) return entries;
 
+  if (spec.debianBuildPackages) await ensureDebianPackages(spec.debianBuildPackages, `building ${missing.join(', ')}`);
   const info = await step(`${spec.module}@${spec.version}: go mod download`, () => downloadModule(spec.module, spec.version));
   const wrapperDir = await prepareWrapper(spec, info);
   for (const tool of missing) {

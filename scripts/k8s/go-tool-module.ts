@@ -20,6 +20,13 @@ export interface GoToolModule {
   versionArgs?: (tool: ToolName) => readonly string[];
   /** Data files to write next to the binaries, made from the module's source: file name → content. */
   dataFiles?: (info: ModuleInfo) => Record<string, string>;
+  /**
+   * Build with cgo (CGO_ENABLED=1, the machine's gcc) instead of static pure-Go binaries: for
+   * binaries that link a C library (runc and libseccomp).
+   */
+  cgo?: boolean;
+  /** Debian packages the build needs (e.g. `libseccomp-dev`): installed with apt-get when missing. */
+  debianBuildPackages?: readonly string[];
 }
 
 export function moduleCacheDir(spec: GoToolModule): string {

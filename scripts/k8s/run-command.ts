@@ -52,9 +52,13 @@ function hasNice(): boolean {
   return niceAvailable;
 }
 
-/** First line of `<binary> <args>` output, or undefined when it does not run. */
+/**
+ * The first line with a version number (digits.digits) of `<binary> <args>` output (e.g. "  Version:  v2.4.2" after the
+ * name line of containerd-shim-runc-v2 -v), else its first line; undefined when it does not run.
+ */
 export function versionLine(binary: string, args: readonly string[] = ['--version']): string | undefined {
   const result = spawnSync(binary, args, { encoding: 'utf8', timeout: 20_000 });
   if (result.status !== 0) return undefined;
-  return `${result.stdout}${result.stderr}`.trim().split('\n')[0]?.trim();
+  const lines = `${result.stdout}${result.stderr}`.trim().split('\n');
+  return (lines.find((line) => /\d+\.\d+/.test(line)) ?? lines[0])?.trim();
 }

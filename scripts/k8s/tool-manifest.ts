@@ -1,6 +1,7 @@
 /**
  * Pinned Kubernetes test tools (kube-apiserver, kube-controller-manager, etcd, kubectl, helm,
- * kwok) and the docker compose v2 CLI plugin (docker-compose, for containers), built from the Go
+ * kwok), the docker compose v2 CLI plugin (docker-compose, for containers), kind and the binaries
+ * of a kind node image (for machines that cannot pull one), built from the Go
  * module proxy into `.tools/k8s/<name>-<version>/` (git-ignored) and reused from there on later
  * runs. `scripts/k8s/k8s-tools.ts` is the command line; the vitest global setup of the `k8s`
  * project only calls {@link readToolManifest}; other scripts get one binary's path with
@@ -20,16 +21,50 @@ export type ToolName =
   | 'etcd'
   | 'helm'
   | 'kwok'
-  | 'docker-compose';
+  | 'docker-compose'
+  // The kind CLI, and what a kind node image assembled here is made of (group `kind`).
+  | 'kind'
+  | 'kubelet'
+  | 'kubeadm'
+  | 'kube-proxy'
+  | 'containerd'
+  | 'ctr'
+  | 'containerd-shim-runc-v2'
+  | 'runc'
+  | 'crictl'
+  | 'coredns'
+  | 'pause';
 
-/** What to run to build `required`: docker-compose is built by the `compose` group only. */
+/** Tools the Kubernetes test groups (core, cli, kwok) do not build. */
+const KIND_TOOLS: readonly ToolName[] = [
+  'kind',
+  'kubelet',
+  'kubeadm',
+  'kube-proxy',
+  'containerd',
+  'ctr',
+  'containerd-shim-runc-v2',
+  'runc',
+  'crictl',
+  'coredns',
+  'pause',
+];
+
+/**
+ * What to run to build `required`: docker-compose is built by the `compose` group only, kind by
+ * `kind-cli` and the node image's binaries by `kind`.
+ */
 function buildHint(required: readonly ToolName[]): string {
   const compose = required.includes('docker-compose');
-  const k8s = required.filter((name) => name !== 'docker-compose');
+  const kindCli = required.length === 1 && required[0] === 'kind';
+  const kind = !kindCli && required.some((name) => KIND_TOOLS.includes(name));
+  const k8s = required.filter((name) => name !== 'docker-compose' && !KIND_TOOLS.includes(name));
   const commands: string[] = [];
-  if (k8s.length > 0 || !compose)
+  if (k8s.length > 0 || (!compose && !kind && !kindCli))
     commands.push(`\`make k8s-tools\` (node scripts/k8s/k8s-tools.ts ${k8s.includes('kwok') ? 'all' : 'core'})`);
   if (compose) commands.push('`node scripts/k8s/k8s-tools.ts compose`');
+  if (kindCli) commands.push('`node scripts/k8s/k8s-tools.ts kind-cli`');
+  if (kind) commands.push('`node scripts/k8s/k8s-tools.ts kind`');
   return `run ${commands.join(' and ')} first`;
 }
 
@@ -60,7 +95,10 @@ export function manifestPath(kubernetesVersion: string = VERSIONS.kubernetes): s
 export function readToolManifest(required: readonly ToolName[]): ToolManifest {
   const file = manifestPath();
   const hint = buildHint(required);
-  const what = required.includes('docker-compose') ? 'Pinned tool binaries' : 'Kubernetes test binaries';
+  const what =
+    required.includes('docker-compose') || required.some((name) => KIND_TOOLS.includes(name))
+      ? 'Pinned tool binaries'
+      : 'Kubernetes test binaries';
   if (!existsSync(file)) throw new Error(`${what} are not built (${file} is missing): ${hint}`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as ToolManifest;
   const missing = required.filter((name) => {

@@ -31,11 +31,16 @@ export const KUBERNETES: GoToolModule = {
     'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
     'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
     kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+    // For a kind node image (group `kind`), from the same wrapper module and version settings.
+    kubelet: 'k8s.io/kubernetes/cmd/kubelet',
+    kubeadm: 'k8s.io/kubernetes/cmd/kubeadm',
+    'kube-proxy': 'k8s.io/kubernetes/cmd/kube-proxy',
   },
   // The tags upstream's hack/lib/golang.sh uses for release (non-debug) builds.
   tags: ['selinux', 'notest', 'grpcnotrace'],
   linkerVars: (info) => kubernetesVersionVars(VERSIONS.kubernetes, info.Time?.replace(/\.\d+Z$/, 'Z')),
-  versionArgs: (tool) => (tool === 'kubectl' ? ['version', '--client'] : ['--version']),
+  versionArgs: (tool) =>
+    tool === 'kubectl' ? ['version', '--client'] : tool === 'kubeadm' ? ['version', '--output=short'] : ['--version'],
 };
 
 export const ETCD: GoToolModule = {
@@ -114,3 +119,77 @@ export const COMPOSE: GoToolModule = {
   // `docker-compose version` prints "Docker Compose version v2.x.y".
   versionArgs: () => ['version'],
 };
+
+/** The kind CLI. Its version is a constant of the source; the commit variables stay empty. */
+export const KIND: GoToolModule = {
+  id: 'kind',
+  module: 'sigs.k8s.io/kind',
+  version: VERSIONS.kind,
+  binaries: { kind: 'sigs.k8s.io/kind' },
+  linkerVars: () => ({}),
+  versionArgs: () => ['version'],
+};
+
+/**
+ * containerd 2 for a kind node image: the daemon, `ctr` (images are imported with it) and the
+ * runc shim. Static pure-Go builds (the optional snapshotters that need cgo are left out with the
+ * tags kind's own node image uses), with the version variables containerd's Makefile sets.
+ */
+export const CONTAINERD: GoToolModule = {
+  id: 'containerd',
+  module: 'github.com/containerd/containerd/v2',
+  version: VERSIONS.containerd,
+  binaries: {
+    containerd: 'github.com/containerd/containerd/v2/cmd/containerd',
+    ctr: 'github.com/containerd/containerd/v2/cmd/ctr',
+    'containerd-shim-runc-v2': 'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
+  },
+  tags: ['urfave_cli_no_docs', 'no_btrfs', 'no_devmapper', 'no_zfs'],
+  linkerVars: () => ({
+    'github.com/containerd/containerd/v2/version.Version': VERSIONS.containerd,
+    'github.com/containerd/containerd/v2/version.Package': 'github.com/containerd/containerd/v2',
+  }),
+  versionArgs: (tool) => (tool === 'containerd-shim-runc-v2' ? ['-v'] : ['--version']),
+};
+
+/**
+ * runc, built as its Makefile's default target does: cgo with the `seccomp` tag (libseccomp from
+ * Debian's libseccomp-dev), dynamically linked like kind's own node image has it. Debian's runc
+ * (1.1.5) is too old: with it containers failed behind `can't get final child's PID from pipe`.
+ */
+export const RUNC: GoToolModule = {
+  id: 'runc',
+  module: 'github.com/opencontainers/runc',
+  version: VERSIONS.runc,
+  binaries: { runc: 'github.com/opencontainers/runc' },
+  tags: ['seccomp', 'urfave_cli_no_docs'],
+  cgo: true,
+  debianBuildPackages: ['gcc', 'libc6-dev', 'pkg-config', 'libseccomp-dev'],
+  // The version comes from the embedded VERSION file; there is no git commit to record.
+  linkerVars: () => ({}),
+  versionArgs: () => ['--version'],
+};
+
+/** crictl: `kind load docker-image` asks it for image ids inside the node. */
+export const CRI_TOOLS: GoToolModule = {
+  id: 'cri-tools',
+  module: 'sigs.k8s.io/cri-tools',
+  version: VERSIONS.criTools,
+  binaries: { crictl: 'sigs.k8s.io/cri-tools/cmd/crictl' },
+  // As its Makefile: the version without the leading v.
+  linkerVars: () => ({ 'sigs.k8s.io/cri-tools/pkg/version.Version': VERSIONS.criTools.replace(/^v/, '') }),
+  versionArgs: () => ['--version'],
+};
+
+/** CoreDNS at `version`: the one the pinned kubeadm deploys (see kubeadm-constants.ts). */
+export function corednsModule(version: string): GoToolModule {
+  return {
+    id: 'coredns',
+    module: 'github.com/coredns/coredns',
+    version,
+    // The module's root package is CoreDNS's main.
+    binaries: { coredns: 'github.com/coredns/coredns' },
+    linkerVars: () => ({}),
+    versionArgs: () => ['-version'],
+  };
+}

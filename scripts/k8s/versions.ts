@@ -13,6 +13,24 @@ export const VERSIONS = {
    * the module proxy serves (`go list -m -versions github.com/docker/compose/v2`).
    */
   compose: process.env.EAP_COMPOSE_VERSION ?? 'v2.40.3',
+  /**
+   * kind (the `make kind-up` cluster): the newest release on the module proxy. Its default node
+   * image is kindest/node:v1.37.0, and its kubeadm config template for 1.36+ (kubeadm v1beta4)
+   * fits the pinned Kubernetes.
+   */
+  kind: process.env.EAP_KIND_VERSION ?? 'v0.33.0',
+  // The rest is what a kind node image is made of when it has to be assembled here (no registry):
+  /** Newest containerd 2 release on the module proxy (kind v0.33.0's own node image has 2.3.4). */
+  containerd: process.env.EAP_CONTAINERD_VERSION ?? 'v2.4.2',
+  /**
+   * Newest runc 1.4 patch: the minor kind v0.33.0's node image ships (1.4.3). runc 1.5 is out, but
+   * this host has cgroup v1, which runc 1.4 still supports as kind tests it.
+   */
+  runc: process.env.EAP_RUNC_VERSION ?? 'v1.4.4',
+  /** crictl (`kind load` asks it for image ids): the release of the pinned Kubernetes minor. */
+  criTools: process.env.EAP_CRI_TOOLS_VERSION ?? 'v1.37.0',
+  // CoreDNS is not pinned here: the version kubeadm deploys is read from the kubernetes module
+  // (cmd/kubeadm/app/constants), see scripts/k8s/kubeadm-constants.ts.
 } as const;
 
 /** [major, minor, patch] of the first `X.Y.Z` in `text` (e.g. "3.4.23-4+b4", "etcd Version: 3.7.3"). */
