@@ -10,6 +10,12 @@ export const ADMIN_CONTAINER_PORT = 9464;
 const WORKER_DRAIN_SECONDS = 20;
 /** The API drains in-flight requests within this time on SIGTERM (its SHUTDOWN_DRAIN_MS). */
 const API_DRAIN_SECONDS = 8;
+/**
+ * Before draining, the API keeps serving this long after SIGTERM (its SHUTDOWN_DELAY_MS): the
+ * pod's endpoint is being removed from the Service everywhere (kube-proxy on every node) and
+ * requests still arriving must not be refused.
+ */
+const API_DELAY_SECONDS = 5;
 
 /** V8 heap settings measured by the benchmark (RECOMMENDED_NODE_OPTIONS in @eap/core). */
 const NODE_OPTIONS = { api: '--max-semi-space-size=4', worker: '--max-semi-space-size=4 --max-old-space-size=128' } as const;
@@ -100,6 +106,7 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
     { name: 'STREAM_SHARDS', value: String(spec.streams.shards) },
     { name: 'RATE_LIMIT_PER_SECOND', value: String(spec.api.rateLimit.perSecond) },
     { name: 'RATE_LIMIT_BURST', value: String(spec.api.rateLimit.burst) },
+    { name: 'SHUTDOWN_DELAY_MS', value: String(API_DELAY_SECONDS * 1000) },
     { name: 'SHUTDOWN_DRAIN_MS', value: String(API_DRAIN_SECONDS * 1000) },
     { name: 'NODE_OPTIONS', value: NODE_OPTIONS.api },
     ...(spec.api.adminTokenSecretRef ? [secretEnv('EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
@@ -116,8 +123,9 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
         metadata: { labels: selectorLabels(pipeline, 'api') },
         spec: {
           ...podSpecBase(spec),
-          // Readiness turns false at SIGTERM, then in-flight requests drain; the rest is slack.
-          terminationGracePeriodSeconds: API_DRAIN_SECONDS + 22,
+          // Readiness turns false at SIGTERM and the API serves on while the endpoint goes away,
+          // then in-flight requests drain; the rest is slack.
+          terminationGracePeriodSeconds: API_DELAY_SECONDS + API_DRAIN_SECONDS + 17,
           containers: [
             {
               name: 'api',

@@ -18,6 +18,8 @@ export interface AppDeps {
   projects: ProjectRouteDeps;
   query: QueryRouteDeps;
   openapi: OpenApiDocument;
+  /** True once the process is shutting down: responses then close their connection. */
+  isShuttingDown?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,7 +43,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 65_000,
-    return503OnClosing: true,
+    // A request that reaches a closing server (a kept-alive connection racing the drain) is
+    // still served: refusing it would make the client resend what this process could store.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
@@ -50,8 +54,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJsonBodyParser(app, deps.bodyLimitBytes);
 
   // Synchronous hooks (callback style): no promise per request on the hot path.
+  const isShuttingDown = deps.isShuttingDown ?? (() => false);
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // While shutting down, each response ends its keep-alive connection, so the client's next
+    // request opens a new one, which the Service sends to a replica that is staying.
+    if (isShuttingDown()) void reply.header('connection', 'close');
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

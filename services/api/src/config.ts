@@ -27,8 +27,11 @@ export const ApiConfigSchema = z.object({
     'Sustained requests per second allowed per API key in each API process (token bucket); 0 disables the limit.',
   ),
   RATE_LIMIT_BURST: intVar(2000, 1, 10_000_000).describe('Token bucket size: requests a key may burst above the sustained rate.'),
+  SHUTDOWN_DELAY_MS: intVar(0, 0, 60_000).describe(
+    'On SIGTERM, keep serving this long before draining, in ms: /readyz answers 503 and every response closes its connection, so load balancers and kube-proxy move clients to other replicas before this one stops accepting. The operator sets 5000.',
+  ),
   SHUTDOWN_DRAIN_MS: intVar(8000, 0, 60_000).describe(
-    'Time allowed to finish in-flight requests on SIGTERM before connections are closed, in ms.',
+    'Time allowed to finish in-flight requests on SIGTERM (after SHUTDOWN_DELAY_MS) before connections are closed, in ms.',
   ),
   REDIS_COMMAND_TIMEOUT_MS: intVar(2000, 100, 60_000).describe('Timeout of one Redis command, in ms; a slower append answers 503.'),
   QUERY_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(

@@ -102,6 +102,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
       runner: createQueryRunner({ pool: queryPool, timeoutMs: config.QUERY_TIMEOUT_MS, workMemMb: config.QUERY_WORK_MEM_MB }),
     },
     openapi: buildOpenApiDocument(),
+    isShuttingDown: () => shuttingDown,
   });
   const admin = await buildAdminApp({
     logger,
@@ -122,10 +123,18 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     return { port, adminPort };
   }
 
-  /** Stops accepting, waits up to SHUTDOWN_DRAIN_MS for in-flight requests, then closes clients. */
+  /**
+   * Reports not ready and keeps serving for SHUTDOWN_DELAY_MS (connections closed after each
+   * response), then stops accepting, waits up to SHUTDOWN_DRAIN_MS for in-flight requests, and
+   * closes the clients.
+   */
   async function stop(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
+    if (config.SHUTDOWN_DELAY_MS > 0) {
+      logger.info({ delay_ms: config.SHUTDOWN_DELAY_MS }, 'shutting down: not ready, serving until replicas take over');
+      await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS));
+    }
     const drainTimer = setTimeout(() => {
       logger.warn('drain deadline reached; closing remaining connections');
       app.server.closeAllConnections();
