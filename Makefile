@@ -32,7 +32,7 @@ bench-quick: services ## The same benchmark in at most 90 s, for regression chec
 bench-query: services ## Query API latency on 10M events (about 10 minutes; BENCH_QUERY_ARGS="--events 1000000" for a quick run), writes benchmarks/results/query-latest.json
 	node bench/query.ts $(BENCH_QUERY_ARGS)
 
-.PHONY: help node install services dev test test-containers bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+.PHONY: help node install services dev test test-containers test-kind bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 .PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 
 help: ## List the targets
@@ -88,12 +88,15 @@ k8s-cli: $(NODE_TARGET) ## Build (once, cached) kubectl and helm for chart tests
 test-k8s: install k8s-core k8s-cli ## Run the tests against a real Kubernetes API server
 	npx vitest run --project k8s
 
-test: images k8s-core k8s-cli ## Run every test: unit, integration (Redis/PostgreSQL containers), the images and the compose stack, Kubernetes
+test: images k8s-core k8s-cli ## Run every test: unit, integration (Redis/PostgreSQL containers), the images and the compose stack, Kubernetes, kind
 	@mkdir -p .eap
 	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)
 
 test-containers: images ## Run the image and docker compose tests only
 	npx vitest run --project containers
+
+test-kind: images k8s-cli ## Run the kind end-to-end tests only (creates the cluster `eap` unless it exists, deletes what it created)
+	npx vitest run --project kind
 
 test-fast: install ## Run the unit tests only (nothing to start, no Kubernetes)
 	npx vitest run --project unit

@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects: `unit` needs nothing running; `integration` (files `*.int.test.ts` and the
+ * Five projects: `unit` needs nothing running; `integration` (files `*.int.test.ts` and the
  * end-to-end and fault tests under test/) gets Redis and PostgreSQL containers from
  * testcontainers (test/support/global-setup.ts); `containers` runs the project's images and the
- * docker compose stack (test/containers/, images from `make images`); `k8s` gets a real
+ * docker compose stack (test/containers/, images from `make images`); `kind` runs the README's
+ * Kubernetes path on a real kind cluster with real pods (test/kind/); `k8s` gets a real
  * kube-apiserver, controller-manager and etcd from test/k8s/global-setup.ts (binaries built by
  * `make k8s-tools`). `make test-fast` runs only `unit`.
  */
@@ -36,7 +37,7 @@ export default defineConfig({
             'test/**/*.test.ts',
           ],
           // Kubernetes tests need the API server environment of their own project.
-          exclude: ['**/node_modules/**', 'test/k8s/**', 'test/containers/**', 'test/*.unit.test.ts'],
+          exclude: ['**/node_modules/**', 'test/k8s/**', 'test/containers/**', 'test/kind/**', 'test/*.unit.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -51,6 +52,18 @@ export default defineConfig({
           globalSetup: ['test/containers/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          // A real kind cluster (make kind-up kind-load deploy): real pods of the images, the
+          // operator from its chart, end-to-end scenarios. One file at a time: they share it.
+          name: 'kind',
+          include: ['test/kind/**/*.test.ts'],
+          globalSetup: ['test/kind/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
         },
       },
       {

@@ -3,64 +3,21 @@
  * Prometheus Operator CRDs (no error loop), created once they are installed (found by the
  * operator's discovery poll without any change to the pipeline, no restart), deleted when turned off.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { childNames } from '@eap/manifests';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../operator/src/operator.ts';
 import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
-import {
-  EP_PATH,
-  type Manifest,
-  pipelineManifest,
-  rootPath,
-  waitForCondition,
-  type OperatorNamespace,
-  setUpOperatorNamespace,
-} from './support/operator-harness.ts';
+import { prometheusOperatorCrds } from './support/monitoring-crds.ts';
+import { EP_PATH, pipelineManifest, waitForCondition, type OperatorNamespace, setUpOperatorNamespace } from './support/operator-harness.ts';
 
 const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'observed';
 const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
-/** The Prometheus Operator's real CRDs, when this checkout sits next to the shared test data. */
-const SHARED_CRDS = rootPath('../shared/testdata/crds/');
 
 let namespace: string;
 let setup: OperatorNamespace;
 let operator: Operator;
 let reconcilesBefore = 0;
-
-/** The real CRDs, or minimal stand-ins of our own (same names, open schemas) without the shared data. */
-function prometheusOperatorCrds(): Manifest[] {
-  const files = ['monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml'];
-  if (files.every((file) => existsSync(`${SHARED_CRDS}${file}`))) {
-    return files.map((file) => parseAllDocuments(readFileSync(`${SHARED_CRDS}${file}`, 'utf8'))[0]?.toJS() as Manifest);
-  }
-  return [
-    ['ServiceMonitor', 'servicemonitors'],
-    ['PrometheusRule', 'prometheusrules'],
-  ].map(([kind, plural]) => ({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.monitoring.coreos.com` },
-    spec: {
-      group: 'monitoring.coreos.com',
-      scope: 'Namespaced',
-      names: { kind: kind as string, plural: plural as string, listKind: `${kind}List` },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
-          },
-        },
-      ],
-    },
-  }));
-}
-
 const reconcileCount = async () => {
   const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
   return Number(/eap_operator_reconciles_total\{result="success"\} (\d+)/.exec(text)?.[1] ?? 0);

@@ -1,0 +1,87 @@
+/**
+ * The demo as `make kind-up images kind-load deploy` leaves it (README, Kubernetes): the operator
+ * from its Helm chart (two replicas, one leader), the demo Redis and PostgreSQL, and the demo
+ * EventPipeline Ready with a migration Job that really ran in a pod, API and worker pods passing
+ * their probes, and the API on 127.0.0.1:8000.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
+import { EP_PATH, type PipelineObject } from '../k8s/support/operator-harness.ts';
+import { REPO_ROOT } from '../support/docker.ts';
+import {
+  countEvents,
+  createProject,
+  DEMO_ADMIN_TOKEN,
+  DEMO_API,
+  DEMO_NAMESPACE,
+  kubectl,
+  OPERATOR_NAMESPACE,
+  pods,
+  waitForStored,
+} from './support/cluster.ts';
+
+const kube = KubeClient.fromKubeconfig(inject('kindKubeconfig'));
+afterAll(() => kube.close());
+
+describe('the kind demo', () => {
+  it('is Ready: a migration Job ran eap migrate up in a pod, API and worker pods pass their probes', async () => {
+    await kubectl(['-n', DEMO_NAMESPACE, 'wait', '--for=condition=Ready', 'evp/demo', '--timeout=60s']);
+    const pipeline = await kube.get<PipelineObject>(EP_PATH(DEMO_NAMESPACE, 'demo'));
+    const conditions = Object.fromEntries((pipeline.status?.conditions ?? []).map((c) => [c.type, c.status]));
+    expect(conditions).toMatchObject({ Ready: 'True', MigrationsComplete: 'True', ApiAvailable: 'True', WorkersAvailable: 'True' });
+    expect(pipeline.status?.servingImage).toBe('eap:dev');
+
+    const jobs = await kube.get<{ items: Array<KubeObject & { status?: { succeeded?: number } }> }>(
+      `/apis/batch/v1/namespaces/${DEMO_NAMESPACE}/jobs`,
+    );
+    const migration = jobs.items.find((job) => job.metadata?.name?.startsWith('demo-migrate-'));
+    expect(migration?.status?.succeeded).toBe(1);
+    // The pod that succeeded (an earlier attempt may have failed while PostgreSQL was starting:
+    // the Job's backoffLimit covers that).
+    const jobPods = await pods(kube, DEMO_NAMESPACE, `job-name=${migration?.metadata?.name}`);
+    const succeeded = jobPods.find((pod) => pod.status?.phase === 'Succeeded');
+    expect(succeeded, 'a succeeded migration pod').toBeDefined();
+    const log = (await kubectl(['-n', DEMO_NAMESPACE, 'logs', `pod/${succeeded?.metadata?.name}`])).stdout;
+    const migrations = readdirSync(`${REPO_ROOT}packages/db/migrations`).filter((file) => file.endsWith('.sql'));
+    // Applied by the Job's pod (or found applied, when this cluster is reused).
+    for (const file of migrations) expect(log).toMatch(new RegExp(`${file.replace(/\.sql$/, '')}|up to date`));
+
+    for (const component of ['api', 'worker']) {
+      const running = await pods(kube, DEMO_NAMESPACE, `app.kubernetes.io/instance=demo,app.kubernetes.io/component=${component}`);
+      expect(running.length, component).toBeGreaterThan(0);
+      for (const pod of running) {
+        expect(pod.status?.phase, pod.metadata?.name).toBe('Running');
+        expect(
+          pod.status?.containerStatuses?.every((c) => c.ready),
+          pod.metadata?.name,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('runs the operator from its chart: two replicas, one of them holding the leader Lease', async () => {
+    const operators = await pods(kube, OPERATOR_NAMESPACE, 'app.kubernetes.io/name=eap-operator');
+    expect(operators.length).toBe(2);
+    expect(operators.every((pod) => pod.status?.containerStatuses?.every((c) => c.ready))).toBe(true);
+    const lease = await kube.get<KubeObject & { spec?: { holderIdentity?: string } }>(
+      `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/eap-operator-leader`,
+    );
+    expect(operators.map((pod) => pod.metadata?.name)).toContain(lease.spec?.holderIdentity);
+  });
+
+  it('stores the events posted to 127.0.0.1:8000 in the in-cluster PostgreSQL', async () => {
+    const project = await createProject(DEMO_API, DEMO_ADMIN_TOKEN, `kind-demo-${randomBytes(2).toString('hex')}`);
+    const events = Array.from({ length: 500 }, (_, i) => ({ event: 'page_view', distinct_id: `user-${i}` }));
+    const res = await fetch(`${DEMO_API}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${project.write_key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { accepted: number }).accepted).toBe(500);
+    await waitForStored('eap', project.project_id, 500);
+    expect(await countEvents('eap', project.project_id)).toBe(500);
+  });
+});
