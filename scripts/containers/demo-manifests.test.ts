@@ -21,6 +21,8 @@ describe('the kind demo manifests', () => {
     expect(imagesOf(yaml)).toMatchObject({ redis: 'redis:7.4-alpine', postgres: 'postgres:17-alpine' });
     expect(workloads(yaml).find((d) => d.metadata.name === 'grafana')?.spec?.replicas).toBe(1);
     expect(images).toEqual([]);
+    // Strings stay strings for kubectl's YAML 1.1 reader (redis' `--appendonly yes`).
+    expect(yaml).toContain('"yes"');
   });
 
   it("use this machine's stand-ins, list them for kind-load, and leave Grafana out when it has no image", () => {

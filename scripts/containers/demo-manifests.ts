@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { GRAFANA_IMAGE, PUBLIC_IMAGES, readImagesEnv } from './images.ts';
 
 const DEMO_DIR = resolve(import.meta.dirname, '../../deploy/kind');
@@ -50,7 +50,8 @@ export function demoManifests(images: Record<string, string> = readImagesEnv()):
         if (container.image === GRAFANA_IMAGE && withoutGrafana && object.spec) object.spec.replicas = 0;
         else if (container.image && container.image !== GRAFANA_IMAGE) needed.add(container.image);
       }
-      documents.push(stringify(object));
+      // JSON (valid YAML): nothing is left to a YAML 1.1 reader's guesses (kubectl reads `yes` as true).
+      documents.push(`${JSON.stringify(object, null, 2)}\n`);
     }
   }
   return { yaml: documents.join('---\n'), images: [...needed].filter((image) => [...swap.values()].includes(image)).sort() };

@@ -23,6 +23,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { aptInstall, hasAptGet, runCommand } from '@eap/local-services';
+import { toolPath } from '../k8s/tool-manifest.ts';
+import { VERSIONS } from '../k8s/versions.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BASES_DIR = join(ROOT, 'scripts/containers/bases');
@@ -76,7 +78,7 @@ const STAND_INS: Record<ImageVariable, { tag: string; dockerfile: string; files:
   NODE_IMAGE: { tag: `eap-local/node:${NODE_VERSION.split('.')[0]}-slim`, dockerfile: 'node.Dockerfile', files: [] },
   REDIS_IMAGE: { tag: 'eap-local/redis:7', dockerfile: 'redis.Dockerfile', files: ['redis-entrypoint.sh'] },
   POSTGRES_IMAGE: { tag: 'eap-local/postgres:15', dockerfile: 'postgres.Dockerfile', files: ['postgres-entrypoint.sh'] },
-  PROMETHEUS_IMAGE: { tag: 'eap-local/prometheus:2', dockerfile: 'prometheus.Dockerfile', files: [] },
+  PROMETHEUS_IMAGE: { tag: 'eap-local/prometheus:3', dockerfile: 'prometheus.Dockerfile', files: ['prometheus.yml'] },
 };
 
 function say(message: string): void {
@@ -200,12 +202,19 @@ async function prepareNodeContext(context: string): Promise<void> {
   cpSync('/etc/ssl/certs/ca-certificates.crt', join(context, 'ca-certificates.crt'));
 }
 
+/** The Prometheus server built from the Go module registry (cached in .tools/k8s/). */
+async function prometheusBinary(): Promise<string> {
+  await runLoud(process.execPath, [join(ROOT, 'scripts/k8s/k8s-tools.ts'), 'prometheus']);
+  return toolPath('prometheus');
+}
+
 /** Builds the stand-in of `variable` on the Debian base unless one with the same recipe exists. */
 async function ensureStandIn(variable: ImageVariable, baseId: string): Promise<string> {
   const standIn = STAND_INS[variable];
   const hash = createHash('sha256').update(baseId);
   for (const file of [standIn.dockerfile, ...standIn.files]) hash.update(readFileSync(join(BASES_DIR, file)));
   if (variable === 'NODE_IMAGE') hash.update(`node ${NODE_VERSION} (stripped) npm ${NPM_VERSION}`);
+  if (variable === 'PROMETHEUS_IMAGE') hash.update(`prometheus ${VERSIONS.prometheus}`);
   const recipe = hash.digest('hex').slice(0, 16);
   if ((await imageLabel(standIn.tag, RECIPE_LABEL)) === recipe) return standIn.tag;
   const previousId = await imageId(standIn.tag);
@@ -213,6 +222,7 @@ async function ensureStandIn(variable: ImageVariable, baseId: string): Promise<s
   try {
     for (const file of [standIn.dockerfile, ...standIn.files]) cpSync(join(BASES_DIR, file), join(context, file));
     if (variable === 'NODE_IMAGE') await prepareNodeContext(context);
+    if (variable === 'PROMETHEUS_IMAGE') cpSync(await prometheusBinary(), join(context, 'prometheus'));
     say(`building ${standIn.tag} (${standIn.dockerfile}) ...`);
     await runLoud(
       'docker',

@@ -8,6 +8,7 @@
  *   cli      kubectl and helm (chart tests)
  *   kwok     kwok and kube-scheduler (simulated nodes: pods get scheduled and turn Running)
  *   all      core, cli and kwok
+ *   prometheus  only prometheus, for the local stand-in of prom/prometheus (scripts/containers/images.ts)
  *   compose  only docker-compose, the docker compose v2 CLI plugin (for containers, not the k8s
  *            tests, so not part of `all`); installing it as a plugin is up to the caller, which
  *            gets its path from `node scripts/k8s/tool-path.ts docker-compose`
@@ -34,10 +35,10 @@ import { kubeadmConstants } from './kubeadm-constants.ts';
 import { ensurePause } from './pause.ts';
 import { log } from './progress-log.ts';
 import { manifestPath, type ToolEntry, type ToolName, writeManifest } from './tool-manifest.ts';
-import { COMPOSE, CONTAINERD, CRI_TOOLS, corednsModule, HELM, KIND, KUBERNETES, KWOK, RUNC } from './tool-modules.ts';
+import { COMPOSE, CONTAINERD, CRI_TOOLS, corednsModule, HELM, KIND, KUBERNETES, KWOK, PROMETHEUS, RUNC } from './tool-modules.ts';
 import { VERSIONS } from './versions.ts';
 
-const GROUPS = ['core', 'cli', 'kwok', 'all', 'compose', 'kind-cli', 'kind', 'print'] as const;
+const GROUPS = ['core', 'cli', 'kwok', 'all', 'compose', 'prometheus', 'kind-cli', 'kind', 'print'] as const;
 type Group = (typeof GROUPS)[number];
 
 function usage(): never {
@@ -64,10 +65,13 @@ if (group === 'print') {
 
 // `all` is the Kubernetes test tools; compose and the kind groups are only built when asked for by name.
 const wants = (name: Group): boolean =>
-  group === name || (group === 'all' && !['compose', 'kind-cli', 'kind'].includes(name)) || (group === 'kind' && name === 'kind-cli');
+  group === name ||
+  (group === 'all' && !['compose', 'prometheus', 'kind-cli', 'kind'].includes(name)) ||
+  (group === 'kind' && name === 'kind-cli');
 
 function banner(): string {
   if (group === 'compose') return `group compose: docker compose ${VERSIONS.compose}`;
+  if (group === 'prometheus') return `group prometheus: prometheus ${VERSIONS.prometheus}`;
   if (group === 'kind-cli') return `group kind-cli: kind ${VERSIONS.kind}`;
   if (group === 'kind')
     return (
@@ -120,6 +124,7 @@ try {
     if (wants('cli')) Object.assign(tools, await ensureGoTools(HELM, ['helm'], rebuild));
     if (wants('kwok')) Object.assign(tools, await ensureGoTools(KWOK, ['kwok'], rebuild));
     if (wants('compose')) Object.assign(tools, await ensureGoTools(COMPOSE, ['docker-compose'], rebuild));
+    if (wants('prometheus')) Object.assign(tools, await ensureGoTools(PROMETHEUS, ['prometheus'], rebuild));
     if (wants('kind-cli')) Object.assign(tools, await ensureGoTools(KIND, ['kind'], rebuild));
     if (wants('kind')) Object.assign(tools, await ensureKindNodeTools(rebuild));
     return writeManifest(tools);

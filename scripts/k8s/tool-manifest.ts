@@ -22,6 +22,7 @@ export type ToolName =
   | 'helm'
   | 'kwok'
   | 'docker-compose'
+  | 'prometheus'
   // The kind CLI, and what a kind node image assembled here is made of (group `kind`).
   | 'kind'
   | 'kubelet'
@@ -56,13 +57,15 @@ const KIND_TOOLS: readonly ToolName[] = [
  */
 function buildHint(required: readonly ToolName[]): string {
   const compose = required.includes('docker-compose');
+  const prometheus = required.includes('prometheus');
   const kindCli = required.length === 1 && required[0] === 'kind';
   const kind = !kindCli && required.some((name) => KIND_TOOLS.includes(name));
-  const k8s = required.filter((name) => name !== 'docker-compose' && !KIND_TOOLS.includes(name));
+  const k8s = required.filter((name) => name !== 'docker-compose' && name !== 'prometheus' && !KIND_TOOLS.includes(name));
   const commands: string[] = [];
-  if (k8s.length > 0 || (!compose && !kind && !kindCli))
+  if (k8s.length > 0 || (!compose && !prometheus && !kind && !kindCli))
     commands.push(`\`make k8s-tools\` (node scripts/k8s/k8s-tools.ts ${k8s.includes('kwok') ? 'all' : 'core'})`);
   if (compose) commands.push('`node scripts/k8s/k8s-tools.ts compose`');
+  if (prometheus) commands.push('`node scripts/k8s/k8s-tools.ts prometheus`');
   if (kindCli) commands.push('`node scripts/k8s/k8s-tools.ts kind-cli`');
   if (kind) commands.push('`node scripts/k8s/k8s-tools.ts kind`');
   return `run ${commands.join(' and ')} first`;

@@ -120,6 +120,31 @@ export const COMPOSE: GoToolModule = {
   versionArgs: () => ['version'],
 };
 
+/** Release 3.X.Y of Prometheus from its module version v0.30X.Y. */
+export function prometheusRelease(moduleVersion: string): string {
+  const [, minor, patch] = /^v0\.(\d+)\.(\d+)/.exec(moduleVersion) ?? [];
+  if (!minor || !patch || Number(minor) < 300) throw new Error(`not a Prometheus 3 module version: ${moduleVersion}`);
+  return `${Math.floor(Number(minor) / 100)}.${Number(minor) % 100}.${patch}`;
+}
+
+/**
+ * Prometheus' server, with every service discovery (Debian's package lacks Kubernetes SD), for
+ * the local stand-in of prom/prometheus. Without the `builtinassets` tag the web UI's assets are
+ * not embedded (they are an npm build); the HTTP API, scraping and rules are all there.
+ */
+export const PROMETHEUS: GoToolModule = {
+  id: 'prometheus',
+  module: 'github.com/prometheus/prometheus',
+  version: VERSIONS.prometheus,
+  binaries: { prometheus: 'github.com/prometheus/prometheus/cmd/prometheus' },
+  linkerVars: (info) => ({
+    'github.com/prometheus/common/version.Version': prometheusRelease(VERSIONS.prometheus),
+    'github.com/prometheus/common/version.Branch': 'HEAD',
+    'github.com/prometheus/common/version.BuildDate': info.Time?.replace(/\.\d+Z$/, 'Z') ?? '',
+  }),
+  versionArgs: () => ['--version'],
+};
+
 /** The kind CLI. Its version is a constant of the source; the commit variables stay empty. */
 export const KIND: GoToolModule = {
   id: 'kind',

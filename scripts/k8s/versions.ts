@@ -14,6 +14,12 @@ export const VERSIONS = {
    */
   compose: process.env.EAP_COMPOSE_VERSION ?? 'v2.40.3',
   /**
+   * Prometheus, for the local stand-in of prom/prometheus (no image registry): the module
+   * github.com/prometheus/prometheus tags release 3.X.Y as v0.30X.Y; this is 3.5.0, the version
+   * docker-compose.yml and the kind demo name.
+   */
+  prometheus: process.env.EAP_PROMETHEUS_VERSION ?? 'v0.305.0',
+  /**
    * kind (the `make kind-up` cluster): the newest release on the module proxy. Its default node
    * image is kindest/node:v1.37.0, and its kubeadm config template for 1.36+ (kubeadm v1beta4)
    * fits the pinned Kubernetes.

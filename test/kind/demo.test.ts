@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
+import { eventually, KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
 import { EP_PATH, type PipelineObject } from '../k8s/support/operator-harness.ts';
 import { REPO_ROOT } from '../support/docker.ts';
 import {
@@ -69,6 +69,28 @@ describe('the kind demo', () => {
       `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/eap-operator-leader`,
     );
     expect(operators.map((pod) => pod.metadata?.name)).toContain(lease.spec?.holderIdentity);
+  });
+
+  it("runs the demo Prometheus, which finds the pipeline's API and worker pods and scrapes them", async () => {
+    const query = `/api/v1/namespaces/${DEMO_NAMESPACE}/services/prometheus:9090/proxy/api/v1/query`;
+    const upTargets = await eventually(
+      'the API and worker pods scraped (up == 1)',
+      async () => {
+        const answer = await kube.get<{ data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(query, {
+          query: 'up{job="eap"} == 1',
+        });
+        const containers = new Set((answer.data?.result ?? []).map((r) => r.metric.container));
+        return containers.has('api') && containers.has('worker') ? containers : undefined;
+      },
+      120_000,
+      2_000,
+    );
+    expect([...upTargets].sort()).toEqual(['api', 'worker']);
+    const rules = await kube.get<{ data?: { groups?: Array<{ rules: Array<{ name: string; health: string }> }> } }>(
+      `/api/v1/namespaces/${DEMO_NAMESPACE}/services/prometheus:9090/proxy/api/v1/rules`,
+    );
+    const loaded = (rules.data?.groups ?? []).flatMap((group) => group.rules);
+    expect(loaded.map((rule) => rule.name).sort()).toEqual(['EapApiErrors', 'EapBacklogGrowing', 'EapDeadLettersGrowing', 'EapNoWrites']);
   });
 
   it('stores the events posted to 127.0.0.1:8000 in the in-cluster PostgreSQL', async () => {

@@ -1,13 +1,15 @@
-# Local stand-in for prom/prometheus: Debian's prometheus package, run as its user from
-# /prometheus with the public image's default configuration path and entrypoint.
+# Local stand-in for prom/prometheus: the same Prometheus release, built from the Go module
+# registry (scripts/k8s/k8s-tools.ts prometheus) with every service discovery (Debian's package
+# lacks Kubernetes SD, which the kind demo uses), laid out as the public image is: /bin/prometheus
+# as the entrypoint, /etc/prometheus/prometheus.yml, data in /prometheus, user nobody.
 ARG BASE_IMAGE=eap-local/debian:bookworm
 FROM ${BASE_IMAGE}
-RUN apt-get update \
- && apt-get install -y --no-install-recommends prometheus \
- && rm -rf /var/lib/apt/lists/* \
- && mkdir -p /prometheus && chown prometheus:prometheus /prometheus
+COPY prometheus /bin/prometheus
+COPY prometheus.yml /etc/prometheus/prometheus.yml
+RUN mkdir -p /prometheus && chown nobody:nogroup /prometheus /etc/prometheus && /bin/prometheus --version
+USER nobody
 WORKDIR /prometheus
-USER prometheus
+VOLUME /prometheus
 EXPOSE 9090
-ENTRYPOINT ["/usr/bin/prometheus"]
+ENTRYPOINT ["/bin/prometheus"]
 CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
