@@ -77,8 +77,8 @@ describe('kind-config.yaml', () => {
       [apiNodePort, 8000],
       [grafanaNodePort, 3000],
     ]) {
-      // e.g. "publishes NodePort 30080 (the demo pipeline's API Service) on localhost:8000"
-      expect(readme).toMatch(new RegExp(`NodePort\\s${nodePort}\\s[^.]*?on\\slocalhost:${hostPort}\\b`));
+      // e.g. "publishes NodePort 30080 (the demo pipeline's API Service) on 127.0.0.1:8000"
+      expect(readme).toMatch(new RegExp(`NodePort\\s${nodePort}\\s[^.]*?on\\s(?:localhost|127\\.0\\.0\\.1):${hostPort}\\b`));
     }
     // `make kind-up` creates the cluster from the config scripts/containers/kind.ts chooses:
     // kind-config.yaml itself, or the single-node variant derived from it without a registry.
