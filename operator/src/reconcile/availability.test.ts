@@ -15,7 +15,23 @@ describe('availability conditions', () => {
 
   it.each([
     ['an old generation', deployment(2, { updatedReplicas: 2, availableReplicas: 2 }, 3), 'False', 'RollingOut', 'False', 'RollingOut'],
-    ['pods on the old template', deployment(2, { updatedReplicas: 1, availableReplicas: 2 }), 'False', 'RollingOut', 'False', 'RollingOut'],
+    [
+      'pods on the old template',
+      deployment(2, { replicas: 3, updatedReplicas: 1, availableReplicas: 2 }),
+      'False',
+      'RollingOut',
+      'False',
+      'RollingOut',
+    ],
+    // The autoscaler raised the replicas from 1 to 4; the controller has not created the pods yet.
+    [
+      'scaled up, new pods not yet created',
+      deployment(4, { replicas: 1, updatedReplicas: 1, availableReplicas: 1 }),
+      'False',
+      'RollingOut',
+      'True',
+      'Available',
+    ],
     ['one of two available', deployment(2, { updatedReplicas: 2, availableReplicas: 1 }), 'False', 'Unavailable', 'True', 'Available'],
     ['none available', deployment(2, { updatedReplicas: 2, availableReplicas: 0 }), 'False', 'Unavailable', 'False', 'Unavailable'],
     ['all available', deployment(2, { updatedReplicas: 2, availableReplicas: 2 }), 'True', 'Available', 'True', 'Available'],

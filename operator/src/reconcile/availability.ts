@@ -43,7 +43,11 @@ function availability(
   const available = status.availableReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const counts = `${available}/${desired} replicas available, ${updated} updated`;
-  if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0) || updated < desired) {
+  // A rollout is in progress while the controller has not seen the current template or pods of
+  // an older one remain. For workers, replicas the autoscaler just added are not a rollout: the
+  // Deployment's status counts them only once their pods exist, and the pipeline keeps serving.
+  const olderPods = type === 'WorkersAvailable' ? (status.replicas ?? 0) > updated : updated < desired;
+  if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0) || olderPods) {
     return { type, status: 'False', reason: 'RollingOut', message: counts };
   }
   if (type === 'WorkersAvailable' && desired === 0) {
