@@ -1,14 +1,14 @@
 // Makes sure the binaries `make dev` (without a Docker engine) and the benchmarks need
 // (redis-server, PostgreSQL) are present, installing them with apt-get when running as root on
 // Debian/Ubuntu. The tests need none: they run Redis and PostgreSQL as containers.
-import { ensureBinaries, MissingBinariesError, runCommand } from '@eap/local-services';
+import { ensureBinaries, MissingBinariesError } from '@eap/local-services';
+import { engineVersion } from './containers/engine.ts';
 
 try {
   const found = await ensureBinaries();
   console.log(`redis-server: ${found.redisServer}\npostgres:     ${found.postgresBin}`);
 } catch (error) {
-  const engine = error instanceof MissingBinariesError && (await runCommand('docker', ['info'], { timeoutMs: 15_000 })).code === 0;
-  if (engine) {
+  if (error instanceof MissingBinariesError && (await engineVersion()) !== undefined) {
     console.log(
       'Redis/PostgreSQL binaries missing; a Docker engine is available, so `make dev` uses docker compose (the benchmarks need the binaries).',
     );

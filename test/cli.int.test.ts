@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { exited, freePort, runEap, spawnEap } from '@eap/local-services';
 import { useDatabaseAndRedis } from './support/test-database.ts';
+import { spawnApi } from './support/pipeline-processes.ts';
 import { waitFor } from './support/test-api.ts';
 
 const backends = useDatabaseAndRedis();
@@ -127,29 +128,16 @@ describe('eap api', () => {
 describe('eap api with SHUTDOWN_DELAY_MS (as the operator runs it)', () => {
   it('keeps accepting after SIGTERM, not ready and closing each kept-alive connection, then exits 0', async () => {
     const project = lastJsonLine((await runEap(['project', 'create', '--name', 'delay'], { DATABASE_URL: backends.db.url })).stdout);
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawnEap(['api'], {
-      DATABASE_URL: backends.db.url,
-      REDIS_URL: backends.redis.url,
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      HOST: '127.0.0.1',
-      SHUTDOWN_DELAY_MS: '3000',
-    });
+    const api = await spawnApi({ DATABASE_URL: backends.db.url, REDIS_URL: backends.redis.url, SHUTDOWN_DELAY_MS: '3000' });
+    const readiness = async () => (await fetch(`${api.adminUrl}/readyz`).catch(() => null))?.status;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     /** POST one event on the kept-alive connection; the status and the Connection header. */
     const send = () =>
       new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
         const body = JSON.stringify({ events: [{ event: 'during-delay', distinct_id: 'u' }] });
         const req = request(
-          {
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path: '/v1/batch',
-            agent,
-            headers: { authorization: `Bearer ${project.write_key}`, 'content-type': 'application/json' },
-          },
+          `${api.url}/v1/batch`,
+          { method: 'POST', agent, headers: { authorization: `Bearer ${project.write_key}`, 'content-type': 'application/json' } },
           (res) => {
             res.resume();
             res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
@@ -159,25 +147,17 @@ describe('eap api with SHUTDOWN_DELAY_MS (as the operator runs it)', () => {
         req.end(body);
       });
     try {
-      await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200,
-        20_000,
-        'eap api ready',
-      );
+      await waitFor(async () => (await readiness()) === 200, 20_000, 'eap api ready');
       expect(await send()).toEqual({ status: 202, connection: 'keep-alive' });
-      child.kill('SIGTERM');
-      await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 503,
-        2_000,
-        'not ready',
-      );
+      api.child.kill('SIGTERM');
+      await waitFor(async () => (await readiness()) === 503, 2_000, 'not ready');
       // Within the delay: served, on the connection kept from before, which is then closed.
       expect(await send()).toEqual({ status: 202, connection: 'close' });
       expect(await send()).toEqual({ status: 202, connection: 'close' });
-      expect((await exited(child)).code, child.output()).toBe(0);
+      expect((await exited(api.child)).code, api.child.output()).toBe(0);
     } finally {
       agent.destroy();
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await api.kill();
     }
   });
 });

@@ -169,11 +169,11 @@ export function createOperator(options: { config: OperatorConfig; kube: KubeClie
       asking = true;
       discoverMonitoringApis(kube)
         .then((apis) => {
-          if (monitoringSeen !== undefined && JSON.stringify(apis) !== monitoringSeen) {
-            logger.info({ monitoring: apis }, 'Prometheus Operator kinds changed; reconciling every EventPipeline');
-            monitoringSeen = JSON.stringify(apis);
-            enqueueAll();
-          }
+          const answer = JSON.stringify(apis);
+          if (monitoringSeen === undefined || answer === monitoringSeen) return;
+          logger.info({ monitoring: apis }, 'Prometheus Operator kinds changed; reconciling every EventPipeline');
+          monitoringSeen = answer;
+          enqueueAll();
         })
         .catch((error: unknown) => logger.debug({ err: error }, 'monitoring discovery failed; asking again next period'))
         .finally(() => {

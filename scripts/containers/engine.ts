@@ -22,7 +22,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { aptInstall, hasAptGet, runCommand } from '@eap/local-services';
+import { runCommand } from '@eap/local-services';
+import { ensureDebianPackages } from '../k8s/debian-packages.ts';
 
 const STATE_DIR = '/var/lib/eap-docker';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -31,7 +32,8 @@ function say(message: string): void {
   console.log(`[engine] ${message}`);
 }
 
-async function engineVersion(): Promise<string | undefined> {
+/** The version of the Docker engine that answers, or undefined when none does. */
+export async function engineVersion(): Promise<string | undefined> {
   const result = await runCommand('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 15_000 });
   return result.code === 0 ? result.stdout.trim() : undefined;
 }
@@ -133,12 +135,7 @@ async function startDockerd(): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new Error('No Docker engine answers, and setting one up needs root. Start Docker (or Docker Desktop) and run this again.');
   }
-  if (!(await commandWorks('dockerd', ['--version']))) {
-    if (!(await hasAptGet()))
-      throw new Error('No Docker engine answers and apt-get is missing: install and start Docker, then run this again.');
-    say("installing Debian's docker.io ...");
-    await aptInstall(['--no-install-recommends', 'docker.io', 'iptables']);
-  }
+  if (!(await commandWorks('dockerd', ['--version']))) await ensureDebianPackages(['docker.io', 'iptables'], 'a Docker engine');
   mkdirSync(STATE_DIR, { recursive: true });
   // Ports published without an address (`-p 8080`, testcontainers' bindings) listen on loopback
   // only: an engine set up by a test run exposes nothing to the network.

@@ -22,7 +22,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { aptInstall, hasAptGet, runCommand } from '@eap/local-services';
+import { runCommand } from '@eap/local-services';
+import { ensureDebianPackages } from '../k8s/debian-packages.ts';
 import { toolPath } from '../k8s/tool-manifest.ts';
 import { VERSIONS } from '../k8s/versions.ts';
 
@@ -114,6 +115,60 @@ export async function imageLabel(ref: string, label: string): Promise<string | u
   return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
+/** What {@link buildCached} builds. */
+export interface CachedBuild {
+  tag: string;
+  /** Everything the image is made of (file contents, base image ids, versions); hashed into its label. */
+  recipe: ReadonlyArray<string | Buffer>;
+  /** Writes the build context: the Dockerfile (named `dockerfile`) and the files it copies. */
+  fill: (context: string) => Promise<void> | void;
+  dockerfile?: string;
+  buildArgs?: Record<string, string>;
+  /** Said in the progress line, e.g. the Dockerfile or the binary it is made of. */
+  from?: string;
+}
+
+/**
+ * Builds `tag` from a temporary context unless the engine has one with the same recipe (the hash
+ * of `recipe` in the label {@link RECIPE_LABEL}); the image it replaces is removed. Every locally
+ * made image (stand-ins, kind's base and control-plane images) is built this way. Returns its id.
+ */
+export async function buildCached(build: CachedBuild): Promise<string> {
+  const hash = createHash('sha256');
+  for (const part of build.recipe) hash.update(part);
+  const recipe = hash.digest('hex').slice(0, 16);
+  if ((await imageLabel(build.tag, RECIPE_LABEL)) === recipe) return (await imageId(build.tag)) as string;
+  const previousId = await imageId(build.tag);
+  const context = mkdtempSync(join(tmpdir(), 'eap-image-'));
+  try {
+    await build.fill(context);
+    say(`building ${build.tag}${build.from ? ` (${build.from})` : ''} ...`);
+    const buildArgs = Object.entries(build.buildArgs ?? {}).flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);
+    await runLoud(
+      'docker',
+      [
+        'build',
+        '--quiet',
+        '-f',
+        build.dockerfile ?? 'Dockerfile',
+        ...buildArgs,
+        '--label',
+        `${RECIPE_LABEL}=${recipe}`,
+        '-t',
+        build.tag,
+        '.',
+      ],
+      { cwd: context, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+    );
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+  await removeReplaced(previousId, build.tag);
+  const id = await imageId(build.tag);
+  if (!id) throw new Error(`${build.tag} was not created`);
+  return id;
+}
+
 let registryAnswers: boolean | undefined;
 
 /** Pulls `ref` unless an earlier pull showed that no registry answers. */
@@ -137,10 +192,7 @@ export async function ensureDebianBase(): Promise<string> {
   const recipe = createHash('sha256').update(DEBIAN_RECIPE).digest('hex').slice(0, 16);
   if ((await imageLabel(DEBIAN_BASE, RECIPE_LABEL)) === recipe) return (await imageId(DEBIAN_BASE)) as string;
   if (process.getuid?.() !== 0) throw new Error(`building ${DEBIAN_BASE} with debootstrap needs root`);
-  if ((await runCommand('debootstrap', ['--version'])).code !== 0) {
-    if (!(await hasAptGet())) throw new Error('debootstrap is missing and apt-get is not available');
-    await aptInstall(['--no-install-recommends', 'debootstrap']);
-  }
+  await ensureDebianPackages(['debootstrap'], `building ${DEBIAN_BASE}`);
   const dir = mkdtempSync(join(tmpdir(), 'eap-debian-'));
   try {
     say(`debootstrap ${DEBIAN_SUITE} from ${DEBIAN_MIRROR} (about a minute) ...`);
@@ -211,40 +263,25 @@ async function prometheusBinary(): Promise<string> {
 /** Builds the stand-in of `variable` on the Debian base unless one with the same recipe exists. */
 async function ensureStandIn(variable: ImageVariable, baseId: string): Promise<string> {
   const standIn = STAND_INS[variable];
-  const hash = createHash('sha256').update(baseId);
-  for (const file of [standIn.dockerfile, ...standIn.files]) hash.update(readFileSync(join(BASES_DIR, file)));
-  if (variable === 'NODE_IMAGE') hash.update(`node ${NODE_VERSION} (stripped) npm ${NPM_VERSION}`);
-  if (variable === 'PROMETHEUS_IMAGE') hash.update(`prometheus ${VERSIONS.prometheus}`);
-  const recipe = hash.digest('hex').slice(0, 16);
-  if ((await imageLabel(standIn.tag, RECIPE_LABEL)) === recipe) return standIn.tag;
-  const previousId = await imageId(standIn.tag);
-  const context = mkdtempSync(join(tmpdir(), 'eap-base-'));
-  try {
-    for (const file of [standIn.dockerfile, ...standIn.files]) cpSync(join(BASES_DIR, file), join(context, file));
-    if (variable === 'NODE_IMAGE') await prepareNodeContext(context);
-    if (variable === 'PROMETHEUS_IMAGE') cpSync(await prometheusBinary(), join(context, 'prometheus'));
-    say(`building ${standIn.tag} (${standIn.dockerfile}) ...`);
-    await runLoud(
-      'docker',
-      [
-        'build',
-        '--quiet',
-        '-f',
-        standIn.dockerfile,
-        '--build-arg',
-        `BASE_IMAGE=${DEBIAN_BASE}`,
-        '--label',
-        `${RECIPE_LABEL}=${recipe}`,
-        '-t',
-        standIn.tag,
-        '.',
-      ],
-      { cwd: context, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
-    );
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
-  await removeReplaced(previousId, standIn.tag);
+  const files = [standIn.dockerfile, ...standIn.files];
+  const versions =
+    variable === 'NODE_IMAGE'
+      ? `node ${NODE_VERSION} (stripped) npm ${NPM_VERSION}`
+      : variable === 'PROMETHEUS_IMAGE'
+        ? `prometheus ${VERSIONS.prometheus}`
+        : '';
+  await buildCached({
+    tag: standIn.tag,
+    recipe: [baseId, ...files.map((file) => readFileSync(join(BASES_DIR, file))), versions],
+    dockerfile: standIn.dockerfile,
+    buildArgs: { BASE_IMAGE: DEBIAN_BASE },
+    from: standIn.dockerfile,
+    fill: async (context) => {
+      for (const file of files) cpSync(join(BASES_DIR, file), join(context, file));
+      if (variable === 'NODE_IMAGE') await prepareNodeContext(context);
+      if (variable === 'PROMETHEUS_IMAGE') cpSync(await prometheusBinary(), join(context, 'prometheus'));
+    },
+  });
   return standIn.tag;
 }
 

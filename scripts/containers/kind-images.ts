@@ -11,17 +11,12 @@
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ToolName } from '../k8s/tool-manifest.ts';
-import { imageId, imageLabel, RECIPE_LABEL, removeReplaced, runLoud } from './images.ts';
+import { buildCached } from './images.ts';
 
 const BASES_DIR = resolve(import.meta.dirname, 'bases');
-
-function say(message: string): void {
-  console.error(`[kind] ${message}`);
-}
 
 /** How one image kubeadm names is made: the binary, where it goes, what else it needs. */
 interface ComponentRecipe {
@@ -109,40 +104,22 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
-/**
- * Builds (or finds, by recipe label) the image `ref` from `baseImage` (whose id is `baseId`) and
- * the binary at `binary`; returns its id.
- */
+/** Builds (or finds, by recipe label) the image `ref` from `baseImage` (id `baseId`) and the binary at `binary`. */
 async function ensureComponentImage(ref: string, binary: string, baseImage: string, baseId: string): Promise<ComponentImage> {
   const recipe = recipeFor(ref);
   const text = dockerfile(baseImage, ref, recipe);
-  const hash = createHash('sha256')
-    .update(baseId)
-    .update(text)
-    .update(await sha256File(binary));
-  for (const file of recipe.files ?? []) hash.update(readFileSync(join(BASES_DIR, file)));
-  const digest = hash.digest('hex').slice(0, 16);
-  if ((await imageLabel(ref, RECIPE_LABEL)) === digest) {
-    return { ref, tool: recipe.tool, id: (await imageId(ref)) as string };
-  }
-  const previousId = await imageId(ref);
-  const context = mkdtempSync(join(tmpdir(), 'eap-kind-image-'));
-  try {
-    writeFileSync(join(context, 'Dockerfile'), text);
-    copyFileSync(binary, join(context, recipe.tool));
-    chmodSync(join(context, recipe.tool), 0o755);
-    for (const file of recipe.files ?? []) copyFileSync(join(BASES_DIR, file), join(context, file));
-    say(`building ${ref} (${binary}) ...`);
-    await runLoud('docker', ['build', '--quiet', '--label', `${RECIPE_LABEL}=${digest}`, '-t', ref, '.'], {
-      cwd: context,
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    });
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
-  await removeReplaced(previousId, ref);
-  const id = await imageId(ref);
-  if (!id) throw new Error(`${ref} was not created`);
+  const files = recipe.files ?? [];
+  const id = await buildCached({
+    tag: ref,
+    recipe: [baseId, text, await sha256File(binary), ...files.map((file) => readFileSync(join(BASES_DIR, file)))],
+    from: binary,
+    fill: (context) => {
+      writeFileSync(join(context, 'Dockerfile'), text);
+      copyFileSync(binary, join(context, recipe.tool));
+      chmodSync(join(context, recipe.tool), 0o755);
+      for (const file of files) copyFileSync(join(BASES_DIR, file), join(context, file));
+    },
+  });
   return { ref, tool: recipe.tool, id };
 }
 

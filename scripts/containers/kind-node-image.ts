@@ -38,7 +38,7 @@ import { downloadModule } from '../k8s/go-modules.ts';
 import { readToolManifest, type ToolName } from '../k8s/tool-manifest.ts';
 import { KIND } from '../k8s/tool-modules.ts';
 import { VERSIONS } from '../k8s/versions.ts';
-import { DEBIAN_BASE, ensureDebianBase, imageId, imageLabel, RECIPE_LABEL, removeReplaced, runLoud } from './images.ts';
+import { buildCached, DEBIAN_BASE, ensureDebianBase, imageId, imageLabel, RECIPE_LABEL, removeReplaced, runLoud } from './images.ts';
 import { ensureComponentImages, kubeadmImages, sha256File } from './kind-images.ts';
 import { bridgeCniConfig } from './kind-cluster-config.ts';
 
@@ -108,32 +108,22 @@ async function ensureBase(debianId: string): Promise<string> {
   const kind = await downloadModule(KIND.module, KIND.version);
   const kindFiles = join(kind.Dir, 'images', 'base', 'files');
   const cni = bridgeCniConfig();
-  const hash = createHash('sha256')
-    .update(debianId)
-    .update(readFileSync(join(BASES_DIR, BASE_DOCKERFILE)))
-    .update(cni);
-  for (const file of listFiles(kindFiles)) hash.update(file).update(readFileSync(join(kindFiles, file)));
-  const recipe = hash.digest('hex').slice(0, 16);
-  if ((await imageLabel(KIND_BASE_IMAGE, RECIPE_LABEL)) === recipe) return (await imageId(KIND_BASE_IMAGE)) as string;
-  const previousId = await imageId(KIND_BASE_IMAGE);
-  const context = mkdtempSync(join(tmpdir(), 'eap-kind-base-'));
-  try {
-    copyFileSync(join(BASES_DIR, BASE_DOCKERFILE), join(context, 'Dockerfile'));
-    copyKindFiles(kindFiles, join(context, 'kind-files'));
-    writeFileSync(join(context, 'eap-bridge.conflist'), cni);
-    say(`building ${KIND_BASE_IMAGE} (${BASE_DOCKERFILE}, kind ${KIND.version}'s node files) ...`);
-    await runLoud(
-      'docker',
-      ['build', '--quiet', '--build-arg', `BASE_IMAGE=${DEBIAN_BASE}`, '--label', `${RECIPE_LABEL}=${recipe}`, '-t', KIND_BASE_IMAGE, '.'],
-      { cwd: context, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
-    );
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
-  await removeReplaced(previousId, KIND_BASE_IMAGE);
-  const id = await imageId(KIND_BASE_IMAGE);
-  if (!id) throw new Error(`${KIND_BASE_IMAGE} was not created`);
-  return id;
+  return buildCached({
+    tag: KIND_BASE_IMAGE,
+    recipe: [
+      debianId,
+      readFileSync(join(BASES_DIR, BASE_DOCKERFILE)),
+      cni,
+      ...listFiles(kindFiles).flatMap((file) => [file, readFileSync(join(kindFiles, file))]),
+    ],
+    buildArgs: { BASE_IMAGE: DEBIAN_BASE },
+    from: `${BASE_DOCKERFILE}, kind ${KIND.version}'s node files`,
+    fill: (context) => {
+      copyFileSync(join(BASES_DIR, BASE_DOCKERFILE), join(context, 'Dockerfile'));
+      copyKindFiles(kindFiles, join(context, 'kind-files'));
+      writeFileSync(join(context, 'eap-bridge.conflist'), cni);
+    },
+  });
 }
 
 /** Builds the node binaries and the rest with k8s-tools (`kind` group; cached), output on stderr. */

@@ -36,39 +36,34 @@ export type ToolName =
   | 'coredns'
   | 'pause';
 
-/** Tools the Kubernetes test groups (core, cli, kwok) do not build. */
-const KIND_TOOLS: readonly ToolName[] = [
-  'kind',
-  'kubelet',
-  'kubeadm',
-  'kube-proxy',
-  'containerd',
-  'ctr',
-  'containerd-shim-runc-v2',
-  'runc',
-  'crictl',
-  'coredns',
-  'pause',
-];
+/** The k8s-tools.ts group that builds each tool (kubectl is also part of `kind`, through `cli`). */
+const BUILT_BY: Record<ToolName, string> = {
+  'kube-apiserver': 'core',
+  'kube-controller-manager': 'core',
+  etcd: 'core',
+  kubectl: 'cli',
+  helm: 'cli',
+  'kube-scheduler': 'kwok',
+  kwok: 'kwok',
+  'docker-compose': 'compose',
+  prometheus: 'prometheus',
+  kind: 'kind-cli',
+  kubelet: 'kind',
+  kubeadm: 'kind',
+  'kube-proxy': 'kind',
+  containerd: 'kind',
+  ctr: 'kind',
+  'containerd-shim-runc-v2': 'kind',
+  runc: 'kind',
+  crictl: 'kind',
+  coredns: 'kind',
+  pause: 'kind',
+};
 
-/**
- * What to run to build `required`: docker-compose is built by the `compose` group only, kind by
- * `kind-cli` and the node image's binaries by `kind`.
- */
+/** What to run to build `required`: one `k8s-tools.ts <group>` per group involved. */
 function buildHint(required: readonly ToolName[]): string {
-  const compose = required.includes('docker-compose');
-  const prometheus = required.includes('prometheus');
-  const kindCli = required.length === 1 && required[0] === 'kind';
-  const kind = !kindCli && required.some((name) => KIND_TOOLS.includes(name));
-  const k8s = required.filter((name) => name !== 'docker-compose' && name !== 'prometheus' && !KIND_TOOLS.includes(name));
-  const commands: string[] = [];
-  if (k8s.length > 0 || (!compose && !prometheus && !kind && !kindCli))
-    commands.push(`\`make k8s-tools\` (node scripts/k8s/k8s-tools.ts ${k8s.includes('kwok') ? 'all' : 'core'})`);
-  if (compose) commands.push('`node scripts/k8s/k8s-tools.ts compose`');
-  if (prometheus) commands.push('`node scripts/k8s/k8s-tools.ts prometheus`');
-  if (kindCli) commands.push('`node scripts/k8s/k8s-tools.ts kind-cli`');
-  if (kind) commands.push('`node scripts/k8s/k8s-tools.ts kind`');
-  return `run ${commands.join(' and ')} first`;
+  const groups = [...new Set(required.map((name) => BUILT_BY[name]))];
+  return `run ${groups.map((group) => `\`node scripts/k8s/k8s-tools.ts ${group}\``).join(' and ')} first`;
 }
 
 export interface ToolEntry {
@@ -98,17 +93,13 @@ export function manifestPath(kubernetesVersion: string = VERSIONS.kubernetes): s
 export function readToolManifest(required: readonly ToolName[]): ToolManifest {
   const file = manifestPath();
   const hint = buildHint(required);
-  const what =
-    required.includes('docker-compose') || required.some((name) => KIND_TOOLS.includes(name))
-      ? 'Pinned tool binaries'
-      : 'Kubernetes test binaries';
-  if (!existsSync(file)) throw new Error(`${what} are not built (${file} is missing): ${hint}`);
+  if (!existsSync(file)) throw new Error(`Pinned tool binaries are not built (${file} is missing): ${hint}`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as ToolManifest;
   const missing = required.filter((name) => {
     const entry = manifest.tools[name];
     return entry === undefined || !existsSync(entry.path);
   });
-  if (missing.length > 0) throw new Error(`${what} missing: ${missing.join(', ')}: ${hint}`);
+  if (missing.length > 0) throw new Error(`Pinned tool binaries missing: ${missing.join(', ')}: ${hint}`);
   return manifest;
 }
 
@@ -117,9 +108,8 @@ export function readToolManifest(required: readonly ToolName[]): ToolManifest {
  * `toolPath('docker-compose')` after `node scripts/k8s/k8s-tools.ts compose`.
  */
 export function toolPath(name: ToolName): string {
-  const entry = readToolManifest([name]).tools[name];
-  if (!entry) throw new Error(`${name} is not built: ${buildHint([name])}`);
-  return entry.path;
+  // readToolManifest has checked that the entry exists.
+  return (readToolManifest([name]).tools[name] as ToolEntry).path;
 }
 
 export function writeManifest(tools: Partial<Record<ToolName, ToolEntry>>): ToolManifest {

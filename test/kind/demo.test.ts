@@ -19,6 +19,7 @@ import {
   kubectl,
   OPERATOR_NAMESPACE,
   pods,
+  sql,
   waitForStored,
 } from './support/cluster.ts';
 
@@ -47,6 +48,8 @@ describe('the kind demo', () => {
     const migrations = readdirSync(`${REPO_ROOT}packages/db/migrations`).filter((file) => file.endsWith('.sql'));
     // Applied by the Job's pod (or found applied, when this cluster is reused).
     for (const file of migrations) expect(log).toMatch(new RegExp(`${file.replace(/\.sql$/, '')}|up to date`));
+    // And the in-cluster database holds every migration the image ships.
+    expect(Number(await sql('eap', 'SELECT count(*) FROM schema_migrations'))).toBe(migrations.length);
 
     for (const component of ['api', 'worker']) {
       const running = await pods(kube, DEMO_NAMESPACE, `app.kubernetes.io/instance=demo,app.kubernetes.io/component=${component}`);

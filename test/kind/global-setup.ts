@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { toolPath } from '../../scripts/k8s/tool-manifest.ts';
 import { REPO_ROOT } from '../support/docker.ts';
 import { CLUSTER } from './support/cluster.ts';
 
@@ -64,7 +65,7 @@ export default async function setup(project: TestProject) {
   project.provide('kindKubeconfig', kubeconfig);
   project.provide('kindNodeAddress', address);
   project.provide('kindBinary', kind);
-  project.provide('kubectl', output(node, ['scripts/k8s/tool-path.ts', 'kubectl']));
+  project.provide('kubectl', toolPath('kubectl'));
 
   return tearDown;
 }

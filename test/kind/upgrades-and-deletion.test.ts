@@ -5,11 +5,13 @@
  * touching the pipeline (the operator asks discovery every 10 s); deleting the EventPipeline removes everything it created; `helm
  * uninstall` leaves no operator objects (the chart is installed again afterwards).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
+import { toolPath } from '../../scripts/k8s/tool-manifest.ts';
 import { prometheusOperatorCrds } from '../k8s/support/monitoring-crds.ts';
 import { EP_PATH, type PipelineObject } from '../k8s/support/operator-harness.ts';
 import { docker, REPO_ROOT } from '../support/docker.ts';
@@ -196,11 +198,8 @@ describe('deletion', () => {
   });
 
   it('helm uninstall leaves no operator objects behind', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const tool = (name: string) =>
-      execFileSync(process.execPath, [`${REPO_ROOT}scripts/k8s/tool-path.ts`, name], { encoding: 'utf8' }).trim();
     const kubeconfig = inject('kindKubeconfig');
-    execFileSync(tool('helm'), ['uninstall', 'eap-operator', '--namespace', OPERATOR_NAMESPACE, '--wait', '--kubeconfig', kubeconfig], {
+    execFileSync(toolPath('helm'), ['uninstall', 'eap-operator', '--namespace', OPERATOR_NAMESPACE, '--wait', '--kubeconfig', kubeconfig], {
       stdio: 'inherit',
     });
     try {

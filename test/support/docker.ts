@@ -4,7 +4,7 @@
  * starts, and the removal of what an interrupted run left behind.
  */
 import { fileURLToPath } from 'node:url';
-import { describeCommandFailure, runCommand } from '@eap/local-services';
+import { describeCommandFailure, isPidGone, runCommand } from '@eap/local-services';
 import { IMAGES_ENV_FILE, readImagesEnv } from '../../scripts/containers/images.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,15 +46,6 @@ export async function docker(args: readonly string[], timeoutMs = 120_000, env: 
   return result.stdout;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the containers (with their anonymous volumes) and compose projects of earlier test
  * runs whose vitest process is gone: an interrupted run leaves nothing behind for long.
@@ -68,11 +59,11 @@ export async function removeLeftovers(): Promise<void> {
   const projects = new Set<string>();
   for (const line of lines) {
     const [id, owner, project] = line.split(' ');
-    if (owner && /^\d+$/.test(owner) && !alive(Number(owner))) containers.push(id as string);
+    if (owner && /^\d+$/.test(owner) && isPidGone(Number(owner))) containers.push(id as string);
     const projectOwner = project?.startsWith(TEST_PROJECT_PREFIX)
       ? /^(\d+)-/.exec(project.slice(TEST_PROJECT_PREFIX.length))?.[1]
       : undefined;
-    if (project && projectOwner && !alive(Number(projectOwner))) projects.add(project);
+    if (project && projectOwner && isPidGone(Number(projectOwner))) projects.add(project);
   }
   for (const project of projects) {
     await docker(['compose', '-p', project, 'down', '--volumes', '--remove-orphans', '--timeout', '1'], 180_000);

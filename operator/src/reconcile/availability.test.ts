@@ -28,7 +28,7 @@ describe('availability conditions', () => {
       'scaled up, new pods not yet created',
       deployment(4, { replicas: 1, updatedReplicas: 1, availableReplicas: 1 }),
       'False',
-      'RollingOut',
+      'Unavailable',
       'True',
       'Available',
     ],

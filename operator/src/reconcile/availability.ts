@@ -44,9 +44,9 @@ function availability(
   const updated = status.updatedReplicas ?? 0;
   const counts = `${available}/${desired} replicas available, ${updated} updated`;
   // A rollout is in progress while the controller has not seen the current template or pods of
-  // an older one remain. For workers, replicas the autoscaler just added are not a rollout: the
-  // Deployment's status counts them only once their pods exist, and the pipeline keeps serving.
-  const olderPods = type === 'WorkersAvailable' ? (status.replicas ?? 0) > updated : updated < desired;
+  // an older one remain. Replicas just added (the autoscaler's, counted in the status only once
+  // their pods exist) are not a rollout: availability below decides.
+  const olderPods = (status.replicas ?? 0) > updated;
   if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0) || olderPods) {
     return { type, status: 'False', reason: 'RollingOut', message: counts };
   }

@@ -12,6 +12,6 @@ export {
   MissingBinariesError,
 } from './binaries.ts';
 export { type LocalStackOptions, startLocalStack } from './local-stack.ts';
-export { aptInstall, hasAptGet } from './apt-install.ts';
 export { type CommandResult, describeCommandFailure, runCommand } from './run-command.ts';
 export { EAP_BIN, exited, runEap, spawnEap } from './eap-process.ts';
+export { isPidGone } from './process-tree.ts';
