@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamKeys } from '@eap/core';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
-import { createTestProject, startTestApi, type TestApi } from './support/test-api.ts';
+import { createTestProject, startTestApi, type TestApi, waitFor } from './support/test-api.ts';
+import { startTestWorker } from './support/test-worker.ts';
 import { MALFORMED_CORPUS, READ_KEY, WRITE_KEY, type MalformedCase } from './support/malformed-corpus.ts';
 
 /**
@@ -211,6 +212,18 @@ describe('after the corpus', () => {
     acceptedTotal += ok.json.accepted;
     const lengths = await Promise.all(streamKeys(4).map((key) => redis.client.xlen(key)));
     expect(lengths.reduce((a, b) => a + b, 0)).toBe(acceptedTotal);
+    // One validation: a worker stores every event the API accepted, and dead-letters none.
+    const worker = await startTestWorker({ databaseUrl: db.url, redisUrl: redis.url });
+    try {
+      const stored = async () =>
+        Number((await db.pool.query('SELECT count(*) AS n FROM events WHERE project_id = $1', [project.project_id])).rows[0].n);
+      await waitFor(async () => (await stored()) === acceptedTotal, 30_000, `${acceptedTotal} accepted events stored`);
+      const pending = await Promise.all(streamKeys(4).map((key) => redis.client.xpending(key, 'eap-writers')));
+      expect(pending.map((p) => Number((p as [number])[0]))).toEqual([0, 0, 0, 0]);
+    } finally {
+      await worker.stop();
+    }
+    expect(await redis.client.xlen('eap:dlq')).toBe(0);
     // The API runs in this process: no "__proto__" or "constructor" payload reached a prototype.
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();

@@ -533,7 +533,11 @@ for (const [label, ts] of [
 }
 invalidEvent('timestamp as epoch milliseconds number', evWith('timestamp', 1700000000000));
 invalidEvent('timestamp as epoch seconds number', evWith('timestamp', 1700000000));
-validEvent('timestamp February 29 in a leap year', evWith('timestamp', '2024-02-29T12:00:00+02:00'));
+// Older than MAX_EVENT_AGE_DAYS (730 by default): refused at ingest, never dead-lettered later.
+invalidEvent('timestamp in 2001, older than the accepted age', evWith('timestamp', '2001-09-09T01:46:40Z'));
+invalidEvent('timestamp February 29 of 2024, older than the accepted age', evWith('timestamp', '2024-02-29T12:00:00+02:00'));
+invalidEvent('timestamp with 200 fractional digits', evWith('timestamp', `${NOW.slice(0, 19)}.${'7'.repeat(200)}Z`));
+validEvent('timestamp with an offset and 9 fractional digits', evWith('timestamp', `${NOW.slice(0, 19)}.123456789+02:00`));
 validEvent('timestamp far in the future (clamped to receive time)', evWith('timestamp', '9999-12-31T23:59:59.999Z'));
 // sent_at far in the past makes the corrected time far in the future: clamped, accepted.
 cases.push({
@@ -582,9 +586,22 @@ cases.push({
   name: 'sent_at year 0000 [batch]',
   path: BATCH,
   body: JSON.stringify({ sent_at: '0000-01-01T00:00:00Z', events: [{ event: 'e', distinct_id: 'u', timestamp: '0000-01-01T00:00:00Z' }] }),
-  expect: [202],
-  accepted: 1,
-  rejected: [],
+  expect: [400],
+  code: 'INVALID_REQUEST',
+});
+cases.push({
+  name: 'sent_at with 70,000 fractional digits [events]',
+  path: EVENTS,
+  body: ev(`"sent_at":"${NOW.slice(0, 19)}.${'1'.repeat(70_000)}Z"`),
+  expect: [400],
+  code: 'INVALID_EVENT',
+});
+cases.push({
+  name: 'sent_at with 70,000 fractional digits [batch]',
+  path: BATCH,
+  body: `{"sent_at":"${NOW.slice(0, 19)}.${'1'.repeat(70_000)}Z","events":[${VALID}]}`,
+  expect: [400],
+  code: 'INVALID_REQUEST',
 });
 cases.push({
   name: 'sent_at month 13 [events]',

@@ -81,3 +81,28 @@ export const SHARED_VARS = {
   ),
   LOG_LEVEL: LogLevel.describe('pino log level; `debug` logs every request.'),
 };
+
+/**
+ * The accepted age of an event, read the same way by the API (which refuses older events with a
+ * per-event reason) and the worker (which checks again before writing): what the API accepts, the
+ * worker stores.
+ */
+export const EVENT_TIME_VARS = {
+  EVENT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .optional()
+    .describe(
+      'Keep this many days of events: the worker drops older daily partitions and the API refuses older events; unset keeps everything.',
+    ),
+  MAX_EVENT_AGE_DAYS: intVar(730, 1, 36_500).describe(
+    'Without retention: the API refuses events older than this many days (after clock-skew correction), with a per-event reason.',
+  ),
+};
+
+/** Oldest accepted event age in days: the retention when set, else `MAX_EVENT_AGE_DAYS`. */
+export function maxEventAgeDays(config: { EVENT_RETENTION_DAYS?: number | undefined; MAX_EVENT_AGE_DAYS: number }): number {
+  return config.EVENT_RETENTION_DAYS ?? config.MAX_EVENT_AGE_DAYS;
+}

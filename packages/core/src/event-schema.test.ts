@@ -66,3 +66,15 @@ describe('BatchEnvelope', () => {
     expect(BatchEnvelope.safeParse({ events: [{}], other: 1 }).success).toBe(false);
   });
 });
+
+describe('error details', () => {
+  it('stay bounded: 10,000 unknown fields with long names give 20 entries, not a 700 KB answer', () => {
+    const input: Record<string, unknown> = { ...base };
+    for (let i = 0; i < 10_000; i++) input[`field_${i}_${'x'.repeat(500)}`] = i;
+    const errors = errorsOf(input);
+    expect(errors).toHaveLength(20);
+    expect(errors.at(-1)).toEqual({ path: '', message: expect.stringMatching(/^and \d+ more problems$/) });
+    expect(errors[0]!.message).toMatch(/^unknown field "field_0_x+…" is not allowed$/);
+    expect(JSON.stringify(errors).length).toBeLessThan(8_000);
+  });
+});

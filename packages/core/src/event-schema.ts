@@ -23,10 +23,19 @@ function storableText(min: number, max: number) {
     .refine((s) => textProblem(s) === undefined, { error: (issue) => textProblem(String(issue.input)) ?? 'invalid text' });
 }
 
-const isoTimestamp = z.iso.datetime({
-  offset: true,
-  error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00.000Z',
-});
+/** Most digits after the decimal point of a time; PostgreSQL keeps microseconds anyway. */
+const MAX_FRACTION_DIGITS = 9;
+const TOO_PRECISE = new RegExp(`\\.\\d{${MAX_FRACTION_DIGITS + 1}}`);
+
+const isoTimestamp = z.iso
+  .datetime({
+    offset: true,
+    error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00.000Z',
+  })
+  .max(40, { error: `must be at most 40 characters, with at most ${MAX_FRACTION_DIGITS} fractional digits` })
+  .refine((s) => s.length > 40 || !TOO_PRECISE.test(s), { error: `must have at most ${MAX_FRACTION_DIGITS} fractional digits` })
+  // PostgreSQL has no year 0 (1 BC comes before AD 1): it would refuse the row after the 202.
+  .refine((s) => !s.startsWith('0000'), { error: 'must be in the years 0001 to 9999' });
 
 export const EventContext = z
   .strictObject({

@@ -1,14 +1,38 @@
 import type { z } from 'zod';
 import type { FieldError } from './errors.ts';
 
-/** Turns zod issues into the `{path, message}` list clients get, with plain-language messages. */
+/** Most problems listed for one event or request; the rest are counted in one last entry. */
+export const MAX_FIELD_ERRORS = 20;
+/** Longest field name quoted back in a path or message. */
+const MAX_QUOTED_KEY = 100;
+
+/**
+ * Turns zod issues into the `{path, message}` list clients get, with plain-language messages.
+ * The list is bounded (an object with 10,000 unknown fields gets 20 entries and a count, not a
+ * 700 KB answer), and so is each quoted field name.
+ */
 export function toFieldErrors(error: z.ZodError, basePath: (string | number)[] = []): FieldError[] {
+  const all = fieldErrorsOf(error, basePath);
+  if (all.length <= MAX_FIELD_ERRORS) return all;
+  const shown = all.slice(0, MAX_FIELD_ERRORS - 1);
+  shown.push({ path: '', message: `and ${all.length - shown.length} more problems` });
+  return shown;
+}
+
+function fieldErrorsOf(error: z.ZodError, basePath: (string | number)[]): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     const path = formatPath([...basePath, ...issue.path]);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        out.push({ path: formatPath([...basePath, ...issue.path, key]), message: `unknown field "${key}" is not allowed` });
+      for (const key of issue.keys.slice(0, MAX_FIELD_ERRORS)) {
+        const quoted = key.length > MAX_QUOTED_KEY ? `${key.slice(0, MAX_QUOTED_KEY)}…` : key;
+        out.push({ path: formatPath([...basePath, ...issue.path, quoted]), message: `unknown field "${quoted}" is not allowed` });
+      }
+      if (issue.keys.length > MAX_FIELD_ERRORS) {
+        out.push({
+          path: formatPath([...basePath, ...issue.path]),
+          message: `${issue.keys.length - MAX_FIELD_ERRORS} more unknown fields`,
+        });
       }
       continue;
     }

@@ -32,6 +32,8 @@ describe('normalizeEvent', () => {
     sentAt: undefined,
     sentAtRaw: undefined,
     shards: 4,
+    oldestAccepted: received - 730 * 86_400_000,
+    ageLimit: 'MAX_EVENT_AGE_DAYS (730 days)',
   };
 
   it('serializes the stream form with properties spliced in', () => {
@@ -52,6 +54,24 @@ describe('normalizeEvent', () => {
   it('rejects a time before 1970 after skew correction, keeping the client event_id in the report', () => {
     const r = normalizeEvent({ event: 'e', distinct_id: 'u', event_id: 'mine', timestamp: '1969-12-31T00:00:00Z' }, ctx);
     expect(r).toEqual({ ok: false, eventId: 'mine', errors: [{ path: 'timestamp', message: expect.stringContaining('before 1970') }] });
+  });
+
+  it('refuses an event older than the accepted age, saying which setting sets it', () => {
+    const r = normalizeEvent({ event: 'e', distinct_id: 'u', event_id: 'old', timestamp: '2001-06-01T00:00:00Z' }, ctx);
+    expect(r).toEqual({
+      ok: false,
+      eventId: 'old',
+      errors: [{ path: 'timestamp', message: expect.stringContaining('older than MAX_EVENT_AGE_DAYS (730 days)') }],
+    });
+    const edge = new Date(ctx.oldestAccepted).toISOString();
+    expect(normalizeEvent({ event: 'e', distinct_id: 'u', timestamp: edge }, ctx).ok).toBe(true);
+  });
+
+  it('refuses time fields the database could not keep as sent: more than 9 fractional digits', () => {
+    const long = `2026-01-01T00:00:00.${'1'.repeat(200)}Z`;
+    const r = normalizeEvent({ event: 'e', distinct_id: 'u', timestamp: long }, ctx);
+    expect(r).toEqual({ ok: false, errors: [{ path: 'timestamp', message: expect.stringContaining('at most 9 fractional digits') }] });
+    expect(normalizeEvent({ event: 'e', distinct_id: 'u', timestamp: '2026-01-01T00:00:00.123456789Z' }, ctx).ok).toBe(true);
   });
 
   it('reports schema and properties problems together', () => {

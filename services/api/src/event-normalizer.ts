@@ -13,6 +13,10 @@ export interface RequestContext {
   sentAt: number | undefined;
   sentAtRaw: string | undefined;
   shards: number;
+  /** Oldest accepted event time (ms): receive time minus the accepted age. */
+  oldestAccepted: number;
+  /** The setting that sets `oldestAccepted`, named in the error. */
+  ageLimit: string;
 }
 
 export type NormalizeResult = { ok: true; eventId: string; entry: PreparedEntry } | { ok: false; eventId?: string; errors: FieldError[] };
@@ -64,6 +68,18 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
         {
           path: 'timestamp',
           message: `is before 1970-01-01${ctx.sentAt === undefined ? '' : ' after clock-skew correction with sent_at'}`,
+        },
+      ],
+    };
+  }
+  if (time < ctx.oldestAccepted) {
+    return {
+      ok: false,
+      ...(rawEventId === undefined ? {} : { eventId: rawEventId }),
+      errors: [
+        {
+          path: 'timestamp',
+          message: `is older than ${ctx.ageLimit}${ctx.sentAt === undefined ? '' : ' after clock-skew correction with sent_at'}: events before ${new Date(ctx.oldestAccepted).toISOString()} are not accepted`,
         },
       ],
     };

@@ -45,8 +45,6 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
   async function prepare(entries: readonly StreamEntry[], now: number): Promise<Decoded[]> {
     const letters: DeadLetter[] = [];
     const ok: Decoded[] = [];
-    const oldest = now - options.maxEventAgeDays * DAY_MS;
-    const newest = now + options.maxEventFutureDays * DAY_MS;
     for (const entry of entries) {
       let event: StreamEvent;
       try {
@@ -55,7 +53,12 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
         letters.push({ entry, reason: 'decode_error', error: describe(error) });
         continue;
       }
+      // The same window the API applied, measured from the same receive time: an event the API
+      // accepted is never refused here, however long it waited in the stream.
       const t = Date.parse(event.timestamp);
+      const received = Date.parse(event.received_at);
+      const oldest = received - options.maxEventAgeDays * DAY_MS;
+      const newest = Math.max(received, now) + options.maxEventFutureDays * DAY_MS;
       if (t < oldest || t > newest) {
         letters.push({
           entry,

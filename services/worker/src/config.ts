@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { intVar, parseEnv, SHARED_VARS } from '@eap/core';
+import { EVENT_TIME_VARS, intVar, parseEnv, SHARED_VARS } from '@eap/core';
 import { z } from 'zod';
 
 /**
@@ -9,6 +9,7 @@ import { z } from 'zod';
  */
 export const WorkerConfigSchema = z.object({
   ...SHARED_VARS,
+  ...EVENT_TIME_VARS,
   CONSUMER_NAME: z
     .string()
     .min(1)
@@ -33,14 +34,6 @@ export const WorkerConfigSchema = z.object({
   CONSUMER_IDLE_DELETE_MS: intVar(3_600_000, 1000, 30 * 86_400_000).describe(
     'Consumers idle this long (ms) with nothing pending are removed from the group.',
   ),
-  EVENT_RETENTION_DAYS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(36_500)
-    .optional()
-    .describe('Drop daily partitions older than this many days, and dead-letter older events; unset keeps everything.'),
-  MAX_EVENT_AGE_DAYS: intVar(730, 1, 36_500).describe('Without retention: events older than this many days are dead-lettered.'),
   MAX_EVENT_FUTURE_DAYS: intVar(2, 1, 365).describe('Events further than this many days in the future are dead-lettered.'),
   RETRY_BASE_MS: intVar(100, 1, 60_000).describe('First retry delay after a transient PostgreSQL failure, in ms (doubles, with jitter).'),
   RETRY_MAX_MS: intVar(5_000, 10, 300_000).describe('Longest retry delay, in ms.'),

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { buildAdminApp } from '@eap/admin-server';
-import { createLogger, type Logger, streamKeys } from '@eap/core';
+import { createLogger, type Logger, maxEventAgeDays, streamKeys } from '@eap/core';
 import { schemaReadinessCheck } from '@eap/db';
 import { createBatchProcessor } from './batch-processor.ts';
 import { consumerNameOf, type WorkerConfig } from './config.ts';
@@ -62,7 +62,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     dlq,
     metrics,
     logger,
-    maxEventAgeDays: config.EVENT_RETENTION_DAYS ?? config.MAX_EVENT_AGE_DAYS,
+    maxEventAgeDays: maxEventAgeDays(config),
     maxEventFutureDays: config.MAX_EVENT_FUTURE_DAYS,
   });
   let writesFailing = false;

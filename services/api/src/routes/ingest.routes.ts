@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BatchEnvelope, EapError, EVENT_LIMITS, toFieldErrors } from '@eap/core';
+import { BatchEnvelope, EapError, EVENT_LIMITS, maxEventAgeDays, toFieldErrors } from '@eap/core';
 import type { ApiConfig } from '../config.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import type { KeyAuthenticator } from '../key-authenticator.ts';
@@ -9,7 +9,7 @@ import type { IngestService } from '../ingest-service.ts';
 import type { RequestContext } from '../event-normalizer.ts';
 
 export interface IngestRouteDeps {
-  config: Pick<ApiConfig, 'STREAM_SHARDS'>;
+  config: Pick<ApiConfig, 'STREAM_SHARDS' | 'EVENT_RETENTION_DAYS' | 'MAX_EVENT_AGE_DAYS'>;
   metrics: ApiMetrics;
   keys: KeyAuthenticator;
   rateLimiter: RateLimiter;
@@ -52,6 +52,12 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     }
   });
 
+  const ageDays = maxEventAgeDays(deps.config);
+  const ageLimit =
+    deps.config.EVENT_RETENTION_DAYS === undefined
+      ? `MAX_EVENT_AGE_DAYS (${ageDays} days)`
+      : `the retention of ${ageDays} days (EVENT_RETENTION_DAYS)`;
+
   function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
     const receivedAt = request.receivedAt ?? Date.now();
     return {
@@ -61,6 +67,8 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
       sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
       sentAtRaw,
       shards: deps.config.STREAM_SHARDS,
+      oldestAccepted: receivedAt - ageDays * 86_400_000,
+      ageLimit,
     };
   }
 
