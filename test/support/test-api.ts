@@ -25,7 +25,8 @@ export async function startTestApi(options: { databaseUrl: string; redisUrl: str
   });
   const server: ApiServer = await createApiServer(config, createLogger({ level: config.LOG_LEVEL }));
   const { port, adminPort } = await server.start();
-  await waitFor(() => server.redis.status === 'ready', 10_000, 'API connected to Redis');
+  // A query-only process never connects to Redis.
+  if (config.API_SERVE !== 'query') await waitFor(() => server.redis.status === 'ready', 10_000, 'API connected to Redis');
   const baseUrl = `http://127.0.0.1:${port}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
 

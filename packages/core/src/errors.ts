@@ -15,6 +15,9 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },
+  // Too many queries running at once for a read key or for the API process (which one is in
+  // details.limit); retriable as soon as a running query ends.
+  TOO_MANY_QUERIES: { status: 429, retriable: true },
   BACKLOG_FULL: { status: 503, retriable: true },
   STREAM_UNAVAILABLE: { status: 503, retriable: true },
   DATABASE_UNAVAILABLE: { status: 503, retriable: true },

@@ -9,6 +9,7 @@ import { docsRoutes } from './routes/docs.routes.ts';
 import { ingestRoutes, type IngestRouteDeps } from './routes/ingest.routes.ts';
 import { projectRoutes, type ProjectRouteDeps } from './routes/projects.routes.ts';
 import { queryRoutes, type QueryRouteDeps } from './routes/query.routes.ts';
+import { type ApiServe, servedElsewhereRoutes } from './routes/served-elsewhere.routes.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -18,6 +19,11 @@ export interface AppDeps {
   projects: ProjectRouteDeps;
   query: QueryRouteDeps;
   openapi: OpenApiDocument;
+  /**
+   * Which routes this process serves (API_SERVE): `all`, `ingest` (ingest, project admin, docs)
+   * or `query` (query API, docs). Routes served elsewhere answer 404 saying so. Default `all`.
+   */
+  serve?: ApiServe;
   /** True once the process is shutting down: responses then close their connection. */
   isShuttingDown?: () => boolean;
 }
@@ -25,9 +31,9 @@ export interface AppDeps {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The public HTTP app (port 8000): ingest, query, admin and docs routes. It does no I/O of its own;
- * everything it talks to arrives in `deps`, so tests build it with real clients and drive it
- * with `inject()` or a real port.
+ * The public HTTP app (port 8000): ingest, query, admin and docs routes, or a part of them
+ * (`serve`). It does no I/O of its own; everything it talks to arrives in `deps`, so tests build
+ * it with real clients and drive it with `inject()` or a real port.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -76,9 +82,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
-  await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
-  await app.register(projectRoutes, deps.projects);
-  await app.register(queryRoutes, deps.query);
+  const serve = deps.serve ?? 'all';
+  if (serve !== 'query') {
+    await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
+    await app.register(projectRoutes, deps.projects);
+  }
+  if (serve !== 'ingest') await app.register(queryRoutes, deps.query);
+  if (serve !== 'all') await app.register(servedElsewhereRoutes, { serve });
   await app.register(docsRoutes, { document: deps.openapi });
   app.get('/', async () => ({ name: 'eap', docs: '/docs', openapi: '/openapi.json' }));
   return app;

@@ -47,6 +47,17 @@ export function createApiMetrics() {
       help: 'Undelivered plus pending entries across all shard streams, as last measured.',
       registers: [registry],
     }),
+    queriesRunning: new Gauge({
+      name: 'eap_api_queries_running',
+      help: 'Query API requests running now in this process (bounded by QUERY_MAX_CONCURRENT).',
+      registers: [registry],
+    }),
+    queriesRefused: new Counter({
+      name: 'eap_api_queries_refused_total',
+      help: 'Query API requests refused with 429 TOO_MANY_QUERIES, by the limit reached (per_key, per_process).',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
     keyLookups: new Counter({
       name: 'eap_api_key_lookups_total',
       help: 'API key authentications by cache outcome (hit, negative_hit, miss, stale).',

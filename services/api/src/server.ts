@@ -10,6 +10,7 @@ import { createIngestService } from './ingest-service.ts';
 import { createKeyAuthenticator } from './key-authenticator.ts';
 import { createApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { createQueryConcurrency } from './query/query-concurrency.ts';
 import { createQueryRunner } from './query/query-runner.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { createStreamProducer } from './stream-producer.ts';
@@ -17,7 +18,9 @@ import { createStreamProducer } from './stream-producer.ts';
 /**
  * Composition root of the API process: builds clients, the public app and the admin app from
  * one config. `start()` listens on PORT and ADMIN_PORT; `stop()` drains and closes everything in
- * order (stop accepting, finish in-flight requests, then close Redis and PostgreSQL).
+ * order (stop accepting, finish in-flight requests, then close Redis and PostgreSQL). With
+ * API_SERVE=query the process never connects to Redis: no backlog monitor, and readiness asks
+ * PostgreSQL only.
  */
 export async function createApiServer(config: ApiConfig, logger: Logger = createLogger({ level: config.LOG_LEVEL, name: 'eap-api' })) {
   const metrics = createApiMetrics();
@@ -33,12 +36,16 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
   pool.on('error', (error) => logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle client error'));
   // Queries get their own connections: a few slow analytics queries must never make ingest wait
   // for a connection to look a key up. Waiting for a free one is bounded by the query timeout.
+  // The session defaults bound every statement of these connections, the time zone check and
+  // transaction control included; each query transaction sets its own on top.
   const queryPool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: config.QUERY_POOL_SIZE,
     connectionTimeoutMillis: config.QUERY_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
     application_name: 'eap-api-query',
+    statement_timeout: config.QUERY_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: config.QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   });
   queryPool.on('error', (error) =>
     logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle query client error'),
@@ -77,6 +84,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     onMeasure: (n) => metrics.streamBacklog.set(n),
   });
   const producer = createStreamProducer(redis);
+  const usesRedis = config.API_SERVE !== 'query';
   let shuttingDown = false;
 
   const app = await buildApp({
@@ -99,27 +107,44 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     query: {
       keys,
       rateLimiter: createRateLimiter({ ratePerSecond: config.QUERY_RATE_LIMIT_PER_SECOND, burst: config.QUERY_RATE_LIMIT_BURST }),
-      runner: createQueryRunner({ pool: queryPool, timeoutMs: config.QUERY_TIMEOUT_MS, workMemMb: config.QUERY_WORK_MEM_MB }),
+      runner: createQueryRunner({
+        pool: queryPool,
+        timeoutMs: config.QUERY_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: config.QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        workMemMb: config.QUERY_WORK_MEM_MB,
+      }),
+      concurrency: createQueryConcurrency({
+        perKey: config.QUERY_MAX_CONCURRENT_PER_KEY,
+        total: config.QUERY_MAX_CONCURRENT,
+        onRefused: (limit) => metrics.queriesRefused.inc({ limit }),
+        onRunning: (running) => metrics.queriesRunning.set(running),
+      }),
     },
     openapi: buildOpenApiDocument(),
+    serve: config.API_SERVE,
     isShuttingDown: () => shuttingDown,
   });
   const admin = await buildAdminApp({
     logger,
     registry: metrics.registry,
     isShuttingDown: () => shuttingDown,
-    checks: [{ name: 'redis', check: async () => ({ ok: (await redis.ping()) === 'PONG' }) }, schemaReadinessCheck(pool)],
+    checks: [
+      ...(usesRedis ? [{ name: 'redis', check: async () => ({ ok: (await redis.ping()) === 'PONG' }) }] : []),
+      schemaReadinessCheck(pool),
+    ],
   });
 
   async function start(): Promise<{ port: number; adminPort: number }> {
-    // Connect in the background: the API starts (and reports not ready) even when Redis is down.
-    redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable yet; retrying'));
-    backlog.start();
+    if (usesRedis) {
+      // Connect in the background: the API starts (and reports not ready) even when Redis is down.
+      redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable yet; retrying'));
+      backlog.start();
+    }
     await app.listen({ port: config.PORT, host: config.HOST });
     await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
     const port = (app.server.address() as { port: number }).port;
     const adminPort = (admin.server.address() as { port: number }).port;
-    logger.info({ port, admin_port: adminPort, shards: config.STREAM_SHARDS }, 'eap api listening');
+    logger.info({ port, admin_port: adminPort, shards: config.STREAM_SHARDS, serve: config.API_SERVE }, 'eap api listening');
     return { port, adminPort };
   }
 

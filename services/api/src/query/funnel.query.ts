@@ -96,20 +96,33 @@ export async function queryFunnel(client: QueryClient, projectId: string, reques
     );
   }
   const counts = steps.map((_, k) => `SELECT bv, ${k} AS k, count(*) AS n FROM s${k + 1} GROUP BY bv`).join(' UNION ALL ');
-  const { rows } = await client.query<{ bv: string | null; k: number; n: string }>(`WITH ${ctes.join(',\n')}\n${counts}`, p.values);
-  const byValue = new Map<string | null, number[]>();
+  // With a breakdown, values are ranked by users at step 1 and those outside the top N folded
+  // into "$other" here in PostgreSQL: at most (N + 2) rows per step reach the API, however many
+  // distinct values there are. A user has one value, so counts add up.
+  const limit = request.breakdown ? p.add(request.breakdown_limit) : '';
+  const sql = request.breakdown
+    ? `WITH ${ctes.join(',\n')},
+       counts AS (${counts}),
+       ranked AS (SELECT bv, row_number() OVER (ORDER BY count(*) DESC, bv) AS rank FROM s1 WHERE bv IS NOT NULL GROUP BY bv)
+       SELECT CASE WHEN c.bv IS NULL THEN NULL WHEN r.rank <= ${limit} THEN c.bv ELSE '${OTHER_VALUE}' END AS bv,
+              coalesce(r.rank > ${limit}, false) AS other, c.k, sum(c.n)::text AS n
+       FROM counts c LEFT JOIN ranked r ON r.bv = c.bv GROUP BY 1, 2, 3`
+    : `WITH ${ctes.join(',\n')}\nSELECT bv, false AS other, k, n::text AS n FROM (${counts}) c`;
+  const { rows } = await client.query<{ bv: string | null; other: boolean; k: number; n: string }>(sql, p.values);
+  const byValue = new Map<string, { bv: string | null; other: boolean; counts: number[] }>();
   for (const row of rows) {
-    const counts = byValue.get(row.bv) ?? steps.map(() => 0);
-    byValue.set(row.bv, counts);
-    counts[row.k] = Number(row.n);
+    const key = JSON.stringify([row.bv, row.other]);
+    const group = byValue.get(key) ?? { bv: row.bv, other: row.other, counts: steps.map(() => 0) };
+    byValue.set(key, group);
+    group.counts[row.k] = Number(row.n);
   }
-  const perValue = [...byValue].map(([bv, c]) => ({ bv, counts: c }));
+  const perValue = [...byValue.values()];
   const total = steps.map((_, k) => perValue.reduce((sum, v) => sum + v.counts[k]!, 0));
   const result: FunnelResult = {
     steps: withConversion(steps, total),
     meta: { source: fromRollup ? 'rollup' : 'events', approximate: false },
   };
-  if (request.breakdown) result.breakdown = breakdownGroups(steps, perValue, request.breakdown_limit);
+  if (request.breakdown) result.breakdown = breakdownGroups(steps, perValue);
   return result;
 }
 
@@ -123,20 +136,18 @@ function withConversion(steps: Step[], counts: number[]): FunnelStepResult[] {
   }));
 }
 
-/** Top N values by users at step 1; the rest summed into "$other" (a user has one value, so counts add up); null last. */
-function breakdownGroups(steps: Step[], perValue: { bv: string | null; counts: number[] }[], limit: number) {
+/** The top N values by users at step 1 (already chosen in PostgreSQL), then null, then "$other". */
+function breakdownGroups(steps: Step[], perValue: { bv: string | null; other: boolean; counts: number[] }[]) {
   const valued = perValue
-    .filter((v) => v.bv !== null)
+    .filter((v) => v.bv !== null && !v.other)
     .sort((a, b) => b.counts[0]! - a.counts[0]! || String(a.bv).localeCompare(String(b.bv)));
-  const groups: { breakdown_value: string | null; other?: boolean; steps: FunnelStepResult[] }[] = valued
-    .slice(0, limit)
-    .map((v) => ({ breakdown_value: v.bv, steps: withConversion(steps, v.counts) }));
-  const rest = valued.slice(limit);
+  const groups: { breakdown_value: string | null; other?: boolean; steps: FunnelStepResult[] }[] = valued.map((v) => ({
+    breakdown_value: v.bv,
+    steps: withConversion(steps, v.counts),
+  }));
   const none = perValue.find((v) => v.bv === null);
   if (none) groups.push({ breakdown_value: null, steps: withConversion(steps, none.counts) });
-  if (rest.length > 0) {
-    const sums = steps.map((_, k) => rest.reduce((sum, v) => sum + v.counts[k]!, 0));
-    groups.push({ breakdown_value: OTHER_VALUE, other: true, steps: withConversion(steps, sums) });
-  }
+  const rest = perValue.find((v) => v.other);
+  if (rest) groups.push({ breakdown_value: OTHER_VALUE, other: true, steps: withConversion(steps, rest.counts) });
   return groups;
 }

@@ -6,6 +6,12 @@ export interface QueryRunnerOptions {
   pool: pg.Pool;
   /** statement_timeout of every statement, in ms. */
   timeoutMs: number;
+  /**
+   * idle_in_transaction_session_timeout of the query transaction, in ms: PostgreSQL ends a
+   * transaction this process left open and idle (a stalled process), freeing its snapshot and
+   * connection. Default: the statement timeout.
+   */
+  idleInTransactionTimeoutMs?: number;
   /** work_mem of every query, in MiB. */
   workMemMb: number;
 }
@@ -19,12 +25,14 @@ export const isoLocal = (expr: string) => `to_char(${expr}, 'YYYY-MM-DD"T"HH24:M
 export const isoUtc = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * Runs query API work in a read-only transaction with `statement_timeout`, `work_mem` and the
- * session time zone set locally (they end with the transaction, so a pooled connection never
- * carries them to the next request). A statement cancelled by the timeout becomes 504
+ * Runs query API work in a read-only transaction with `statement_timeout`,
+ * `idle_in_transaction_session_timeout`, `work_mem` and the session time zone set locally (they
+ * end with the transaction, so a pooled connection never carries them to the next request). A
+ * statement cancelled by the timeout, or a transaction ended for idling, becomes 504
  * QUERY_TIMEOUT; PostgreSQL refusing a value (a time zone, a date out of range) becomes 400.
  */
 export function createQueryRunner(options: QueryRunnerOptions) {
+  const idleMs = options.idleInTransactionTimeoutMs ?? options.timeoutMs;
   let zones: Promise<Set<string>> | undefined;
 
   /** Names PostgreSQL knows (pg_timezone_names), loaded once per process. */
@@ -53,12 +61,20 @@ export function createQueryRunner(options: QueryRunnerOptions) {
     await checkTimezone(timezone);
     const client = await options.pool.connect();
     let broken = false;
+    // A checked-out client has no pool listener: an error between statements (PostgreSQL ending
+    // an idle transaction) would otherwise be an unhandled 'error' event that kills the process.
+    let lost: unknown;
+    const onError = (error: unknown) => {
+      lost = error;
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN READ ONLY');
       await client.query(
         `SELECT set_config('statement_timeout', $1, true), set_config('work_mem', $2, true), set_config('TimeZone', $3, true),
-                set_config('jit', 'off', true)`,
-        [`${options.timeoutMs}ms`, `${options.workMemMb}MB`, timezone],
+                set_config('jit', 'off', true), set_config('idle_in_transaction_session_timeout', $4, true)`,
+        [`${options.timeoutMs}ms`, `${options.workMemMb}MB`, timezone, `${idleMs}ms`],
       );
       const result = await work(client);
       await client.query('COMMIT');
@@ -67,8 +83,9 @@ export function createQueryRunner(options: QueryRunnerOptions) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw toQueryError(error, options.timeoutMs);
+      throw toQueryError((lost as { code?: unknown } | undefined)?.code === '25P03' ? lost : error, options.timeoutMs);
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
@@ -81,6 +98,9 @@ export type QueryRunner = ReturnType<typeof createQueryRunner>;
 export function toQueryError(error: unknown, timeoutMs: number): unknown {
   if (error instanceof EapError) return error;
   const code = (error as { code?: unknown }).code;
+  if (code === '25P03') {
+    return new EapError('QUERY_TIMEOUT', 'the query transaction was left idle and PostgreSQL ended it; retry the query', { cause: error });
+  }
   if (code === '57014') {
     return new EapError(
       'QUERY_TIMEOUT',

@@ -62,6 +62,17 @@ export function checkBucketCount(range: TimeRange, interval: Interval): void {
   }
 }
 
+/**
+ * Refuses a query whose answer would have more than QUERY_LIMITS.maxResultRows rows (`what`
+ * says how they add up), before PostgreSQL computes anything: the rows PostgreSQL sends and the
+ * API assembles stay bounded, whatever the data holds.
+ */
+export function checkResultRows(rows: number, path: string, what: string, remedy: string): void {
+  if (rows > QUERY_LIMITS.maxResultRows) {
+    throw invalid(path, `the answer would have ${rows} ${what}, more than the ${QUERY_LIMITS.maxResultRows} allowed; ${remedy}`);
+  }
+}
+
 export interface Bucket {
   /** Bucket start in the query time zone (ISO 8601 with offset), as returned to clients. */
   t: string;

@@ -18,6 +18,12 @@ export const QUERY_LIMITS = {
   maxRetentionPeriods: 52,
   maxPageSize: 1000,
   defaultPageSize: 100,
+  /** Rows of one answer (trends points, retention cells): bounds the work and memory of the API process. */
+  maxResultRows: 50_000,
+  maxSchemaEvents: 10_000,
+  defaultSchemaEvents: 1000,
+  /** Properties the schema lists, the most frequent first. */
+  maxSchemaProperties: 500,
   propertyNameMaxLength: 200,
 } as const;
 
@@ -259,6 +265,15 @@ export const SchemaQuery = z
   .strictObject({
     from: QueryTime.optional().meta({ description: 'Default: 30 days before `to`.' }),
     to: QueryTime.optional().meta({ description: 'Default: now.' }),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be an integer' })
+      .min(1, { error: 'must be at least 1' })
+      .max(QUERY_LIMITS.maxSchemaEvents, { error: `must be at most ${QUERY_LIMITS.maxSchemaEvents}` })
+      .default(QUERY_LIMITS.defaultSchemaEvents)
+      .meta({
+        description: `Event names listed at most, the most frequent first (default ${QUERY_LIMITS.defaultSchemaEvents}, at most ${QUERY_LIMITS.maxSchemaEvents}); \`truncated.events\` says whether there were more.`,
+      }),
     timezone: Timezone,
   })
   .meta({ id: 'SchemaQuery' });
@@ -279,5 +294,13 @@ export const SchemaResponse = z
       from: z.string(),
       to: z.string(),
     }),
+    truncated: z
+      .object({
+        events: z.boolean().meta({ description: 'True when the range has more event names than `limit`: the rarest are left out.' }),
+        properties: z.boolean().meta({
+          description: `True when the sample has more than ${QUERY_LIMITS.maxSchemaProperties} properties: the rarest are left out.`,
+        }),
+      })
+      .meta({ description: 'Whether a list was cut to its limit.' }),
   })
   .meta({ id: 'SchemaResponse' });

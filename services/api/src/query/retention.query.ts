@@ -1,6 +1,6 @@
 import { createParams } from './query-filters.ts';
 import type { QueryClient } from './query-runner.ts';
-import { checkBucketCount, INTERVAL_MS, listBuckets, resolveRange } from './query-time.ts';
+import { checkBucketCount, checkResultRows, INTERVAL_MS, listBuckets, resolveRange } from './query-time.ts';
 import type { RetentionRequest } from './query.schemas.ts';
 
 export interface RetentionResult {
@@ -23,6 +23,13 @@ export async function queryRetention(client: QueryClient, projectId: string, req
   const range = await resolveRange(client, request.from, request.to, request.timezone);
   checkBucketCount(range, request.period);
   const cohortBuckets = await listBuckets(client, range, request.period, request.timezone);
+  // Per cohort: its size and one count per period.
+  checkResultRows(
+    cohortBuckets.length * (request.periods + 1),
+    'periods',
+    `cells (${cohortBuckets.length} cohorts × ${request.periods + 1})`,
+    'use fewer periods, weekly cohorts or a shorter range',
+  );
   const firstStart = cohortBuckets[0]!.utc;
   // The last period reported ends at most `periods` periods after the last cohort starts (+1 h for DST).
   const returnTo = new Date(range.toMs + request.periods * INTERVAL_MS[request.period] + 3_600_000).toISOString();

@@ -6,6 +6,7 @@ import {
   bucketsOnUtcDays,
   bucketsOnUtcHours,
   checkBucketCount,
+  checkResultRows,
   listBuckets,
   resolveRange,
   type TimeRange,
@@ -53,6 +54,15 @@ export async function queryTrends(client: QueryClient, projectId: string, reques
   const range = await resolveRange(client, request.from, request.to, request.timezone);
   checkBucketCount(range, request.interval);
   const buckets = await listBuckets(client, range, request.interval, request.timezone);
+  // Each series has a point per bucket: per event, one series, or with a breakdown the top N,
+  // the null series and "$other".
+  const series = request.events.length * (request.breakdown ? request.breakdown_limit + 2 : 1);
+  checkResultRows(
+    series * buckets.length,
+    'interval',
+    `points (${series} series × ${buckets.length} ${request.interval} buckets)`,
+    'use fewer events, a smaller breakdown_limit, a longer interval or a shorter range',
+  );
   const plain = !request.breakdown && !(request.filters && request.filters.length > 0);
   let rows: Row[];
   let source: 'rollup' | 'events' = 'events';
@@ -156,7 +166,9 @@ function measureSql(r: TrendsRequest): string {
  * Raw events of the range (partitions outside it are pruned). With a breakdown, each event's
  * values are ranked by number of events; the top N keep their own series, the others are summed
  * into "$other" (unique users of "$other" are counted over all its values together, not summed),
- * and events without the property (or with null) form the null series.
+ * and events without the property (or with null) form the null series. The ranking and the
+ * folding happen in PostgreSQL: whatever the number of distinct values, the API receives at most
+ * (N + 2) rows per event and bucket.
  */
 async function fromEvents(client: QueryClient, projectId: string, r: TrendsRequest, range: TimeRange): Promise<Row[]> {
   const p = createParams([projectId, r.events, r.interval, r.timezone]);
@@ -193,52 +205,43 @@ async function fromEvents(client: QueryClient, projectId: string, r: TrendsReque
   return rows;
 }
 
+/** An additive measure recomputed from per-value partial aggregates (n events, total and count of the numbers). */
+function foldedMeasure(r: TrendsRequest): string {
+  switch (r.measure) {
+    case 'sum':
+      return 'coalesce(sum(g.total), 0)';
+    case 'avg':
+      return 'CASE WHEN sum(g.nums) = 0 THEN 0 ELSE sum(g.total) / sum(g.nums) END';
+    default:
+      return 'sum(g.n)';
+  }
+}
+
 /**
- * Breakdown of an additive measure (count, sum, avg): one GROUP BY over the events, then the
- * values outside the top N are folded into "$other" here (counts and sums add up; an average is
- * recomputed from the folded sums and counts), sparing PostgreSQL a second pass over the rows.
+ * Breakdown of an additive measure (count, sum, avg): one pass over the events groups them by
+ * (event, bucket, value) with partial aggregates; the values are ranked on those groups and the
+ * ones outside the top N folded into "$other" (counts and sums add up; an average is recomputed
+ * from the folded sums and counts), so the second pass reads the groups, never the events again.
  */
 async function foldedBreakdown(client: QueryClient, p: Params, r: TrendsRequest, where: string, num: string, bv: string): Promise<Row[]> {
-  const { rows } = await client.query<{ event: string; b: string; bv: string | null; n: string; total: string | null; nums: string }>(
-    `SELECT event, ${isoUtcB} AS b, bv, n::text AS n, total::text AS total, nums::text AS nums FROM (
+  const limit = p.add(r.breakdown_limit);
+  const { rows } = await client.query<Row>(
+    `WITH g AS MATERIALIZED (
        SELECT event, date_trunc($3, "timestamp", $4) AS b, ${bv} AS bv, count(*) AS n, sum(${num}) AS total, count(${num}) AS nums
-       FROM events WHERE ${where} GROUP BY 1, 2, 3) g`,
+       FROM events WHERE ${where} GROUP BY 1, 2, 3),
+     ranked AS (
+       SELECT event, bv, row_number() OVER (PARTITION BY event ORDER BY sum(n) DESC, bv) AS rank
+       FROM g WHERE bv IS NOT NULL GROUP BY event, bv)
+     SELECT event, ${isoUtcB} AS b, bv, other, value::text AS value FROM (
+       SELECT g.event, g.b,
+              CASE WHEN g.bv IS NULL THEN NULL WHEN ranked.rank <= ${limit} THEN g.bv ELSE '${OTHER_VALUE}' END AS bv,
+              coalesce(ranked.rank > ${limit}, false) AS other,
+              ${foldedMeasure(r)} AS value
+       FROM g LEFT JOIN ranked ON ranked.event = g.event AND ranked.bv = g.bv
+       GROUP BY 1, 2, 3, 4) x`,
     p.values,
   );
-  const rank = new Map<string, number>();
-  const perValue = new Map<string, number>();
-  for (const row of rows) {
-    if (row.bv === null) continue;
-    const key = JSON.stringify([row.event, row.bv]);
-    perValue.set(key, (perValue.get(key) ?? 0) + Number(row.n));
-  }
-  const byEvent = new Map<string, { bv: string; n: number }[]>();
-  for (const [key, n] of perValue) {
-    const [event, value] = JSON.parse(key) as [string, string];
-    byEvent.set(event, [...(byEvent.get(event) ?? []), { bv: value, n }]);
-  }
-  for (const [event, values] of byEvent) {
-    // Same order as SQL's ORDER BY count DESC, value: ties broken by the value's code points.
-    values.sort((a, b) => b.n - a.n || (a.bv < b.bv ? -1 : a.bv > b.bv ? 1 : 0));
-    values.forEach((v, i) => {
-      rank.set(JSON.stringify([event, v.bv]), i + 1);
-    });
-  }
-  const groups = new Map<string, { row: Row; n: number; total: number; nums: number }>();
-  for (const row of rows) {
-    const other = row.bv !== null && (rank.get(JSON.stringify([row.event, row.bv])) ?? 0) > r.breakdown_limit;
-    const value = row.bv === null ? null : other ? OTHER_VALUE : row.bv;
-    const key = JSON.stringify([row.event, row.b, value, other]);
-    const g = groups.get(key) ?? { row: { event: row.event, b: row.b, t: '', value: '0', bv: value, other }, n: 0, total: 0, nums: 0 };
-    g.n += Number(row.n);
-    g.total += Number(row.total ?? 0);
-    g.nums += Number(row.nums);
-    groups.set(key, g);
-  }
-  return [...groups.values()].map(({ row, n, total, nums }) => ({
-    ...row,
-    value: String(r.measure === 'count' ? n : r.measure === 'sum' ? total : nums === 0 ? 0 : total / nums),
-  }));
+  return rows;
 }
 
 /** Zero-filled series in request order; breakdown series ordered by their total, null and "$other" last. */

@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { EapError, toFieldErrors } from '@eap/core';
 import type { KeyAuthenticator } from '../key-authenticator.ts';
+import type { QueryConcurrency } from '../query/query-concurrency.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { listEvents, parsePropertyEquality } from '../query/events.query.ts';
 import { queryFunnel } from '../query/funnel.query.ts';
-import type { QueryRunner } from '../query/query-runner.ts';
+import type { QueryClient, QueryRunner } from '../query/query-runner.ts';
 import { EventsQuery, FunnelRequest, RetentionRequest, SchemaQuery, TrendsRequest } from '../query/query.schemas.ts';
 import { queryRetention } from '../query/retention.query.ts';
 import { querySchema } from '../query/schema.query.ts';
@@ -17,6 +18,8 @@ export interface QueryRouteDeps {
   /** Per read key: queries are expensive, so one key cannot take every query connection in a loop. */
   rateLimiter: RateLimiter;
   runner: QueryRunner;
+  /** Caps the queries running at once, per read key and per process. */
+  concurrency: QueryConcurrency;
   now?: () => number;
 }
 
@@ -34,7 +37,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * The query API, /v1/query/*: read keys only, scoped to the key's project. Every query runs in
- * its own read-only transaction on the query pool with a statement timeout.
+ * its own read-only transaction on the query pool with a statement timeout, holding one of the
+ * key's and the process's query slots until it ends.
  */
 export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): Promise<void> {
   const now = deps.now ?? Date.now;
@@ -48,20 +52,23 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
   });
 
   const projectOf = (request: { apiKey?: { projectId: string } }) => request.apiKey!.projectId;
+  /** Runs `work` for the request's key: a query slot, then a read-only transaction. */
+  const answer = <T>(request: { apiKey?: { keyId: string } }, timezone: string, work: (client: QueryClient) => Promise<T>) =>
+    deps.concurrency.run(request.apiKey!.keyId, () => deps.runner.run(timezone, work));
 
   app.post('/v1/query/trends', async (request) => {
     const body = parse(TrendsRequest, request.body);
-    return deps.runner.run(body.timezone, (client) => queryTrends(client, projectOf(request), body));
+    return answer(request, body.timezone, (client) => queryTrends(client, projectOf(request), body));
   });
 
   app.post('/v1/query/funnel', async (request) => {
     const body = parse(FunnelRequest, request.body);
-    return deps.runner.run(body.timezone, (client) => queryFunnel(client, projectOf(request), body));
+    return answer(request, body.timezone, (client) => queryFunnel(client, projectOf(request), body));
   });
 
   app.post('/v1/query/retention', async (request) => {
     const body = parse(RetentionRequest, request.body);
-    return deps.runner.run(body.timezone, (client) => queryRetention(client, projectOf(request), body));
+    return answer(request, body.timezone, (client) => queryRetention(client, projectOf(request), body));
   });
 
   app.get('/v1/query/events', async (request) => {
@@ -69,7 +76,7 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
     const properties = parsePropertyEquality(query.properties);
     const to = query.to ?? new Date(now()).toISOString();
     const from = query.from ?? new Date(Date.parse(query.to ?? to) - 7 * DAY_MS).toISOString();
-    return deps.runner.run(query.timezone, (client) =>
+    return answer(request, query.timezone, (client) =>
       listEvents(client, projectOf(request), {
         from,
         to,
@@ -87,6 +94,8 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
     const query = parse(SchemaQuery, request.query);
     const to = query.to ?? new Date(now()).toISOString();
     const from = query.from ?? new Date(Date.parse(query.to ?? to) - 30 * DAY_MS).toISOString();
-    return deps.runner.run(query.timezone, (client) => querySchema(client, projectOf(request), { from, to, timezone: query.timezone }));
+    return answer(request, query.timezone, (client) =>
+      querySchema(client, projectOf(request), { from, to, timezone: query.timezone, limit: query.limit }),
+    );
   });
 }
