@@ -20,6 +20,7 @@ export const RESOURCES = {
   configMap: { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
   secret: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' },
   event: { apiVersion: 'v1', kind: 'Event', plural: 'events' },
+  networkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
   podDisruptionBudget: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
   serviceMonitor: { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
   prometheusRule: { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },

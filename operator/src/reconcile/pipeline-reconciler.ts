@@ -45,9 +45,9 @@ class InvalidSpecError extends Error {}
  * Reconciles one EventPipeline (level-based and idempotent: every run computes the whole desired
  * state from the object and the cluster, so a restarted operator simply converges):
  * 1. the migration Job of the desired image (created once, deterministic name);
- * 2. Services always; API and worker Deployments and PDBs on the image whose migrations
- *    completed — server-side apply, field manager `eap-operator`, worker replicas left to the
- *    autoscaler;
+ * 2. Services and (when enabled) NetworkPolicies always; API and worker Deployments and PDBs on
+ *    the image whose migrations completed — server-side apply, field manager `eap-operator`,
+ *    worker replicas left to the autoscaler;
  * 3. ServiceMonitors / PrometheusRule when the Prometheus Operator CRDs exist, dashboards;
  * 4. the autoscaler loop; 5. conditions, Events on transitions, and the status.
  */
@@ -85,13 +85,15 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     }
   }
 
-  /** Deletes owned monitoring objects that are no longer wanted (turned off in the spec). */
+  /** Deletes owned monitoring objects and NetworkPolicies that are no longer wanted (turned off in the spec). */
   async function deleteUnwanted(pipeline: EventPipeline, apis: MonitoringApis, wanted: Set<string>): Promise<void> {
     const ns = pipeline.metadata.namespace;
     const names = childNames(pipeline);
     const candidates: Array<[(typeof RESOURCES)[keyof typeof RESOURCES], string]> = [
       [RESOURCES.configMap, names.dashboard('pipeline-health')],
       [RESOURCES.configMap, names.dashboard('product-overview')],
+      [RESOURCES.networkPolicy, names.api],
+      [RESOURCES.networkPolicy, names.worker],
     ];
     if (apis.serviceMonitors) candidates.push([RESOURCES.serviceMonitor, names.api], [RESOURCES.serviceMonitor, names.worker]);
     if (apis.prometheusRules) candidates.push([RESOURCES.prometheusRule, names.prometheusRule]);
@@ -206,6 +208,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     const objects = buildPipelineObjects(pipeline, { servingImage: serving, monitoringApis: apis, assets: deps.assets });
     const desired = [
       ...objects.services,
+      ...objects.networkPolicies,
       ...objects.workloads,
       ...objects.serviceMonitors,
       ...objects.prometheusRules,

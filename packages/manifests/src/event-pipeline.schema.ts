@@ -105,6 +105,12 @@ const Api = z
     adminTokenSecretRef: secretKeyRef('token')
       .optional()
       .describe('Secret key holding EAP_ADMIN_TOKEN (enables POST /v1/projects). Default: admin routes off.'),
+    allowDemoAdminToken: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Let the API start with a publicly known demo admin token such as the kind demo's (EAP_ALLOW_DEMO_TOKEN). Only for a local demo. Default false.",
+      ),
   })
   .strict();
 
@@ -185,6 +191,66 @@ const Monitoring = z
   })
   .strict();
 
+/** A Kubernetes label selector, as in a NetworkPolicy peer. */
+const LabelSelector = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional().describe('Labels that must all match. Default none.'),
+    matchExpressions: z
+      .array(
+        z
+          .object({
+            key: z.string().min(1).max(317).describe('Label key.'),
+            operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values.'),
+            values: z.array(z.string().max(63)).max(64).optional().describe('Values for In and NotIn.'),
+          })
+          .strict(),
+      )
+      .max(16)
+      .optional()
+      .describe('Label expressions that must all hold. Default none.'),
+  })
+  .strict();
+
+const MetricsPeer = z
+  .object({
+    namespaceSelector: LabelSelector.optional().describe('Namespaces whose pods may connect; {} is every namespace.'),
+    podSelector: LabelSelector.optional().describe(
+      'Pods that may connect (in the namespaces of namespaceSelector, or else in the pipeline namespace).',
+    ),
+  })
+  .strict()
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.namespaceSelector) || has(self.podSelector)',
+        message: 'a metricsFrom entry needs a namespaceSelector, a podSelector or both',
+      },
+    ],
+  });
+
+/**
+ * NetworkPolicies for the API and worker pods. Off by default: they take effect only where the
+ * cluster's network plugin enforces them (kind's default CNI, kindnet, does not), and a policy
+ * that the plugin ignores would suggest a protection that is not there.
+ */
+const NetworkPolicy = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Create NetworkPolicies: API pods accept the public port from anywhere and the admin port only from metricsFrom; workers accept only the admin port, from metricsFrom. Needs a network plugin that enforces NetworkPolicies (kind’s default CNI, kindnet, does not). Default false.',
+      ),
+    metricsFrom: z
+      .array(MetricsPeer)
+      .max(16)
+      .default([])
+      .describe(
+        'Who may reach the admin port (9464: /metrics, /livez, /readyz), e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}, podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}}]. Each entry is a NetworkPolicy peer (namespaceSelector and/or podSelector). Empty: no other pod may (kubelet probes from the node a pod runs on are always allowed). Default [].',
+      ),
+  })
+  .strict();
+
 /** The spec of an EventPipeline: everything the user decides. Every field has a default except the two Secrets. */
 export const EventPipelineSpecSchema = z
   .object({
@@ -221,6 +287,7 @@ export const EventPipelineSpecSchema = z
       resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
       service: { type: 'ClusterIP', port: 8000 },
       rateLimit: { perSecond: 1000, burst: 2000 },
+      allowDemoAdminToken: false,
     }),
     worker: Worker.default({
       minReplicas: 1,
@@ -243,6 +310,9 @@ export const EventPipelineSpecSchema = z
       prometheusRule: { enabled: true, labels: {} },
       grafanaDashboards: { enabled: false, labels: { grafana_dashboard: '1' } },
     }),
+    networkPolicy: NetworkPolicy.default({ enabled: false, metricsFrom: [] }).describe(
+      'NetworkPolicies limiting who reaches the pods. Default off.',
+    ),
   })
   .strict();
 

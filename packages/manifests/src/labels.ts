@@ -6,6 +6,11 @@ export type Component = 'api' | 'worker' | 'migrations' | 'monitoring';
 export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'eap-operator' } as const;
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+/**
+ * Marks the Services that publish a component's admin port (`/metrics`, `/livez`, `/readyz`); the
+ * ServiceMonitors select only these, never the public API Service.
+ */
+export const METRICS_SERVICE_LABEL = { 'eap.dev/admin-port': 'true' } as const;
 
 /** Labels that select one component's pods; stable for the life of the pipeline (selectors are immutable). */
 export function selectorLabels(pipeline: EventPipeline, component: Component): Record<string, string> {
@@ -48,6 +53,7 @@ export function childNames(pipeline: EventPipeline) {
   return {
     api: `${name}-api`,
     worker: `${name}-worker`,
+    apiMetrics: `${name}-api-metrics`,
     workerMetrics: `${name}-worker-metrics`,
     prometheusRule: `${name}-alerts`,
     dashboard: (id: string) => `${name}-dashboard-${id}`,

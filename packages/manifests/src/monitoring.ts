@@ -1,10 +1,13 @@
 import type { EventPipeline } from './event-pipeline.schema.ts';
-import { childMeta, childNames, selectorLabels } from './labels.ts';
+import { childMeta, childNames, METRICS_SERVICE_LABEL, selectorLabels } from './labels.ts';
 import type { MonitoringAssets } from './monitoring-assets.ts';
 
 export const MONITORING_GROUP_VERSION = 'monitoring.coreos.com/v1';
 
-/** ServiceMonitors scraping the `metrics` port of the API and worker Services. */
+/**
+ * ServiceMonitors scraping the `metrics` port of the API's and the workers' admin-port Services
+ * (buildMetricsServices); the public API Service does not carry that port and is not selected.
+ */
 export function buildServiceMonitors(pipeline: EventPipeline) {
   const { serviceMonitor } = pipeline.spec.monitoring;
   const names = childNames(pipeline);
@@ -13,7 +16,7 @@ export function buildServiceMonitors(pipeline: EventPipeline) {
     kind: 'ServiceMonitor',
     metadata: childMeta(pipeline, names[component], component, serviceMonitor.labels),
     spec: {
-      selector: { matchLabels: selectorLabels(pipeline, component) },
+      selector: { matchLabels: { ...selectorLabels(pipeline, component), ...METRICS_SERVICE_LABEL } },
       namespaceSelector: { matchNames: [pipeline.metadata.namespace] },
       endpoints: [{ port: 'metrics', path: '/metrics', interval: serviceMonitor.interval }],
     },

@@ -12,7 +12,10 @@ export interface OperatorInstallOptions {
   replicas?: number;
   /** Port of /metrics and /healthz. Default 8080. */
   metricsPort?: number;
-  /** Watch only this namespace's EventPipelines; default all namespaces. */
+  /**
+   * Watch only this namespace's EventPipelines; default all namespaces. When set, the rules that
+   * reconcile pipelines (Secrets included) are a Role in this namespace, not a ClusterRole.
+   */
   watchNamespace?: string;
   /** Log level. Default info. */
   logLevel?: string;
@@ -35,11 +38,12 @@ export const LEADER_LEASE_NAME = 'eap-operator-leader';
 const ALL_READ = ['get', 'list', 'watch'];
 
 /**
- * Least-privilege rules for the cluster-wide part of the operator: what reconciling an
- * EventPipeline needs and nothing else (no delete except for objects it turns off, Secrets only
- * by name, never listed). The operator's tests run it with exactly these rules.
+ * Least-privilege rules for reconciling EventPipelines: what it needs and nothing else (no delete
+ * except for objects it turns off, Secrets only by name, never listed). Granted by the ClusterRole
+ * when the operator watches every namespace, by a Role in the watched namespace when it watches
+ * one. The operator's tests run it with exactly these rules.
  */
-export const OPERATOR_CLUSTER_RULES = [
+export const OPERATOR_PIPELINE_RULES = [
   { apiGroups: [EVENT_PIPELINE.group], resources: [EVENT_PIPELINE.plural], verbs: ALL_READ },
   { apiGroups: [EVENT_PIPELINE.group], resources: [`${EVENT_PIPELINE.plural}/status`], verbs: ['get', 'patch', 'update'] },
   // Needed to set blockOwnerDeletion on children where OwnerReferencesPermissionEnforcement is on.
@@ -52,6 +56,7 @@ export const OPERATOR_CLUSTER_RULES = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...ALL_READ, 'create', 'patch'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'create', 'patch', 'delete'] },
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors', 'prometheusrules'],
@@ -59,12 +64,21 @@ export const OPERATOR_CLUSTER_RULES = [
   },
 ];
 
+/**
+ * What is cluster-wide in every mode: asking discovery whether the Prometheus Operator's kinds are
+ * served (most clusters grant discovery to every authenticated client through system:discovery;
+ * this rule keeps the operator working where that binding was narrowed).
+ */
+export const OPERATOR_DISCOVERY_RULES = [{ nonResourceURLs: ['/apis/monitoring.coreos.com/v1'], verbs: ['get'] }];
+
 /** Rules in the operator's own namespace: the leader-election Lease. */
 export const OPERATOR_NAMESPACE_RULES = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }];
 
 /**
  * Everything that installs the operator (besides the CRD): ServiceAccount, ClusterRole and
- * binding, Role and binding for the Lease, Deployment, metrics Service and optional ServiceMonitor.
+ * binding, Role and binding for the Lease, with `watchNamespace` a Role and binding there holding
+ * the pipeline rules (the ClusterRole then keeps only discovery), Deployment, metrics Service and
+ * optional ServiceMonitor.
  * The cdk8s app synthesizes these; the Helm chart templates the same objects and a test compares
  * both renderings at default values.
  */
@@ -83,9 +97,11 @@ export function buildOperatorInstall(options: OperatorInstallOptions = {}) {
     { name: 'LOG_LEVEL', value: options.logLevel ?? OPERATOR_DEFAULTS.logLevel },
     ...(options.watchNamespace ? [{ name: 'WATCH_NAMESPACE', value: options.watchNamespace }] : []),
   ];
+  const watched = options.watchNamespace;
+  const clusterRules = watched ? OPERATOR_DISCOVERY_RULES : [...OPERATOR_PIPELINE_RULES, ...OPERATOR_DISCOVERY_RULES];
   const objects: Array<Record<string, unknown>> = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name) },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: OPERATOR_CLUSTER_RULES },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: clusterRules },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
@@ -152,6 +168,23 @@ export function buildOperatorInstall(options: OperatorInstallOptions = {}) {
       spec: { selector, ports: [{ name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP' }] },
     },
   ];
+  if (watched) {
+    objects.push(
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name, namespace: watched, labels },
+        rules: OPERATOR_PIPELINE_RULES,
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name, namespace: watched, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    );
+  }
   if (options.serviceMonitor?.enabled) {
     objects.push({
       apiVersion: 'monitoring.coreos.com/v1',

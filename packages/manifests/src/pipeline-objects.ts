@@ -1,13 +1,13 @@
 import type { EventPipeline } from './event-pipeline.schema.ts';
 import { buildDashboardConfigMaps, buildPrometheusRule, buildServiceMonitors } from './monitoring.ts';
 import type { MonitoringAssets } from './monitoring-assets.ts';
+import { buildMetricsServices, buildNetworkPolicies } from './network-access.ts';
 import {
   buildApiDeployment,
   buildApiService,
   buildMigrationJob,
   buildPodDisruptionBudgets,
   buildWorkerDeployment,
-  buildWorkerMetricsService,
   imageReference,
 } from './workloads.ts';
 
@@ -34,7 +34,8 @@ export interface PipelineObjectsOptions {
 export function buildPipelineObjects(pipeline: EventPipeline, options: PipelineObjectsOptions) {
   const { monitoring } = pipeline.spec;
   const migrationJob = buildMigrationJob(pipeline, imageReference(pipeline.spec.image)) as KubeManifest;
-  const services = [buildApiService(pipeline), buildWorkerMetricsService(pipeline)] as KubeManifest[];
+  const services = [buildApiService(pipeline), ...buildMetricsServices(pipeline)] as KubeManifest[];
+  const networkPolicies = buildNetworkPolicies(pipeline) as KubeManifest[];
   const workloads = (
     options.servingImage === undefined
       ? []
@@ -51,5 +52,5 @@ export function buildPipelineObjects(pipeline: EventPipeline, options: PipelineO
     monitoring.prometheusRule.enabled && options.monitoringApis.prometheusRules ? [buildPrometheusRule(pipeline, options.assets)] : []
   ) as KubeManifest[];
   const dashboards = (monitoring.grafanaDashboards.enabled ? buildDashboardConfigMaps(pipeline, options.assets) : []) as KubeManifest[];
-  return { migrationJob, services, workloads, serviceMonitors, prometheusRules, dashboards };
+  return { migrationJob, services, networkPolicies, workloads, serviceMonitors, prometheusRules, dashboards };
 }

@@ -51,6 +51,8 @@ function podSecurity() {
 
 function podSpecBase(spec: EventPipelineSpec) {
   return {
+    // The API, the workers and the migrations never call the Kubernetes API: no token in the pod.
+    automountServiceAccountToken: false,
     securityContext: podSecurity().pod,
     ...(spec.image.pullSecrets.length > 0 ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
   };
@@ -110,6 +112,7 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
     { name: 'SHUTDOWN_DRAIN_MS', value: String(API_DRAIN_SECONDS * 1000) },
     { name: 'NODE_OPTIONS', value: NODE_OPTIONS.api },
     ...(spec.api.adminTokenSecretRef ? [secretEnv('EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
+    ...(spec.api.allowDemoAdminToken ? [{ name: 'EAP_ALLOW_DEMO_TOKEN', value: 'true' }] : []),
   ];
   return {
     apiVersion: 'apps/v1',
@@ -148,7 +151,10 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
   };
 }
 
-/** The API Service: `http` for clients, `metrics` for the ServiceMonitor. */
+/**
+ * The API Service: `http` for clients, and nothing else. It may be a LoadBalancer or NodePort, so
+ * the admin port has its own headless Service (buildMetricsServices in network-access.ts).
+ */
 export function buildApiService(pipeline: EventPipeline) {
   const service = pipeline.spec.api.service;
   return {
@@ -166,7 +172,6 @@ export function buildApiService(pipeline: EventPipeline) {
           protocol: 'TCP',
           ...(service.nodePort !== undefined && service.type !== 'ClusterIP' ? { nodePort: service.nodePort } : {}),
         },
-        { name: 'metrics', port: ADMIN_CONTAINER_PORT, targetPort: 'metrics', protocol: 'TCP' },
       ],
     },
   };
@@ -215,20 +220,6 @@ export function buildWorkerDeployment(pipeline: EventPipeline, image: string) {
           ],
         },
       },
-    },
-  };
-}
-
-/** Headless Service that gives the ServiceMonitor the worker pods' `metrics` endpoints. */
-export function buildWorkerMetricsService(pipeline: EventPipeline) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: childMeta(pipeline, childNames(pipeline).workerMetrics, 'worker'),
-    spec: {
-      clusterIP: 'None',
-      selector: selectorLabels(pipeline, 'worker'),
-      ports: [{ name: 'metrics', port: ADMIN_CONTAINER_PORT, targetPort: 'metrics', protocol: 'TCP' }],
     },
   };
 }

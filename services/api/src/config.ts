@@ -19,73 +19,73 @@ export function isDemoAdminToken(token: string): boolean {
  * its default and range are the schema's (reference: docs/configuration.md, `make docs`).
  */
 export const ApiConfigSchema = z.object({
-    ...SHARED_VARS,
-    ...EVENT_TIME_VARS,
-    PORT: intVar(8000, 0, 65535).describe('Public port: ingest, query, admin and docs routes (which of them: API_SERVE).'),
-    EAP_ADMIN_TOKEN: z
-      .string()
-      .min(16, { error: 'must be at least 16 characters' })
-      .optional()
-      .describe(
-        'Bearer token for the admin routes (`POST`/`GET /v1/projects`); unset, they answer 403. The demo tokens of docker-compose.yml and deploy/kind (and any token containing `change-me`) are refused unless `EAP_ALLOW_DEMO_TOKEN=true`.',
-      ),
-    EAP_ALLOW_DEMO_TOKEN: z
-      .enum(['true', 'false'], { error: 'must be true or false' })
-      .default('false')
-      .transform((value) => value === 'true')
-      .describe(
-        'Accept a publicly known demo `EAP_ADMIN_TOKEN` (the docker compose and kind demos set `true`). Never set it where others can reach the API.',
-      ),
-    STREAM_BACKLOG_CAP: intVar(1_000_000, 1, 1_000_000_000).describe(
-      'Undelivered + pending entries across all shards above which ingest answers 503 `BACKLOG_FULL`.',
+  ...SHARED_VARS,
+  ...EVENT_TIME_VARS,
+  PORT: intVar(8000, 0, 65535).describe('Public port: ingest, query, admin and docs routes (which of them: API_SERVE).'),
+  EAP_ADMIN_TOKEN: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters' })
+    .optional()
+    .describe(
+      'Bearer token for the admin routes (`POST`/`GET /v1/projects`); unset, they answer 403. The demo tokens of docker-compose.yml and deploy/kind (and any token containing `change-me`) are refused unless `EAP_ALLOW_DEMO_TOKEN=true`.',
     ),
-    BACKLOG_POLL_MS: intVar(1000, 50, 60_000).describe('How often the backlog is measured, in ms.'),
-    BODY_LIMIT_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024).describe('Largest request body after decompression, in bytes.'),
-    KEY_CACHE_TTL_MS: intVar(30_000, 0, 30_000).describe(
-      'How long a looked-up API key is trusted, in ms; a revoked key stops working within this time.',
+  EAP_ALLOW_DEMO_TOKEN: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe(
+      'Accept a publicly known demo `EAP_ADMIN_TOKEN` (the docker compose and kind demos set `true`). Never set it where others can reach the API.',
     ),
-    KEY_NEGATIVE_CACHE_TTL_MS: intVar(5_000, 0, 30_000).describe('How long an unknown key is remembered as unknown, in ms.'),
-    RATE_LIMIT_PER_SECOND: intVar(1000, 0, 10_000_000).describe(
-      'Sustained requests per second allowed per API key in each API process (token bucket); 0 disables the limit.',
+  STREAM_BACKLOG_CAP: intVar(1_000_000, 1, 1_000_000_000).describe(
+    'Undelivered + pending entries across all shards above which ingest answers 503 `BACKLOG_FULL`.',
+  ),
+  BACKLOG_POLL_MS: intVar(1000, 50, 60_000).describe('How often the backlog is measured, in ms.'),
+  BODY_LIMIT_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024).describe('Largest request body after decompression, in bytes.'),
+  KEY_CACHE_TTL_MS: intVar(30_000, 0, 30_000).describe(
+    'How long a looked-up API key is trusted, in ms; a revoked key stops working within this time.',
+  ),
+  KEY_NEGATIVE_CACHE_TTL_MS: intVar(5_000, 0, 30_000).describe('How long an unknown key is remembered as unknown, in ms.'),
+  RATE_LIMIT_PER_SECOND: intVar(1000, 0, 10_000_000).describe(
+    'Sustained requests per second allowed per API key in each API process (token bucket); 0 disables the limit.',
+  ),
+  RATE_LIMIT_BURST: intVar(2000, 1, 10_000_000).describe('Token bucket size: requests a key may burst above the sustained rate.'),
+  SHUTDOWN_DELAY_MS: intVar(0, 0, 60_000).describe(
+    'On SIGTERM, keep serving this long before draining, in ms: /readyz answers 503 and every response closes its connection, so load balancers and kube-proxy move clients to other replicas before this one stops accepting. The operator sets 5000.',
+  ),
+  SHUTDOWN_DRAIN_MS: intVar(8000, 0, 60_000).describe(
+    'Time allowed to finish in-flight requests on SIGTERM (after SHUTDOWN_DELAY_MS) before connections are closed, in ms.',
+  ),
+  REDIS_COMMAND_TIMEOUT_MS: intVar(2000, 100, 60_000).describe('Timeout of one Redis command, in ms; a slower append answers 503.'),
+  QUERY_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(
+    'Longest a query API request may run in PostgreSQL, in ms (`statement_timeout`); a slower query answers 504 `QUERY_TIMEOUT`.',
+  ),
+  QUERY_POOL_SIZE: intVar(4, 1, 100).describe(
+    'PostgreSQL connections of the query API, a pool apart from the one that checks ingest keys, so slow queries never delay ingest.',
+  ),
+  QUERY_WORK_MEM_MB: intVar(64, 1, 4096).describe(
+    '`work_mem` of each query, in MiB: memory for its sorts and hash tables before they spill to disk.',
+  ),
+  QUERY_RATE_LIMIT_PER_SECOND: intVar(10, 0, 100_000).describe(
+    'Sustained query API requests per second allowed per read key (token bucket, per API process); 0 disables the limit.',
+  ),
+  QUERY_RATE_LIMIT_BURST: intVar(20, 1, 100_000).describe(
+    'Query requests a read key may burst above the sustained rate (a dashboard loading all its panels).',
+  ),
+  QUERY_MAX_CONCURRENT_PER_KEY: intVar(2, 1, 1000).describe(
+    'Queries one read key may have running at once in each API process; more answer 429 `TOO_MANY_QUERIES` with `Retry-After`.',
+  ),
+  QUERY_MAX_CONCURRENT: intVar(8, 1, 10_000).describe(
+    'Queries each API process runs at once, all keys together; more answer 429 `TOO_MANY_QUERIES` with `Retry-After`. Those beyond QUERY_POOL_SIZE wait for a connection.',
+  ),
+  QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(
+    'PostgreSQL ends a query transaction left idle this long, in ms (`idle_in_transaction_session_timeout`), so a stalled API process never holds a connection and an old snapshot.',
+  ),
+  API_SERVE: z
+    .enum(['all', 'ingest', 'query'], { error: 'must be all, ingest or query' })
+    .default('all')
+    .describe(
+      'What this process serves on PORT. `all`: everything. `ingest`: ingest, project admin and docs; `/v1/query/*` answers 404 (run queries in another process). `query`: the query API and docs; ingest and admin routes answer 404, and Redis is neither connected nor needed for readiness. Probes and metrics are on ADMIN_PORT in every mode.',
     ),
-    RATE_LIMIT_BURST: intVar(2000, 1, 10_000_000).describe('Token bucket size: requests a key may burst above the sustained rate.'),
-    SHUTDOWN_DELAY_MS: intVar(0, 0, 60_000).describe(
-      'On SIGTERM, keep serving this long before draining, in ms: /readyz answers 503 and every response closes its connection, so load balancers and kube-proxy move clients to other replicas before this one stops accepting. The operator sets 5000.',
-    ),
-    SHUTDOWN_DRAIN_MS: intVar(8000, 0, 60_000).describe(
-      'Time allowed to finish in-flight requests on SIGTERM (after SHUTDOWN_DELAY_MS) before connections are closed, in ms.',
-    ),
-    REDIS_COMMAND_TIMEOUT_MS: intVar(2000, 100, 60_000).describe('Timeout of one Redis command, in ms; a slower append answers 503.'),
-    QUERY_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(
-      'Longest a query API request may run in PostgreSQL, in ms (`statement_timeout`); a slower query answers 504 `QUERY_TIMEOUT`.',
-    ),
-    QUERY_POOL_SIZE: intVar(4, 1, 100).describe(
-      'PostgreSQL connections of the query API, a pool apart from the one that checks ingest keys, so slow queries never delay ingest.',
-    ),
-    QUERY_WORK_MEM_MB: intVar(64, 1, 4096).describe(
-      '`work_mem` of each query, in MiB: memory for its sorts and hash tables before they spill to disk.',
-    ),
-    QUERY_RATE_LIMIT_PER_SECOND: intVar(10, 0, 100_000).describe(
-      'Sustained query API requests per second allowed per read key (token bucket, per API process); 0 disables the limit.',
-    ),
-    QUERY_RATE_LIMIT_BURST: intVar(20, 1, 100_000).describe(
-      'Query requests a read key may burst above the sustained rate (a dashboard loading all its panels).',
-    ),
-    QUERY_MAX_CONCURRENT_PER_KEY: intVar(2, 1, 1000).describe(
-      'Queries one read key may have running at once in each API process; more answer 429 `TOO_MANY_QUERIES` with `Retry-After`.',
-    ),
-    QUERY_MAX_CONCURRENT: intVar(8, 1, 10_000).describe(
-      'Queries each API process runs at once, all keys together; more answer 429 `TOO_MANY_QUERIES` with `Retry-After`. Those beyond QUERY_POOL_SIZE wait for a connection.',
-    ),
-    QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(
-      'PostgreSQL ends a query transaction left idle this long, in ms (`idle_in_transaction_session_timeout`), so a stalled API process never holds a connection and an old snapshot.',
-    ),
-    API_SERVE: z
-      .enum(['all', 'ingest', 'query'], { error: 'must be all, ingest or query' })
-      .default('all')
-      .describe(
-        'What this process serves on PORT. `all`: everything. `ingest`: ingest, project admin and docs; `/v1/query/*` answers 404 (run queries in another process). `query`: the query API and docs; ingest and admin routes answer 404, and Redis is neither connected nor needed for readiness. Probes and metrics are on ADMIN_PORT in every mode.',
-      ),
 });
 
 /** The checks across variables: a demo admin token only where EAP_ALLOW_DEMO_TOKEN allows it. */
@@ -94,7 +94,8 @@ const ApiConfigChecked = ApiConfigSchema.superRefine((config, context) => {
     context.addIssue({
       code: 'custom',
       path: ['EAP_ADMIN_TOKEN'],
-      message: 'is a publicly known demo token: set a secret one (e.g. `openssl rand -hex 24`), or EAP_ALLOW_DEMO_TOKEN=true for a local demo',
+      message:
+        'is a publicly known demo token: set a secret one (e.g. `openssl rand -hex 24`), or EAP_ALLOW_DEMO_TOKEN=true for a local demo',
     });
   }
 });

@@ -63,15 +63,18 @@ export async function createNamespace(kube: KubeClient, prefix: string): Promise
 
 /**
  * Grants a ServiceAccount of `namespace` exactly the operator's permissions as the Helm chart
- * renders them (its ClusterRole, and its leader-election Role in `namespace`), and returns a
- * client authenticated with a token of that ServiceAccount. A verb missing from the chart makes
- * the operator fail in the tests that use this client.
+ * renders them (its ClusterRole, its leader-election Role in `namespace` and, with
+ * `watchNamespace=…` among `chart.sets`, its Role in the watched namespace), and returns a client
+ * authenticated with a token of that ServiceAccount. A verb missing from the chart makes the
+ * operator fail in the tests that use this client. A `chart.releaseName` of its own gives the
+ * test its own ClusterRole (deleted by `cleanup`), for rules that differ from the default ones.
  */
 export async function operatorClientWithChartRbac(
   admin: KubeClient,
   namespace: string,
-): Promise<{ client: KubeClient; token: string; cleanup: () => Promise<void> }> {
-  const rendered = await renderChart(namespace);
+  chart: { sets?: string[]; releaseName?: string } = {},
+): Promise<{ client: KubeClient; token: string; rendered: Manifest[]; cleanup: () => Promise<void> }> {
+  const rendered = await renderChart(namespace, chart.sets, chart.releaseName);
   const pick = (kind: string) => rendered.filter((object) => object.kind === kind);
   const clusterRole = pick('ClusterRole')[0] as Manifest;
   const serviceAccount = pick('ServiceAccount')[0] as Manifest;
@@ -101,9 +104,11 @@ export async function operatorClientWithChartRbac(
   return {
     client,
     token,
+    rendered,
     cleanup: async () => {
       client.close();
       await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${bindingName}`);
+      if (chart.releaseName) await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole.metadata.name}`);
     },
   };
 }
