@@ -1,71 +1,70 @@
-import { ConfigError } from '@eap/core';
-import { MigrationError } from '@eap/db';
-import { apiCommand } from './commands/api.command.ts';
-import { dlqCommand } from './commands/dlq.command.ts';
-import { keyCommand } from './commands/key.command.ts';
-import { migrateCommand } from './commands/migrate.command.ts';
-import { projectCommand } from './commands/project.command.ts';
-import { seedCommand } from './commands/seed.command.ts';
-import { workerCommand } from './commands/worker.command.ts';
+import { describeFailure } from './command-failure.ts';
+import { type Command, type CommandGroup, HELP_FLAGS, isGroup, parseCommandLine } from './command-line.ts';
+import { program } from './program.ts';
 import { UsageError } from './usage-error.ts';
+import { commandUsage, groupUsage } from './usage-text.ts';
 
-const HELP = `eap — self-hosted event analytics pipeline
+const usageOf = (entry: Command | CommandGroup) => (isGroup(entry) ? groupUsage(entry) : commandUsage(entry));
 
-Usage: eap <command> [options]
-
-Commands:
-  api                                   run the ingest API (PORT, ADMIN_PORT)
-  worker                                run a stream → PostgreSQL worker (ADMIN_PORT)
-  migrate up                            apply pending database migrations
-  migrate status                        show applied and pending migrations
-  project create --name <name>          create a project; prints its keys once (last line: JSON)
-  project list                          list projects and their active key prefixes
-  key rotate --project <id> --kind <write|read>
-                                        issue a new key and revoke the old ones of that kind
-  dlq list [--limit N] [--reason R]     show dead-lettered entries (one JSON per line)
-  dlq show ID                           one dead-lettered entry with all its fields
-  dlq count                             number of dead-lettered entries
-  dlq replay ID... | --all [--reason R] re-validate and send entries back to their stream
-  dlq purge --older-than DURATION       delete entries dead-lettered before now - DURATION
-  seed [--url U] [--projects N] [--users N] [--rate R] [--max-events N] [--keys-file F]
-                                        send simulated funnel traffic until Ctrl-C
-
-Environment: DATABASE_URL, REDIS_URL, PORT (8000), ADMIN_PORT (9464), EAP_ADMIN_TOKEN,
-STREAM_SHARDS (4) and the limits listed in the README.
-`;
-
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  api: apiCommand,
-  worker: workerCommand,
-  dlq: dlqCommand,
-  seed: seedCommand,
-  migrate: migrateCommand,
-  project: projectCommand,
-  key: keyCommand,
-};
-
+/**
+ * Finds the command the words name and runs it. `--help`/`-h` (or `eap help <command>`) prints
+ * its usage; a wrong command line prints `eap: <what is wrong>` and that usage, exit code 2.
+ */
 async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(HELP);
-    return 0;
+  let entry: Command | CommandGroup = program;
+  let args = argv;
+  let help = false;
+  try {
+    if (args[0] === 'help') {
+      help = true;
+      args = args.slice(1);
+    }
+    while (isGroup(entry)) {
+      const [word, ...rest] = args;
+      if (word === undefined) {
+        // Bare `eap` says what it can do; `eap dlq` alone is an incomplete command.
+        if (help || entry === program) break;
+        throw new UsageError(`${entry.name} needs a command: ${entry.commands.map((c) => c.name.split(' ').at(-1)).join(', ')}`);
+      }
+      if (HELP_FLAGS.includes(word)) {
+        help = true;
+        args = rest;
+        continue;
+      }
+      if (word.startsWith('-')) throw new UsageError(`unknown option ${word}; a command comes first`);
+      const name: string = entry.name ? `${entry.name} ${word}` : word;
+      const next: Command | CommandGroup | undefined = entry.commands.find((c) => c.name === name);
+      if (!next) throw new UsageError(`unknown command "${name}"`);
+      entry = next;
+      args = rest;
+    }
+    if (help) {
+      if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}" after the command to explain`);
+      process.stdout.write(usageOf(entry));
+      return 0;
+    }
+    if (isGroup(entry)) {
+      process.stdout.write(usageOf(entry));
+      return 0;
+    }
+    const input = parseCommandLine(entry, args);
+    if (input === 'help') {
+      process.stdout.write(usageOf(entry));
+      return 0;
+    }
+    return await entry.run(input as Parameters<Command['run']>[0]);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`eap: ${error.message}\n\n${usageOf(entry)}`);
+    return 2;
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command "${name}"`);
-  return command(args);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError) {
-    process.stderr.write(`eap: ${error.message}\n\n${HELP}`);
-    process.exitCode = 2;
-  } else if (error instanceof ConfigError || error instanceof MigrationError) {
-    process.stderr.write(`eap: ${error.message}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stderr.write(`eap: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
-  }
+  process.stderr.write(`eap: ${describeFailure(error)}\n`);
+  // A command that failed half-way may leave clients retrying in the background; they must not
+  // keep the process alive.
+  process.exit(1);
 }

@@ -1,15 +1,18 @@
-import { parseArgs } from 'node:util';
 import { createProject, listProjects } from '@eap/db';
+import { type CommandGroup, defineCommand } from '../command-line.ts';
+import { DatabaseConfigSchema } from '../config.ts';
 import { withPool } from '../database-config.ts';
 import { UsageError } from '../usage-error.ts';
 
-/** `eap project create --name N` and `eap project list`. */
-export async function projectCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'create') {
-    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' } }, strict: true });
-    const name = values.name?.trim();
-    if (!name || name.length > 200) throw new UsageError('usage: eap project create --name <name> (1-200 characters)');
+const create = defineCommand({
+  name: 'project create',
+  summary: 'create a project; prints its keys once (last line: JSON)',
+  details: 'The last output line is {"project_id","write_key","read_key"}; the keys are stored hashed and cannot be shown again.',
+  options: { name: { type: 'string', required: true, value: '<name>', description: 'project name, 1 to 200 characters' } },
+  environment: DatabaseConfigSchema,
+  async run({ values }) {
+    const name = values.name.trim();
+    if (!name || name.length > 200) throw new UsageError('--name must be 1 to 200 characters');
     const created = await withPool((pool) => createProject(pool, name));
     process.stdout.write(`created project "${created.name}" (${created.project_id})\n`);
     process.stdout.write('the keys below are shown only now; store them safely\n');
@@ -17,11 +20,25 @@ export async function projectCommand(args: string[]): Promise<number> {
       `${JSON.stringify({ project_id: created.project_id, write_key: created.write_key, read_key: created.read_key })}\n`,
     );
     return 0;
-  }
-  if (sub === 'list') {
+  },
+});
+
+const list = defineCommand({
+  name: 'project list',
+  summary: 'list projects and their active key prefixes',
+  details: 'Prints a JSON array; keys themselves are never shown.',
+  options: {},
+  environment: DatabaseConfigSchema,
+  async run() {
     const projects = await withPool((pool) => listProjects(pool));
     process.stdout.write(`${JSON.stringify(projects, null, 2)}\n`);
     return 0;
-  }
-  throw new UsageError('usage: eap project create --name <name> | eap project list');
-}
+  },
+});
+
+/** `eap project create --name N` and `eap project list`. */
+export const projectCommands: CommandGroup = {
+  name: 'project',
+  summary: 'create and list projects',
+  commands: [create, list],
+};

@@ -1,0 +1,15 @@
+import type { CommandGroup } from './command-line.ts';
+import { apiCommand } from './commands/api.command.ts';
+import { dlqCommands } from './commands/dlq.command.ts';
+import { keyCommands } from './commands/key.command.ts';
+import { migrateCommands } from './commands/migrate.command.ts';
+import { projectCommands } from './commands/project.command.ts';
+import { seedCommand } from './commands/seed.command.ts';
+import { workerCommand } from './commands/worker.command.ts';
+
+/** Every `eap` command, as the usage text lists them. */
+export const program: CommandGroup = {
+  name: '',
+  summary: 'self-hosted event analytics pipeline: ingest API → Redis Streams → worker → PostgreSQL',
+  commands: [apiCommand, workerCommand, migrateCommands, projectCommands, keyCommands, dlqCommands, seedCommand],
+};
