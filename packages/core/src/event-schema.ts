@@ -63,7 +63,7 @@ export const IngestEvent = z
     }),
     event_id: storableText(1, EVENT_LIMITS.eventIdMaxLength).optional().meta({
       description:
-        'Client idempotency key. Retries with the same event_id and timestamp are stored once. The server assigns a UUIDv7 when absent.',
+        'Client idempotency key: copies with the same event_id are stored once (the first one kept, whatever time a retry carries) within the dedup window of 7 days by default. The server assigns a UUIDv7 when absent.',
     }),
     timestamp: isoTimestamp.optional().meta({ description: 'When the event happened (ISO 8601). Absent: receive time.' }),
     session_id: storableText(1, EVENT_LIMITS.sessionIdMaxLength).optional(),

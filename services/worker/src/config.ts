@@ -35,6 +35,9 @@ export const WorkerConfigSchema = z.object({
     'Consumers idle this long (ms) with nothing pending are removed from the group.',
   ),
   MAX_EVENT_FUTURE_DAYS: intVar(2, 1, 365).describe('Events further than this many days in the future are dead-lettered.'),
+  DEDUP_WINDOW_DAYS: intVar(7, 1, 365).describe(
+    'A retried event (same project and `event_id`) is stored once within this many days, whatever time it carries; older repeats are skipped only when their stored time is the same.',
+  ),
   RETRY_BASE_MS: intVar(100, 1, 60_000).describe('First retry delay after a transient PostgreSQL failure, in ms (doubles, with jitter).'),
   RETRY_MAX_MS: intVar(5_000, 10, 300_000).describe('Longest retry delay, in ms.'),
   PG_POOL_SIZE: intVar(4, 1, 100).describe('PostgreSQL connections of this worker.'),

@@ -40,9 +40,31 @@ export function copyLine(e: StreamEvent): string {
 }
 
 /**
+ * Keeps the events whose (project, event_id) was not stored in the dedup window: their ids go
+ * into `event_ids` (one per id, the earliest time of the batch wins), and only the copies whose
+ * id was new there go into `events`. A retry is skipped whatever time it carries (another
+ * sent_at, another receive time); the primary key of `events` still skips exact repeats of
+ * rows older than the window.
+ */
+const WRITE_NEW_EVENTS = `
+  WITH new_ids AS (
+    INSERT INTO event_ids (project_id, event_id, "timestamp")
+    SELECT DISTINCT ON (project_id, event_id) project_id, event_id, "timestamp" FROM events_in
+    ORDER BY project_id, event_id, "timestamp"
+    ON CONFLICT DO NOTHING
+    RETURNING project_id, event_id, "timestamp"
+  )
+  INSERT INTO events (${COLUMNS})
+  SELECT ${COLUMNS.split(', ')
+    .map((c) => `e.${c}`)
+    .join(', ')} FROM events_in e JOIN new_ids USING (project_id, event_id, "timestamp")
+  ORDER BY e.project_id, e.event, e."timestamp"
+  ON CONFLICT DO NOTHING`;
+
+/**
  * Writes a batch of events in one transaction: COPY into a per-connection temporary table, then
- * `INSERT … SELECT … ON CONFLICT DO NOTHING` into `events`, so redelivered entries and client
- * retries are skipped by the primary key. COPY measured about 30 % faster than a single
+ * one statement that records the new ids in `event_ids` and inserts those events into `events`
+ * (see WRITE_NEW_EVENTS), so redelivered entries and client retries are skipped. COPY measured about 30 % faster than a single
  * `INSERT … SELECT FROM unnest(…)` (see benchmarks/insert-methods.md). Returns how many rows were new.
  *
  * Rows go in ordered by project, event and time, so each batch stores the events of one name next
@@ -65,9 +87,7 @@ export function createEventWriter(pool: pg.Pool) {
       await client.query('BEGIN');
       try {
         await pipeline(Readable.from([events.map(copyLine).join('')]), client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)));
-        const result = await client.query(
-          `INSERT INTO events (${COLUMNS}) SELECT ${COLUMNS} FROM events_in ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`,
-        );
+        const result = await client.query(WRITE_NEW_EVENTS);
         await client.query('COMMIT');
         return { inserted: result.rowCount ?? 0 };
       } catch (error) {

@@ -4,3 +4,4 @@ export * from './stream-maintenance.ts';
 export * from './dead-letter.ts';
 export * from './dlq-replay.ts';
 export { copyLine, createEventWriter, eventRow } from './event-writer.ts';
+export { pruneEventIds } from './dedup-window.ts';

@@ -80,6 +80,11 @@ export function createWorkerMetrics() {
       help: 'Entries in the dead-letter stream, as last measured.',
       registers: [registry],
     }),
+    eventIdsPruned: new Counter({
+      name: 'eap_worker_event_ids_pruned_total',
+      help: 'Event ids forgotten by the retry dedup table after DEDUP_WINDOW_DAYS.',
+      registers: [registry],
+    }),
     partitionsDropped: new Counter({
       name: 'eap_worker_partitions_dropped_total',
       help: 'Daily event partitions dropped by retention.',

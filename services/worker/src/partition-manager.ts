@@ -60,6 +60,9 @@ export function createPartitionManager(pool: pg.Pool, logger: Logger) {
            ORDER BY 1`,
           [cutoff],
         );
+        // Dropping a partition locks `events` whole: wait at most 2 s for readers, then try
+        // again next round, rather than queue every writer and reader behind the drop.
+        await client.query("SET lock_timeout = '2s'");
         for (const { name } of rows) {
           // The name comes from pg_class and matched the pattern above; quote it anyway.
           await client.query(`DROP TABLE IF EXISTS public."${name.replace(/"/g, '""')}"`);
@@ -70,6 +73,7 @@ export function createPartitionManager(pool: pg.Pool, logger: Logger) {
         if (rows.length > 0) await client.query('SELECT eap_drop_rollups_before($1::date)', [cutoff]);
         return rows.map((r) => r.name);
       } finally {
+        await client.query('RESET lock_timeout');
         await client.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
       }
     } finally {

@@ -8,6 +8,7 @@ import { consumerNameOf, type WorkerConfig } from './config.ts';
 import { createDeadLetterQueue } from './dead-letter.ts';
 import { createEventWriter } from './event-writer.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import { pruneEventIds } from './dedup-window.ts';
 import { createPartitionManager } from './partition-manager.ts';
 import { createPendingRecovery } from './pending-recovery.ts';
 import { createStreamConsumer } from './stream-consumer.ts';
@@ -128,6 +129,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
 
   async function partitionRound(): Promise<void> {
     await partitions.ensureAhead(Date.now(), PARTITIONS_AHEAD_DAYS);
+    metrics.eventIdsPruned.inc(await pruneEventIds(pool, config.DEDUP_WINDOW_DAYS));
     if (config.EVENT_RETENTION_DAYS !== undefined) {
       const dropped = await partitions.dropExpired(Date.now(), config.EVENT_RETENTION_DAYS + 1);
       metrics.partitionsDropped.inc(dropped.length);
