@@ -178,10 +178,11 @@ kind-up: engine ## Create the local kind cluster `eap` (kind-config.yaml: API on
 kind-load: ## Load the images built by `make images` (and the demo's local stand-ins, if any) into the kind cluster
 	kind=$$($(KIND_SCRIPT) bin) && "$$kind" load docker-image eap:dev eap-operator:dev $$(node scripts/containers/demo-manifests.ts --images) --name eap
 
-# `deploy` puts the alert rules, dashboards and datasources of the compose stack into ConfigMaps
-# for the demo Prometheus and Grafana of deploy/kind/20-monitoring.yaml, then applies deploy/kind/
-# with this machine's images (scripts/containers/demo-manifests.ts: the public ones, or the local
-# stand-ins `make kind-load` loaded). helm and kubectl are the project's builds (make k8s-cli).
+# `deploy` puts the alert rules, dashboards, datasources and Grafana's database role (SQL) of the
+# compose stack into ConfigMaps for the demo Prometheus and Grafana of deploy/kind/20-monitoring.yaml,
+# then applies deploy/kind/ with this machine's images (scripts/containers/demo-manifests.ts: the
+# public ones, or the local stand-ins `make kind-load` loaded). helm and kubectl are the
+# project's builds (make k8s-cli).
 KUBECTL = $$(node scripts/k8s/tool-path.ts kubectl)
 
 deploy: k8s-cli ## Install the operator (Helm, namespace eap-system) and the demo pipeline of deploy/kind/ into the current cluster
@@ -192,6 +193,7 @@ deploy: k8s-cli ## Install the operator (Helm, namespace eap-system) and the dem
 	$(KUBECTL) -n eap create configmap grafana-datasources --from-file=deploy/grafana/provisioning/datasources --dry-run=client -o yaml | $(KUBECTL) apply -f -
 	$(KUBECTL) -n eap create configmap grafana-dashboard-providers --from-file=deploy/grafana/provisioning/dashboards --dry-run=client -o yaml | $(KUBECTL) apply -f -
 	$(KUBECTL) -n eap create configmap grafana-dashboards --from-file=deploy/grafana/dashboards --dry-run=client -o yaml | $(KUBECTL) apply -f -
+	$(KUBECTL) -n eap create configmap grafana-db-role --from-file=deploy/postgres/grafana-reader.sql --dry-run=client -o yaml | $(KUBECTL) apply -f -
 	node scripts/containers/demo-manifests.ts | $(KUBECTL) apply -f -
 	$(KUBECTL) -n eap wait --for=condition=Ready eventpipeline/demo --timeout=5m
 

@@ -120,7 +120,8 @@ async function demoProject(databaseUrl: string): Promise<CreatedProject> {
 async function runLocally(): Promise<void> {
   mkdirSync(devDir, { recursive: true });
   console.log(`starting private Redis and PostgreSQL under ${devDir} ...`);
-  const stack = await startLocalStack({ rootDir: devDir });
+  // The same memory ceiling as docker-compose.yml: Redis refuses writes (503) rather than grow without bound.
+  const stack = await startLocalStack({ rootDir: devDir, redisMaxMemory: '1gb' });
   let stopping = false;
   const stopStack = async () => {
     if (stopping) return;

@@ -16,6 +16,7 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'api',
       'grafana',
+      'grafana-db-role',
       'migrate',
       'postgres',
       'prometheus',
@@ -25,7 +26,7 @@ describe('docker-compose.yml', () => {
     ]);
     expect(compose.services.worker.command).toEqual(['worker']);
     expect(compose.services.worker.depends_on.migrate.condition).toBe('service_completed_successfully');
-    expect(compose.services.redis.command.join(' ')).toMatch(/--appendonly yes.*--maxmemory-policy noeviction/);
+    expect(compose.services.redis.command.join(' ')).toMatch(/--appendonly yes.*--maxmemory \d+[kmg]b --maxmemory-policy noeviction/);
     expect(compose.services.redis.healthcheck).toBeDefined();
     expect(compose.services.postgres.healthcheck).toBeDefined();
     expect(compose.services.migrate.command).toEqual(['migrate', 'up']);
@@ -48,5 +49,49 @@ describe('docker-compose.yml', () => {
   it('runs each service with the recommended V8 heap settings', () => {
     expect(compose.services.api.environment.NODE_OPTIONS).toBe(RECOMMENDED_NODE_OPTIONS.api);
     expect(compose.services.worker.environment.NODE_OPTIONS).toBe(RECOMMENDED_NODE_OPTIONS.worker);
+  });
+
+  it('accepts its printed admin token only on the API, which it tells explicitly that this is a demo', () => {
+    expect(compose.services.api.environment.EAP_ALLOW_DEMO_TOKEN).toBe('true');
+    for (const name of ['migrate', 'worker', 'seed']) expect(compose.services[name].environment.EAP_ALLOW_DEMO_TOKEN, name).toBeUndefined();
+  });
+
+  it('gives anonymous Grafana visitors Viewer at most, and the PostgreSQL datasource a read-only role', () => {
+    const grafana = compose.services.grafana.environment;
+    expect(grafana.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+    expect(grafana.GF_USERS_ALLOW_SIGN_UP).toBe('false');
+    expect(Object.values(grafana).join(' ')).not.toMatch(/\b(Admin|Editor)\b/);
+    expect(grafana.GF_USERS_VIEWERS_CAN_EDIT ?? 'false').toBe('false');
+
+    const datasources = parse(readFileSync(new URL('../deploy/grafana/provisioning/datasources/datasources.yml', import.meta.url), 'utf8'));
+    const postgres = datasources.datasources.find((d: { type: string }) => d.type === 'grafana-postgresql-datasource');
+    expect(postgres.user).toBe('grafana_reader');
+    expect(postgres.secureJsonData.password).toBe('$GRAFANA_DB_PASSWORD');
+    expect(grafana.GRAFANA_DB_PASSWORD).toBeDefined();
+    // The role exists before Grafana starts: made after the migrations, from the SQL file.
+    expect(compose.services.grafana.depends_on['grafana-db-role'].condition).toBe('service_completed_successfully');
+    expect(compose.services['grafana-db-role'].depends_on.migrate.condition).toBe('service_completed_successfully');
+    expect(compose.services['grafana-db-role'].volumes).toEqual(['./deploy/postgres/grafana-reader.sql:/sql/grafana-reader.sql:ro']);
+  });
+
+  it("grants Grafana's role SELECT on exactly the tables the dashboards query, and nothing else", () => {
+    const sql = readFileSync(new URL('../deploy/postgres/grafana-reader.sql', import.meta.url), 'utf8').replace(/--.*$/gm, '');
+    const grants = [...sql.matchAll(/GRANT\s+([^;]+?)\s+ON\s+([^;]+?)\s+TO\s+grafana_reader/gi)].map(
+      (m) => [m[1]!.trim(), m[2]!.trim()] as const,
+    );
+    const tables = new Set<string>();
+    for (const [privilege, on] of grants) {
+      if (/^(CONNECT|USAGE)$/i.test(privilege)) continue;
+      expect(privilege, on).toMatch(/^SELECT( \([\w, ]+\))?$/);
+      for (const table of on.split(',')) tables.add(table.trim());
+    }
+    const dashboard = JSON.parse(readFileSync(new URL('../deploy/grafana/dashboards/product-overview.json', import.meta.url), 'utf8'));
+    const queries: string[] = [
+      ...dashboard.templating.list.map((v: { query: string }) => v.query),
+      ...dashboard.panels.flatMap((p: { targets?: { rawSql?: string }[] }) => (p.targets ?? []).map((t) => t.rawSql ?? '')),
+    ].map((q) => q.replace(/--.*$/gm, ''));
+    const queried = new Set(queries.flatMap((q) => [...q.matchAll(/\b(?:FROM|JOIN)\s+([a-z_]+)/gi)].map((m) => m[1]!)));
+    expect([...tables].sort()).toEqual([...queried].sort());
+    expect(tables.has('api_keys')).toBe(false);
   });
 });

@@ -102,7 +102,11 @@ describe('deploy/kind demo manifests', () => {
   it('run Redis with AOF and without eviction, and PostgreSQL with the password of the secret', () => {
     const redisArgs = find('Deployment', 'redis')!.spec.template.spec.containers[0].args.join(' ');
     expect(redisArgs).toMatch(/--appendonly yes/);
-    expect(redisArgs).toMatch(/--maxmemory-policy noeviction/);
+    expect(redisArgs).toMatch(/--maxmemory \d+mb --maxmemory-policy noeviction/);
+    // The ceiling sits below the container's memory limit, so Redis refuses writes before it is killed.
+    const redis = find('Deployment', 'redis')!.spec.template.spec.containers[0];
+    const ceilingMb = Number(/--maxmemory (\d+)mb/.exec(redisArgs)![1]);
+    expect(ceilingMb).toBeLessThan(Number(/^(\d+)Mi$/.exec(redis.resources.limits.memory)![1]) * 0.75);
     const postgresEnv = find('Deployment', 'postgres')!.spec.template.spec.containers[0].env;
     expect(postgresEnv).toContainEqual({
       name: 'POSTGRES_PASSWORD',
@@ -144,5 +148,23 @@ describe('deploy/kind demo manifests', () => {
     for (const name of configMaps) {
       expect(find('ConfigMap', name) !== undefined || makefile.includes(`create configmap ${name} `), name).toBe(true);
     }
+  });
+
+  it('run Grafana with anonymous Viewer access at most, and its PostgreSQL datasource as the read-only role', () => {
+    const pod = find('Deployment', 'grafana')!.spec.template.spec;
+    const env = Object.fromEntries(pod.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    expect(env.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+    expect(env.GF_USERS_ALLOW_SIGN_UP).toBe('false');
+    const secretKeys = (container: { env: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }> }) =>
+      container.env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef!);
+    for (const ref of [...secretKeys(pod.containers[0]), ...secretKeys(pod.initContainers[0])]) {
+      expect(find('Secret', ref.name)?.stringData[ref.key], `${ref.name}/${ref.key}`).toBeDefined();
+    }
+    expect(pod.containers[0].env.map((e: { name: string }) => e.name)).toContain('GRAFANA_DB_PASSWORD');
+    expect(pod.initContainers[0].command.join(' ')).toContain('-f /sql/grafana-reader.sql');
+  });
+
+  it('let the API accept the printed admin token only because the pipeline says this is a demo', () => {
+    expect(pipeline.spec.api.allowDemoAdminToken).toBe(true);
   });
 });

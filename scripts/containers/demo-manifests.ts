@@ -19,7 +19,10 @@ const DEMO_DIR = resolve(import.meta.dirname, '../../deploy/kind');
 interface PodTemplateOwner {
   kind?: string;
   metadata?: { name?: string };
-  spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } };
+  spec?: {
+    replicas?: number;
+    template?: { spec?: { containers?: Array<{ image?: string }>; initContainers?: Array<{ image?: string }> } };
+  };
 }
 
 /** Public image → this machine's image, for every base `make images` replaced by a stand-in. */
@@ -44,7 +47,8 @@ export function demoManifests(images: Record<string, string> = readImagesEnv()):
     for (const document of parseAllDocuments(readFileSync(join(DEMO_DIR, file), 'utf8'))) {
       const object = document.toJS() as PodTemplateOwner | null;
       if (!object) continue;
-      const containers = object.spec?.template?.spec?.containers ?? [];
+      const podSpec = object.spec?.template?.spec;
+      const containers = [...(podSpec?.containers ?? []), ...(podSpec?.initContainers ?? [])];
       for (const container of containers) {
         if (container.image && swap.has(container.image)) container.image = swap.get(container.image);
         if (container.image === GRAFANA_IMAGE && withoutGrafana && object.spec) object.spec.replicas = 0;

@@ -11,6 +11,7 @@ import { waitFor } from '../support/test-api.ts';
 
 const project = `${TEST_PROJECT_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`;
 const adminToken = randomBytes(12).toString('hex');
+const readerPassword = randomBytes(12).toString('hex');
 let env: Record<string, string>;
 let apiUrl: string;
 let prometheusUrl: string;
@@ -21,6 +22,17 @@ async function compose(args: readonly string[], timeoutMs = 300_000): Promise<st
 
 async function sql(query: string): Promise<string> {
   return (await compose(['exec', '-T', 'postgres', 'psql', '-U', 'eap', '-d', 'eap', '-tAc', query], 60_000)).trim();
+}
+
+/** psql as Grafana's datasource logs in (grafana_reader, password over TCP); each `-c` its own transaction. */
+async function sqlAsGrafana(...commands: string[]): Promise<{ ok: boolean; output: string }> {
+  const args = ['exec', '-T', '-e', `PGPASSWORD=${readerPassword}`, 'postgres', 'psql', '-h', '127.0.0.1', '-U', 'grafana_reader'];
+  const psql = [...args, '-d', 'eap', '-v', 'ON_ERROR_STOP=1', '-tA', ...commands.flatMap((c) => ['-c', c])];
+  try {
+    return { ok: true, output: (await compose(psql, 60_000)).trim() };
+  } catch (error) {
+    return { ok: false, output: String(error) };
+  }
 }
 
 async function storedEvents(projectId: string): Promise<number> {
@@ -91,6 +103,7 @@ beforeAll(async () => {
     ...imagesEnv(),
     ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
     EAP_ADMIN_TOKEN: adminToken,
+    GRAFANA_DB_PASSWORD: readerPassword,
   };
   apiUrl = `http://127.0.0.1:${ports.EAP_API_PORT}`;
   prometheusUrl = `http://127.0.0.1:${ports.PROMETHEUS_PORT}`;
@@ -107,6 +120,7 @@ describe('docker compose stack', () => {
     const services = (await compose(['ps', '--all', '--format', '{{.Service}} {{.State}} {{.ExitCode}}'])).trim().split('\n').sort();
     const expected = [
       'api running 0',
+      'grafana-db-role exited 0',
       'migrate exited 0',
       'postgres running 0',
       'prometheus running 0',
@@ -194,5 +208,48 @@ describe('docker compose stack', () => {
     expect(failures).toEqual([]);
     // The panels a user looks at first (ingest and write rates) are among them.
     for (const expr of rates) expect(expressions.map((e) => e.expr)).toContain(expr);
+  });
+
+  it("gives Grafana's PostgreSQL role every dashboard query and nothing else: no writes, no api_keys", async () => {
+    const { project_id } = await createProject('compose-grafana-role');
+    const dashboard = JSON.parse(readFileSync(`${REPO_ROOT}deploy/grafana/dashboards/product-overview.json`, 'utf8'));
+    const queries: { where: string; sql: string }[] = [
+      ...dashboard.templating.list.map((v: { name: string; query: string }) => ({ where: `variable ${v.name}`, sql: v.query })),
+      ...dashboard.panels.flatMap((panel: { title: string; targets?: { rawSql?: string }[] }) =>
+        (panel.targets ?? []).filter((t) => t.rawSql).map((t) => ({ where: panel.title, sql: t.rawSql as string })),
+      ),
+    ];
+    expect(queries.length).toBeGreaterThanOrEqual(4);
+    // Grafana's macros, expanded as Grafana expands them for the PostgreSQL datasource.
+    const [from, to] = [new Date(Date.now() - 86_400_000).toISOString(), new Date().toISOString()];
+    const expand = (query: string) =>
+      query
+        .replace(/\$__timeFilter\(([^)]+)\)/g, `$1 BETWEEN '${from}' AND '${to}'`)
+        .replaceAll('$__timeFrom()', `'${from}'`)
+        .replaceAll('$__timeTo()', `'${to}'`)
+        .replaceAll('$project', project_id);
+    for (const { where, sql } of queries) {
+      const answer = await sqlAsGrafana(expand(sql));
+      expect(answer.ok, `${where}: ${answer.output}`).toBe(true);
+    }
+    expect((await sqlAsGrafana(`SELECT name FROM projects WHERE id = '${project_id}'`)).output).toBe('compose-grafana-role');
+
+    // Refused by the grants themselves, also with the role's read-only default turned off.
+    const readWrite = 'SET default_transaction_read_only = off';
+    for (const statement of [
+      "INSERT INTO projects (name) VALUES ('grafana')",
+      "UPDATE projects SET name = 'grafana'",
+      'DELETE FROM event_counts_hourly',
+      'UPDATE event_user_days SET day = day',
+      'TRUNCATE event_counts_hourly',
+      'SELECT count(*) FROM api_keys',
+      'SELECT count(*) FROM events',
+      'CREATE TABLE grafana_was_here (id int)',
+    ]) {
+      const answer = await sqlAsGrafana(readWrite, statement);
+      expect(answer.ok, statement).toBe(false);
+      expect(answer.output, statement).toMatch(/permission denied/);
+    }
+    expect(Number(await sql("SELECT count(*) FROM projects WHERE name = 'grafana'"))).toBe(0);
   });
 });

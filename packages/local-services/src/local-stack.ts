@@ -12,6 +12,8 @@ export interface LocalStackOptions {
   fast?: boolean;
   redisPort?: number;
   postgresPort?: number;
+  /** Redis `maxmemory` (writes are refused above it, never evicted), e.g. `1gb`. Default: unlimited. */
+  redisMaxMemory?: string;
 }
 
 async function startLocalProcesses(options: LocalStackOptions, binaries: LocalBinaries): Promise<LocalStack> {
@@ -21,6 +23,7 @@ async function startLocalProcesses(options: LocalStackOptions, binaries: LocalBi
     startRedis({
       dataDir: join(rootDir, 'redis'),
       port: options.redisPort,
+      maxMemory: options.redisMaxMemory,
       redisServer: binaries.redisServer,
     }),
     startPostgres({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashApiKey, type ActiveKey } from '@eap/db';
+import { generateApiKey, hashApiKey, type ActiveKey } from '@eap/db';
 import { createKeyAuthenticator } from './key-authenticator.ts';
 
 function setup(options: { ttlMs?: number; negativeTtlMs?: number } = {}) {
@@ -28,37 +28,53 @@ function setup(options: { ttlMs?: number; negativeTtlMs?: number } = {}) {
   };
 }
 
+// Keys in the format generateApiKey makes: anything else is refused before the lookup.
+const k1 = generateApiKey('write');
+const nope = generateApiKey('write');
+const other = generateApiKey('read');
+
 describe('createKeyAuthenticator', () => {
   it('caches known keys for the TTL, so a revoked key works at most that long', async () => {
     const s = setup();
-    s.add('k1');
-    expect((await s.auth.authenticate('k1'))?.projectId).toBe('p1');
-    s.revoke('k1');
+    s.add(k1);
+    expect((await s.auth.authenticate(k1))?.projectId).toBe('p1');
+    s.revoke(k1);
     s.tick(999);
-    expect(await s.auth.authenticate('k1')).not.toBeNull();
+    expect(await s.auth.authenticate(k1)).not.toBeNull();
     expect(s.lookups()).toBe(1);
     s.tick(2);
-    expect(await s.auth.authenticate('k1')).toBeNull();
+    expect(await s.auth.authenticate(k1)).toBeNull();
   });
 
   it('remembers unknown keys briefly and shares one lookup between concurrent misses', async () => {
     const s = setup();
-    const results = await Promise.all(Array.from({ length: 20 }, () => s.auth.authenticate('nope')));
+    const results = await Promise.all(Array.from({ length: 20 }, () => s.auth.authenticate(nope)));
     expect(results.every((r) => r === null)).toBe(true);
     expect(s.lookups()).toBe(1);
-    s.add('nope');
-    expect(await s.auth.authenticate('nope')).toBeNull();
+    s.add(nope);
+    expect(await s.auth.authenticate(nope)).toBeNull();
     s.tick(101);
-    expect(await s.auth.authenticate('nope')).not.toBeNull();
+    expect(await s.auth.authenticate(nope)).not.toBeNull();
+  });
+
+  it('refuses strings not shaped like a key without a lookup and without remembering them', async () => {
+    const s = setup();
+    for (const key of ['k1', `${k1}x`, k1.slice(0, -1), `eap_q_${k1.slice(6)}`, `${k1.slice(0, -1)}=`]) {
+      expect(await s.auth.authenticate(key), key).toBeNull();
+    }
+    expect(s.lookups()).toBe(0);
+    s.add(k1);
+    expect((await s.auth.authenticate(k1))?.projectId).toBe('p1');
+    expect(s.lookups()).toBe(1);
   });
 
   it('keeps a previously valid key working while the database is down, and answers 503 for unknown ones', async () => {
     const s = setup();
-    s.add('k1');
-    await s.auth.authenticate('k1');
+    s.add(k1);
+    await s.auth.authenticate(k1);
     s.tick(5000);
     s.setDown(true);
-    expect((await s.auth.authenticate('k1'))?.projectId).toBe('p1');
-    await expect(s.auth.authenticate('other')).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE', status: 503 });
+    expect((await s.auth.authenticate(k1))?.projectId).toBe('p1');
+    await expect(s.auth.authenticate(other)).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE', status: 503 });
   });
 });

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ActiveKey, KeyKind } from '@eap/db';
-import { hashApiKey } from '@eap/db';
+import { hashApiKey, isWellFormedApiKey } from '@eap/db';
 import { EapError } from '@eap/core';
 
 export interface KeyAuthenticatorOptions {
@@ -12,7 +12,7 @@ export interface KeyAuthenticatorOptions {
   negativeTtlMs: number;
   /** Most unknown keys remembered; oldest are forgotten first (bounds memory under key guessing). */
   maxNegativeEntries?: number;
-  onLookup?: (result: 'hit' | 'negative_hit' | 'miss' | 'stale') => void;
+  onLookup?: (result: 'hit' | 'negative_hit' | 'miss' | 'stale' | 'malformed') => void;
   now?: () => number;
 }
 
@@ -79,8 +79,13 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
     return id;
   }
 
-  /** The key's project and kind, or null when the key is unknown or revoked. */
+  /** The key's project and kind, or null when the key is malformed, unknown or revoked. */
   async function authenticate(rawKey: string): Promise<AuthenticatedKey | null> {
+    // Not the shape of a key: no lookup and no cache entry, so garbage costs neither a query nor memory.
+    if (!isWellFormedApiKey(rawKey)) {
+      options.onLookup?.('malformed');
+      return null;
+    }
     const { hash, keyId } = identify(rawKey);
     const t = now();
     const cached = positive.get(keyId);

@@ -60,7 +60,7 @@ export function createApiMetrics() {
     }),
     keyLookups: new Counter({
       name: 'eap_api_key_lookups_total',
-      help: 'API key authentications by cache outcome (hit, negative_hit, miss, stale).',
+      help: 'API key authentications by outcome (hit, negative_hit, miss, stale; malformed: not shaped like a key, refused without a lookup).',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
