@@ -25,7 +25,8 @@ function outsideCause(error: unknown): string | undefined {
   const { code, syscall } = error as { code?: unknown; syscall?: unknown };
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof syscall === 'string') return error.message;
   // fetch() reports the network error (a system error, or e.g. "bad port") as its cause.
-  if (error.cause instanceof Error) return outsideCause(error.cause) ?? (error.message === 'fetch failed' ? error.cause.message : undefined);
+  if (error.cause instanceof Error)
+    return outsideCause(error.cause) ?? (error.message === 'fetch failed' ? error.cause.message : undefined);
   if (error.name === 'ReplyError' || error.name === 'MaxRetriesPerRequestError') return error.message;
   // ioredis, when the connection closes; the system error behind it went to 'error' listeners.
   if (error.message === 'Connection is closed.') return 'Redis connection closed (is REDIS_URL reachable?)';

@@ -99,10 +99,10 @@ const replay = defineCommand({
   options: { all: { type: 'boolean', description: 'every entry, or with --reason every entry of that reason' }, reason },
   environment: DlqConfigSchema,
   async run({ values, operands }) {
-    if (operands.length === 0 && !values.all) throw new UsageError('say what to replay: entry ids, or --all (optionally with --reason R)');
     if (operands.length > 0 && (values.all || values.reason !== undefined))
       throw new UsageError('give entry ids or --all [--reason R], not both');
     if (values.reason !== undefined && !values.all) throw new UsageError('--reason goes with --all');
+    if (operands.length === 0 && !values.all) throw new UsageError('say what to replay: entry ids, or --all (optionally with --reason R)');
     const selection =
       operands.length > 0 ? { ids: streamIds(operands) } : { all: true, ...(values.reason ? { reason: values.reason } : {}) };
     return withDlqTool(async (tool) => {
