@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { exited, freePort, runEap, spawnEap } from '@eap/local-services';
-import { useDatabaseAndRedis } from './support/test-database.ts';
+import { createTestDatabase, useDatabaseAndRedis } from './support/test-database.ts';
 import { spawnApi } from './support/pipeline-processes.ts';
 import { waitFor } from './support/test-api.ts';
 
@@ -39,7 +39,9 @@ describe('eap project and key commands', () => {
   });
 
   it('explains wrong usage with exit code 2 and an unknown project with exit code 1', async () => {
-    expect((await runEap(['project', 'create'], { DATABASE_URL: backends.db.url })).code).toBe(2);
+    const noName = await runEap(['project', 'create'], { DATABASE_URL: backends.db.url });
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toMatch(/^eap: missing --name <name>\n\nUsage: eap project create --name <name>\n/);
     expect((await runEap(['bogus'], {})).code).toBe(2);
     const missing = await runEap(['key', 'rotate', '--project', '00000000-0000-4000-8000-000000000000'], { DATABASE_URL: backends.db.url });
     expect(missing.code).toBe(1);
@@ -47,6 +49,27 @@ describe('eap project and key commands', () => {
     const help = await runEap(['help'], {});
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('migrate up');
+  });
+});
+
+describe('eap against a PostgreSQL that refuses', () => {
+  it('says in one line, exit code 1, that the password is wrong or the schema is missing', async () => {
+    const wrongPassword = new URL(backends.db.url);
+    wrongPassword.password = 'not-the-password';
+    const refused = await runEap(['project', 'list'], { DATABASE_URL: wrongPassword.toString() });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^eap: PostgreSQL: password authentication failed for user "[^"]+" \(SQLSTATE 28P01\)\n$/);
+
+    const empty = await createTestDatabase();
+    try {
+      const unmigrated = await runEap(['project', 'list'], { DATABASE_URL: empty.url });
+      expect(unmigrated.code).toBe(1);
+      expect(unmigrated.stderr).toMatch(
+        /^eap: PostgreSQL: relation "\w+" does not exist \(SQLSTATE 42P01; has `eap migrate up` run\?\)\n$/,
+      );
+    } finally {
+      await empty.drop();
+    }
   });
 });
 
