@@ -78,10 +78,16 @@ describe('monitoring objects', () => {
     await waitForCondition(kube, namespace, NAME, 'ServiceMonitorReady', 'True', 'Created');
     console.log(`ServiceMonitorReady=True ${((Date.now() - installed) / 1000).toFixed(1)} s after the CRDs were served`);
     for (const name of [names.api, names.worker]) {
-      const monitor = await kube.get<KubeObject & { spec: { endpoints: Array<{ port: string; interval: string }>; selector: unknown } }>(
-        `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${name}`,
-      );
+      const monitor = await kube.get<
+        KubeObject & { spec: { endpoints: Array<{ port: string; interval: string }>; selector: { matchLabels: Record<string, string> } } }
+      >(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${name}`);
       expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', interval: '30s', path: '/metrics' })]);
+      // Only the admin-port Service of the component matches: never the public API Service.
+      const services = await kube.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${namespace}/services`);
+      const selected = services.items.filter((service) =>
+        Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => service.metadata?.labels?.[key] === value),
+      );
+      expect(selected.map((service) => service.metadata?.name)).toEqual([`${name}-metrics`]);
     }
     const rule = await kube.get<KubeObject & { spec: { groups: Array<{ rules: Array<{ alert: string }> }> } }>(
       `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules/${names.prometheusRule}`,
