@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
+import { DEFAULT_MEMORY_LIMIT_MIB, nodeOptionsFor, RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { ApiConfigSchema } from '@eap/api';
 import { WorkerConfigSchema } from '@eap/worker';
 
@@ -46,9 +46,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs each service with the recommended V8 heap settings', () => {
-    expect(compose.services.api.environment.NODE_OPTIONS).toBe(RECOMMENDED_NODE_OPTIONS.api);
-    expect(compose.services.worker.environment.NODE_OPTIONS).toBe(RECOMMENDED_NODE_OPTIONS.worker);
+  it('runs each service with the shipped memory limit and the V8 heap derived from it', () => {
+    for (const name of ['api', 'worker'] as const) {
+      expect(compose.services[name].mem_limit, name).toBe(`${DEFAULT_MEMORY_LIMIT_MIB[name]}m`);
+      expect(compose.services[name].environment.NODE_OPTIONS, name).toBe(nodeOptionsFor(DEFAULT_MEMORY_LIMIT_MIB[name]));
+      expect(compose.services[name].environment.NODE_OPTIONS, name).toBe(RECOMMENDED_NODE_OPTIONS[name]);
+    }
   });
 
   it('accepts its printed admin token only on the API, which it tells explicitly that this is a demo', () => {

@@ -1,14 +1,22 @@
 /**
- * V8 heap settings each EAP process should run with (as `NODE_OPTIONS`), sized for its real
- * working set; V8's defaults let the heap, and RSS, grow far beyond the live data. Used by the
- * docker-compose stack (checked by a test) and by the benchmark, which measured them
- * (benchmarks/README.md):
- * - api: a small young generation only. Capping its old generation cost about a third of the
- *   end-to-end rate under batch load (garbage collection), so it is left to V8.
- * - worker: a small young generation and a 128 MiB old generation: RSS stays well under 200 MiB
- *   whatever the backlog, at the same drain rate.
+ * V8 heap settings of each EAP process (as `NODE_OPTIONS`), derived from the memory its
+ * container may use, so the heap and the limit never disagree: the old generation gets 60 % of
+ * the limit (the rest is the young generation, code, Buffers outside the heap and the runtime),
+ * and a small young generation keeps RSS close to the live data (benchmarks/README.md).
+ * The operator computes them from `resources.limits.memory`; docker-compose.yml sets the same
+ * pair (checked by a test). Without a limit the old generation is left to V8.
  */
+export function nodeOptionsFor(memoryLimitMiB: number | undefined): string {
+  const young = '--max-semi-space-size=4';
+  if (memoryLimitMiB === undefined) return young;
+  return `${young} --max-old-space-size=${Math.max(32, Math.floor(memoryLimitMiB * 0.6))}`;
+}
+
+/** Memory limits the project ships for each process, in MiB (the EventPipeline defaults). */
+export const DEFAULT_MEMORY_LIMIT_MIB = { api: 512, worker: 384 } as const;
+
+/** NODE_OPTIONS for the shipped limits. */
 export const RECOMMENDED_NODE_OPTIONS = {
-  api: '--max-semi-space-size=4',
-  worker: '--max-semi-space-size=4 --max-old-space-size=128',
+  api: nodeOptionsFor(DEFAULT_MEMORY_LIMIT_MIB.api),
+  worker: nodeOptionsFor(DEFAULT_MEMORY_LIMIT_MIB.worker),
 } as const;

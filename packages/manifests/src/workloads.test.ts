@@ -1,21 +1,47 @@
 import { describe, expect, it } from 'vitest';
+import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { EventPipelineSpecSchema, type EventPipeline, type EventPipelineSpecInput } from './event-pipeline.schema.ts';
-import { buildApiDeployment } from './workloads.ts';
+import { buildApiDeployment, buildWorkerDeployment, memoryMiB } from './workloads.ts';
 
-function apiEnv(api: EventPipelineSpecInput['api']) {
-  const pipeline: EventPipeline = {
+function pipeline(spec: Partial<EventPipelineSpecInput> = {}): EventPipeline {
+  return {
     apiVersion: 'eap.dev/v1alpha1',
     kind: 'EventPipeline',
     metadata: { name: 'shop', namespace: 'analytics' },
-    spec: EventPipelineSpecSchema.parse({ redis: { urlSecretRef: { name: 'r' } }, postgres: { urlSecretRef: { name: 'p' } }, api }),
+    spec: EventPipelineSpecSchema.parse({ redis: { urlSecretRef: { name: 'r' } }, postgres: { urlSecretRef: { name: 'p' } }, ...spec }),
   };
-  return buildApiDeployment(pipeline, 'eap:1').spec.template.spec.containers[0]?.env ?? [];
 }
 
-describe('the API Deployment', () => {
-  it('lets the API accept a demo admin token only when spec.api.allowDemoAdminToken says so', () => {
-    const adminTokenSecretRef = { name: 'backends', key: 'admin-token' };
-    expect(apiEnv({ adminTokenSecretRef }).map((e) => e.name)).not.toContain('EAP_ALLOW_DEMO_TOKEN');
-    expect(apiEnv({ adminTokenSecretRef, allowDemoAdminToken: true })).toContainEqual({ name: 'EAP_ALLOW_DEMO_TOKEN', value: 'true' });
+type Container = { env: { name: string; value?: string }[]; resources: { limits?: Record<string, string> } };
+const containerOf = (deployment: { spec: unknown }) =>
+  (deployment.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!;
+const nodeOptions = (c: Container) => c.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+
+describe('memoryMiB', () => {
+  it('reads Kubernetes memory quantities', () => {
+    expect(memoryMiB('384Mi')).toBe(384);
+    expect(memoryMiB('1Gi')).toBe(1024);
+    expect(memoryMiB('1G')).toBeCloseTo(953.67, 2);
+    expect(memoryMiB(536_870_912)).toBe(512);
+    expect(memoryMiB('5e8')).toBeCloseTo(476.84, 2);
+    expect(memoryMiB('512Ki')).toBe(0.5);
+    expect(memoryMiB(undefined)).toBeUndefined();
+    expect(memoryMiB('lots')).toBeUndefined();
+  });
+});
+
+describe('the V8 heap of the API and worker containers', () => {
+  it('is derived from their memory limits, which by default are the ones the project ships', () => {
+    const p = pipeline();
+    expect(containerOf(buildWorkerDeployment(p, 'eap:1')).resources.limits?.memory).toBe('384Mi');
+    expect(nodeOptions(containerOf(buildWorkerDeployment(p, 'eap:1')))).toBe(RECOMMENDED_NODE_OPTIONS.worker);
+    expect(nodeOptions(containerOf(buildApiDeployment(p, 'eap:1')))).toBe(RECOMMENDED_NODE_OPTIONS.api);
+  });
+
+  it('follows a changed limit, and is left to V8 without one', () => {
+    const big = pipeline({ worker: { resources: { limits: { memory: '2Gi' } } } });
+    expect(nodeOptions(containerOf(buildWorkerDeployment(big, 'eap:1')))).toBe('--max-semi-space-size=4 --max-old-space-size=1228');
+    const unlimited = pipeline({ worker: { resources: { requests: { memory: '256Mi' } } } });
+    expect(nodeOptions(containerOf(buildWorkerDeployment(unlimited, 'eap:1')))).toBe('--max-semi-space-size=4');
   });
 });

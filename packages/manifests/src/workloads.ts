@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { nodeOptionsFor } from '@eap/core';
 import type { EventPipeline, EventPipelineSpec } from './event-pipeline.schema.ts';
 import { childMeta, childNames, selectorLabels } from './labels.ts';
 
@@ -17,8 +18,26 @@ const API_DRAIN_SECONDS = 8;
  */
 const API_DELAY_SECONDS = 5;
 
-/** V8 heap settings measured by the benchmark (RECOMMENDED_NODE_OPTIONS in @eap/core). */
-const NODE_OPTIONS = { api: '--max-semi-space-size=4', worker: '--max-semi-space-size=4 --max-old-space-size=128' } as const;
+const BINARY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+
+/** A memory quantity (`384Mi`, `1G`, `536870912`, `5e8`) in MiB; undefined when unset or not a size. */
+export function memoryMiB(quantity: string | number | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  const match = /^\+?(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|[eE][+-]?\d+)?$/.exec(String(quantity));
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const suffix = match[2] ?? '';
+  const bytes = /^[eE]/.test(suffix)
+    ? value * 10 ** Number(suffix.slice(1))
+    : value * (BINARY_UNITS[suffix] ?? DECIMAL_UNITS[suffix] ?? Number.NaN);
+  return Number.isFinite(bytes) ? bytes / 2 ** 20 : undefined;
+}
+
+/** NODE_OPTIONS for a container: the V8 heap derived from its memory limit (nodeOptionsFor in @eap/core). */
+function nodeOptionsOf(resources: { limits?: Record<string, string | number> | undefined }): string {
+  return nodeOptionsFor(memoryMiB(resources.limits?.memory));
+}
 
 /** `repository:tag`, or `repository@sha256:…` when the tag is a digest. */
 export function imageReference(image: EventPipelineSpec['image']): string {
@@ -110,7 +129,7 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
     { name: 'RATE_LIMIT_BURST', value: String(spec.api.rateLimit.burst) },
     { name: 'SHUTDOWN_DELAY_MS', value: String(API_DELAY_SECONDS * 1000) },
     { name: 'SHUTDOWN_DRAIN_MS', value: String(API_DRAIN_SECONDS * 1000) },
-    { name: 'NODE_OPTIONS', value: NODE_OPTIONS.api },
+    { name: 'NODE_OPTIONS', value: nodeOptionsOf(spec.api.resources) },
     ...(spec.api.adminTokenSecretRef ? [secretEnv('EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
     ...(spec.api.allowDemoAdminToken ? [{ name: 'EAP_ALLOW_DEMO_TOKEN', value: 'true' }] : []),
   ];
@@ -210,7 +229,7 @@ export function buildWorkerDeployment(pipeline: EventPipeline, image: string) {
                 { name: 'STREAM_SHARDS', value: String(spec.streams.shards) },
                 { name: 'WORKER_BATCH_SIZE', value: String(spec.worker.batchSize) },
                 { name: 'SHUTDOWN_DRAIN_MS', value: String(WORKER_DRAIN_SECONDS * 1000) },
-                { name: 'NODE_OPTIONS', value: NODE_OPTIONS.worker },
+                { name: 'NODE_OPTIONS', value: nodeOptionsOf(spec.worker.resources) },
               ],
               ports: [{ name: 'metrics', containerPort: ADMIN_CONTAINER_PORT, protocol: 'TCP' }],
               ...adminProbes,

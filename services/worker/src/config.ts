@@ -23,11 +23,16 @@ export const WorkerConfigSchema = z.object({
     .optional()
     .describe('Pod name (Kubernetes downward API); the consumer name when `CONSUMER_NAME` is unset.'),
   WORKER_BATCH_SIZE: intVar(1000, 1, 10_000).describe('Most entries read (and written to PostgreSQL) per batch.'),
+  WORKER_BATCH_BYTES: intVar(4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024).describe(
+    'Most event data per batch, in bytes (characters of the stream entries): reads and batches are sized by it as well as by `WORKER_BATCH_SIZE`, so memory stays bounded whatever the size of the events.',
+  ),
   WORKER_CONCURRENCY: intVar(2, 1, 32).describe('Batches written to PostgreSQL at the same time (reads overlap writes).'),
   WORKER_BLOCK_MS: intVar(200, 1, 10_000).describe('How long one `XREADGROUP` waits for new entries, in ms.'),
   CLAIM_IDLE_MS: intVar(30_000, 100, 3_600_000).describe('Pending entries idle longer than this (ms) are taken over from other consumers.'),
   CLAIM_INTERVAL_MS: intVar(5_000, 50, 3_600_000).describe('How often to look for entries to take over, in ms.'),
-  MAX_DELIVERIES: intVar(5, 1, 1000).describe('Deliveries after which an entry goes to the dead-letter stream (`max_deliveries`).'),
+  MAX_DELIVERIES: intVar(5, 1, 1000).describe(
+    'Deliveries after which an entry goes to the dead-letter stream (`max_deliveries`); every delivery counts, including a restarted worker taking back its own entries.',
+  ),
   TRIM_INTERVAL_MS: intVar(10_000, 50, 3_600_000).describe(
     'How often each shard is trimmed to the oldest entry still needed and lag, pending and DLQ size are measured, in ms.',
   ),

@@ -9,12 +9,12 @@ type ClaimedEntry = [string, string[] | null];
  * `idleMs`, and reads each one's delivery count. Also keeps this consumer's own pending entries
  * fresh while it retries them, so nobody takes them over during a database outage.
  */
-export function createPendingRecovery(options: { redis: Redis; consumer: string; idleMs: number; count: number }) {
+export function createPendingRecovery(options: { redis: Redis; consumer: string; idleMs: number }) {
   const { redis, consumer } = options;
 
   /** Claims idle entries of one shard (up to `count`), with their delivery counts. */
-  async function claimIdle(shard: number, key: string): Promise<StreamEntry[]> {
-    const reply = (await redis.xautoclaim(key, CONSUMER_GROUP, consumer, options.idleMs, '0-0', 'COUNT', options.count)) as [
+  async function claimIdle(shard: number, key: string, count: number): Promise<StreamEntry[]> {
+    const reply = (await redis.xautoclaim(key, CONSUMER_GROUP, consumer, options.idleMs, '0-0', 'COUNT', count)) as [
       string,
       ClaimedEntry[],
       string[]?,
@@ -26,6 +26,22 @@ export function createPendingRecovery(options: { redis: Redis; consumer: string;
       claimed.map(([id]) => id),
     );
     return claimed.map(([id, fields]) => ({ shard, key, id, fields, deliveries: deliveries.get(id) ?? 1 }));
+  }
+
+  /**
+   * Takes back up to `count` of the entries this consumer name already holds (left by a previous
+   * run of the same worker, which may have crashed on them) with XCLAIM, which counts a delivery
+   * each time: a worker that keeps dying on the same entries brings them to MAX_DELIVERIES and
+   * the dead-letter stream, instead of re-reading them forever.
+   */
+  async function claimOwn(shard: number, key: string, count: number): Promise<StreamEntry[]> {
+    const rows = (await redis.xpending(key, CONSUMER_GROUP, '-', '+', count, consumer)) as [string, string, number, number][];
+    if (rows.length === 0) return [];
+    const claimed = (await redis.xclaim(key, CONSUMER_GROUP, consumer, 0, ...rows.map(([id]) => id))) as ClaimedEntry[];
+    const deliveries = new Map(rows.map(([id, , , times]) => [id, Number(times) + 1]));
+    return claimed
+      .filter((e): e is [string, string[]] => e !== null && e[1] !== null)
+      .map(([id, fields]) => ({ shard, key, id, fields, deliveries: deliveries.get(id) ?? 1 }));
   }
 
   async function deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
@@ -50,6 +66,6 @@ export function createPendingRecovery(options: { redis: Redis; consumer: string;
     for (const [key, ids] of byKey) await redis.xclaim(key, CONSUMER_GROUP, consumer, 0, ...ids, 'JUSTID');
   }
 
-  return { claimIdle, touch };
+  return { claimIdle, claimOwn, touch };
 }
 export type PendingRecovery = ReturnType<typeof createPendingRecovery>;

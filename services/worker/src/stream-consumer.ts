@@ -4,6 +4,7 @@ import type { BatchProcessor } from './batch-processor.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
 import { backoffDelay, sleep } from './retry.ts';
+import { batchesOf, createReadBudget } from './read-budget.ts';
 import { entriesFromRead, type StreamEntry } from './stream-entries.ts';
 
 export interface StreamConsumerOptions {
@@ -13,6 +14,8 @@ export interface StreamConsumerOptions {
   keys: string[];
   consumer: string;
   batchSize: number;
+  /** Most entry data per batch, in characters; reads are sized by it too (see read-budget.ts). */
+  batchBytes: number;
   /** Batches written at the same time. */
   concurrency: number;
   blockMs: number;
@@ -41,6 +44,7 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   const abort = new AbortController();
   let loop: Promise<void> | undefined;
   let lastClaimAt = 0;
+  const budget = createReadBudget({ batchSize: options.batchSize, batchBytes: options.batchBytes, shards: keys.length });
 
   async function ensureGroups(): Promise<void> {
     for (const key of keys) {
@@ -52,18 +56,19 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     }
   }
 
-  async function read(ids: string): Promise<StreamEntry[]> {
-    // COUNT applies per stream: ask each shard for its share, so one read is at most one batch
-    // and memory stays bounded by batch size × concurrency, whatever the backlog.
-    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', Math.ceil(options.batchSize / keys.length)];
-    if (ids === '>') args.push('BLOCK', options.blockMs);
-    args.push('STREAMS', ...keys, ...keys.map(() => ids));
+  async function read(): Promise<StreamEntry[]> {
+    // COUNT applies per stream: ask each shard for its share, so one read is about one batch, by
+    // entries and by bytes, and memory stays bounded by batch × concurrency whatever the backlog.
+    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', budget.perShardCount(), 'BLOCK', options.blockMs];
+    args.push('STREAMS', ...keys, ...keys.map(() => '>'));
     // The typed method, not `call`: ioredis post-processes this reply shape only there.
     const xreadgroup = blockingRedis.xreadgroup as unknown as (
       ...a: (string | number)[]
     ) => Promise<[string, [string, string[] | null][]][] | null>;
     const reply = await xreadgroup.apply(blockingRedis, args);
-    return entriesFromRead(reply, (key) => shardOf.get(key) ?? 0);
+    const entries = entriesFromRead(reply, (key) => shardOf.get(key) ?? 0);
+    budget.observe(entries);
+    return entries;
   }
 
   /** Stores a batch, retrying infrastructure failures until they pass or the worker stops. */
@@ -109,9 +114,10 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   const inFlight = new Set<Promise<void>>();
 
   async function processInChunks(entries: StreamEntry[]): Promise<void> {
-    for (let i = 0; i < entries.length && !abort.signal.aborted; i += options.batchSize) {
+    for (const chunk of batchesOf(entries, options.batchSize, options.batchBytes)) {
+      if (abort.signal.aborted) break;
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-      const batch = handle(entries.slice(i, i + options.batchSize)).catch((error: unknown) => {
+      const batch = handle(chunk).catch((error: unknown) => {
         logger.error({ err: error }, 'batch handling failed unexpectedly; its entries stay pending');
       });
       inFlight.add(batch);
@@ -126,13 +132,35 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   /** Takes over idle entries of dead consumers; too-often delivered ones go to the DLQ. */
   async function recoverIdle(): Promise<void> {
     for (const [shard, key] of keys.entries()) {
-      const claimed = await options.recovery.claimIdle(shard, key);
+      const claimed = await options.recovery.claimIdle(shard, key, budget.perShardCount() * keys.length);
       if (claimed.length === 0) continue;
       metrics.entriesClaimed.inc(claimed.length);
-      const exhausted = claimed.filter((e) => (e.deliveries ?? 1) > options.maxDeliveries);
-      if (exhausted.length > 0) await deadLetterExhausted(exhausted);
-      await processInChunks(claimed.filter((e) => (e.deliveries ?? 1) <= options.maxDeliveries));
+      await processRedelivered(claimed);
     }
+  }
+
+  /**
+   * Takes back what this consumer name already holds (a restart under the same name), a batch
+   * at a time; returns false once nothing is left.
+   */
+  async function recoverOwn(): Promise<boolean> {
+    let found = false;
+    for (const [shard, key] of keys.entries()) {
+      const claimed = await options.recovery.claimOwn(shard, key, budget.perShardCount());
+      if (claimed.length === 0) continue;
+      found = true;
+      await processRedelivered(claimed);
+    }
+    // Re-reading our own pending entries would return those still being written.
+    await drainInFlight();
+    return found;
+  }
+
+  /** Stores redelivered entries; those delivered more than MAX_DELIVERIES times go to the DLQ. */
+  async function processRedelivered(entries: StreamEntry[]): Promise<void> {
+    const exhausted = entries.filter((e) => (e.deliveries ?? 1) > options.maxDeliveries);
+    if (exhausted.length > 0) await deadLetterExhausted(exhausted);
+    await processInChunks(entries.filter((e) => (e.deliveries ?? 1) <= options.maxDeliveries));
   }
 
   async function deadLetterExhausted(entries: StreamEntry[]): Promise<void> {
@@ -148,18 +176,19 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   async function run(): Promise<void> {
     let failures = 0;
     // Entries this consumer name already holds (a restart under the same name) come first.
-    let ids = '0';
+    let ownLeft = true;
     while (!abort.signal.aborted) {
       try {
+        if (ownLeft) {
+          ownLeft = await recoverOwn();
+          failures = 0;
+          continue;
+        }
         if (Date.now() - lastClaimAt >= options.claimIntervalMs) {
           lastClaimAt = Date.now();
           await recoverIdle();
         }
-        const entries = await read(ids);
-        if (ids === '0' && entries.length === 0) ids = '>';
-        await processInChunks(entries);
-        // Re-reading our own pending entries ('0') would return those still being written.
-        if (ids === '0') await drainInFlight();
+        await processInChunks(await read());
         failures = 0;
       } catch (error) {
         if (abort.signal.aborted) break;

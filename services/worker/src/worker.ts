@@ -74,6 +74,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     keys,
     consumer,
     batchSize: config.WORKER_BATCH_SIZE,
+    batchBytes: config.WORKER_BATCH_BYTES,
     concurrency: config.WORKER_CONCURRENCY,
     blockMs: config.WORKER_BLOCK_MS,
     claimIntervalMs: config.CLAIM_INTERVAL_MS,
@@ -82,7 +83,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     retryBaseMs: config.RETRY_BASE_MS,
     retryMaxMs: config.RETRY_MAX_MS,
     processor,
-    recovery: createPendingRecovery({ redis, consumer, idleMs: config.CLAIM_IDLE_MS, count: config.WORKER_BATCH_SIZE }),
+    recovery: createPendingRecovery({ redis, consumer, idleMs: config.CLAIM_IDLE_MS }),
     metrics,
     logger,
     onHealthChange: (failing) => {
