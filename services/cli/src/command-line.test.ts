@@ -73,7 +73,7 @@ describe.concurrent('eap <group> --help, a missing and an unknown command, for e
   it.each(groups.map((g) => [g.name || '(eap itself)', g] as const))('%s', async (_, group) => {
     const usage = await helpOf(group);
     expect(usage).toMatch(/^Usage: eap (\S+ )?<command> \[options\]/);
-    for (const command of leaves(group)) expect(usage).toContain(`eap ${command.name}`);
+    for (const command of leaves(group)) expect(usage).toMatch(new RegExp(`^  ${command.name}\\b`, 'm'));
     await expectUsageError(
       [...words(group), 'no-such-command'],
       `unknown command "${[...words(group), 'no-such-command'].join(' ')}"`,

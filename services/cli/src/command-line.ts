@@ -49,6 +49,7 @@ export interface Command<O extends OptionSpecs = OptionSpecs> {
 export interface CommandGroup {
   name: string;
   summary: string;
+  details?: string;
   commands: (Command | CommandGroup)[];
 }
 

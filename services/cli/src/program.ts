@@ -11,5 +11,6 @@ import { workerCommand } from './commands/worker.command.ts';
 export const program: CommandGroup = {
   name: '',
   summary: 'self-hosted event analytics pipeline: ingest API → Redis Streams → worker → PostgreSQL',
+  details: "Exit codes: 0 done; 1 failed (stderr says why); 2 wrong command line (stderr says what is wrong, then the command's usage).",
   commands: [apiCommand, workerCommand, migrateCommands, projectCommands, keyCommands, dlqCommands, seedCommand],
 };

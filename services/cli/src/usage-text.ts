@@ -49,10 +49,11 @@ export function commandUsage(command: Command): string {
 /** Usage of a group of commands (and of `eap` itself): every command under it, one line each. */
 export function groupUsage(group: CommandGroup): string {
   const prefix = group.name ? `eap ${group.name}` : 'eap';
-  const rows = leaves(group).map((command): [string, string] => [synopsis(command), command.summary]);
+  // Listed as the words after `eap`, as scripts and the image test read them.
+  const rows = leaves(group).map((command): [string, string] => [synopsis(command).slice('eap '.length), command.summary]);
   return [
     `Usage: ${prefix} <command> [options]`,
-    wrap(sentence(group.summary), ''),
+    wrap(`${sentence(group.summary)}${group.details ? ` ${group.details}` : ''}`, ''),
     `Commands:\n${table(rows)}`,
     `\`${prefix} <command> --help\` shows the options of a command and the environment variables it reads.`,
   ]
