@@ -130,6 +130,11 @@ describe('docker compose stack', () => {
     if (env.GRAFANA_REPLICAS !== '0') expected.push('grafana running 0');
     expect(services).toEqual(expected.sort());
     expect(Number(await sql('SELECT count(*) FROM schema_migrations'))).toBeGreaterThan(0);
+    // Redis refuses writes at its memory ceiling rather than evicting or growing without bound.
+    const redisConfig = await compose(['exec', '-T', 'redis', 'redis-cli', 'CONFIG', 'GET', 'maxmemory*'], 60_000);
+    expect(redisConfig.trim().split('\n')).toEqual(
+      expect.arrayContaining(['maxmemory', String(1024 ** 3), 'maxmemory-policy', 'noeviction']),
+    );
   });
 
   it('stores every event posted to the published port, and loses none while the worker restarts', async () => {
