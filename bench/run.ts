@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { backlogPhase } from './phases/backlog.phase.ts';
+import { writerPhase } from './phases/writer.phase.ts';
 import { copyPhase } from './phases/copy.phase.ts';
 import { e2ePhase } from './phases/e2e.phase.ts';
 import { ingestPhase } from './phases/ingest.phase.ts';
@@ -15,8 +16,28 @@ import { atLeast, below, markdownReport } from './support/report.ts';
 const quick = process.argv.includes('--quick');
 // bench-quick must finish within 90 s all told; the full run sustains the end-to-end load 60 s.
 const plan = quick
-  ? { ingestS: 5, ingestHalfS: 4, ingestRounds: 1, copyRows: 100_000, e2eS: 15, e2eHalfS: 8, backlog: 100_000, backlogDrainS: 10 }
-  : { ingestS: 10, ingestHalfS: 10, ingestRounds: 3, copyRows: 500_000, e2eS: 60, e2eHalfS: 30, backlog: 1_000_000, backlogDrainS: 60 };
+  ? {
+      ingestS: 5,
+      ingestHalfS: 4,
+      ingestRounds: 1,
+      copyRows: 100_000,
+      e2eS: 15,
+      e2eHalfS: 8,
+      backlog: 100_000,
+      backlogDrainS: 10,
+      largeBacklog: 5_000,
+    }
+  : {
+      ingestS: 10,
+      ingestHalfS: 10,
+      ingestRounds: 3,
+      copyRows: 500_000,
+      e2eS: 60,
+      e2eHalfS: 30,
+      backlog: 1_000_000,
+      backlogDrainS: 60,
+      largeBacklog: 20_000,
+    };
 
 const progress = createProgress();
 const fmtCpu = (cpu: Record<string, number>) =>
@@ -45,12 +66,26 @@ try {
     postgresDir: stack.postgresDir,
     progress,
   });
+  const writer = await writerPhase(stack.databaseUrl, {
+    events: quick ? 50_000 : 200_000,
+    rounds: quick ? 1 : 3,
+    projectId: project.project_id,
+    postgresDir: stack.postgresDir,
+    progress,
+  });
   const e2e = await e2ePhase(stack, { durationS: plan.e2eS, halfRateDurationS: plan.e2eHalfS, writeKey: project.write_key, progress });
   const backlog = await backlogPhase(stack, {
     entries: plan.backlog,
     maxDrainS: plan.backlogDrainS,
     projectId: project.project_id,
     progress,
+  });
+  const largeBacklog = await backlogPhase(stack, {
+    entries: plan.largeBacklog,
+    maxDrainS: plan.backlogDrainS,
+    projectId: project.project_id,
+    progress,
+    largest: true,
   });
   redis.disconnect();
 
@@ -63,6 +98,7 @@ try {
     atLeast('e2e_vs_copy', ratios.e2e_vs_copy, 0.5),
     below('end-to-end p99 at 50 % of max rate (ms)', e2e.half_rate_e2e_p99_ms, 1000),
     below(`worker RSS with a ${backlog.backlog_entries}-event backlog (MiB)`, backlog.worker_rss_peak_mib, 200),
+    below(`worker RSS with a ${largeBacklog.backlog_entries}-event backlog of 30 KB events (MiB)`, largeBacklog.worker_rss_peak_mib, 200),
     below('API RSS at full load (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib), 150),
   ];
   const machine = machineInfo(stack.binaries.postgresBin, stack.binaries.redisServer);
@@ -74,9 +110,11 @@ try {
     ratios,
     baseline_fastify: ingest.baseline_fastify,
     baseline_copy: copy,
+    writer_retry_dedup: writer,
     ingest_single: ingest.ingest_single,
     e2e_batch: e2e,
     worker_backlog: backlog,
+    worker_backlog_largest_events: largeBacklog,
     targets,
   };
   mkdirSync(new URL('../benchmarks/results/', import.meta.url), { recursive: true });
@@ -91,6 +129,11 @@ try {
         ['EAP single-event p50 / p99 (ms)', `${ingest.ingest_single.p50_ms} / ${ingest.ingest_single.p99_ms}`],
         [`EAP single-event p99 at 50 % (${ingest.ingest_single.half_rate_req_per_s} req/s, ms)`, ingest.ingest_single.half_rate_p99_ms],
         ['baseline B: raw COPY, rows/s', copy.rows_per_s],
+        ['worker writer, events/s: with retry dedup / primary key only', `${writer.dedup_events_per_s} / ${writer.pk_only_events_per_s}`],
+        [
+          'worker writer, PostgreSQL CPU ms per 1,000 events: with retry dedup / primary key only',
+          `${writer.dedup_postgres_cpu_ms_per_1000} / ${writer.pk_only_postgres_cpu_ms_per_1000}`,
+        ],
         ['EAP end to end (API + worker, batches of 100), events/s committed', e2e.events_per_s],
         ['EAP end-to-end latency p50 / p99 at max rate (ms)', `${e2e.e2e_p50_ms} / ${e2e.e2e_p99_ms}`],
         [
@@ -101,6 +144,10 @@ try {
         ['API RSS peak (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib)],
         ['worker RSS peak under load (MiB)', e2e.worker_rss_peak_mib],
         [`worker alone draining a ${backlog.backlog_entries}-event backlog, events/s`, backlog.drain_events_per_s],
+        [
+          `worker draining ${largeBacklog.backlog_entries} events of 30 KB: events/s, RSS peak (MiB)`,
+          `${largeBacklog.drain_events_per_s}, ${largeBacklog.worker_rss_peak_mib}`,
+        ],
         ['CPU ms per 1,000 requests: bare fastify (server / load generator)', fmtCpu(ingest.baseline_fastify.cpu_ms_per_1000_requests)],
         ['CPU ms per 1,000 requests: EAP single-event', fmtCpu(ingest.ingest_single.cpu_ms_per_1000_requests)],
         ['CPU ms per 1,000 rows: raw COPY', fmtCpu(copy.cpu_ms_per_1000_rows)],

@@ -8,16 +8,21 @@ import { pipelineBacklog } from '../support/stream-backlog.ts';
 /**
  * Worker memory with a large backlog: the streams are filled with `entries` events while no
  * worker runs, then one worker starts and drains them. Its RSS must stay flat (it holds one batch
- * at a time, whatever the backlog); the drain rate is the worker alone, without the API.
+ * at a time, whatever the backlog); the drain rate is the worker alone, without the API. With
+ * `largest`, every event carries ~30 KB of properties (the largest the API accepts).
  */
 export async function backlogPhase(
   stack: BenchStack,
-  options: { entries: number; maxDrainS: number; projectId: string; progress: Progress },
+  options: { entries: number; maxDrainS: number; projectId: string; progress: Progress; largest?: boolean },
 ) {
   const redis = new Redis(stack.redisUrl);
   try {
-    await fillStreams(redis, options.entries, options.projectId, (done) =>
-      options.progress.update(`worker with a backlog: filling the streams, ${done} of ${options.entries}`),
+    await fillStreams(
+      redis,
+      options.entries,
+      options.projectId,
+      (done) => options.progress.update(`worker with a backlog: filling the streams, ${done} of ${options.entries}`),
+      { largest: options.largest ?? false },
     );
     const worker = await stack.spawnWorker();
     const rss = createPeakSampler(() => rssMiB(worker.child.pid));
@@ -40,7 +45,7 @@ export async function backlogPhase(
       worker_rss_peak_mib: Math.round(peak),
     };
     options.progress.done(
-      `worker with a ${initial}-event backlog: RSS peak ${result.worker_rss_peak_mib} MiB, drains ${result.drain_events_per_s} events/s`,
+      `worker with a ${initial}-event backlog${options.largest ? ' of 30 KB events' : ''}: RSS peak ${result.worker_rss_peak_mib} MiB, drains ${result.drain_events_per_s} events/s`,
     );
     return result;
   } finally {

@@ -26,16 +26,31 @@ export function streamEvents(n: number, projectId: string, seed = 1): StreamEven
   }));
 }
 
+/** Properties of about 30 KB (under the 32 KiB limit): the largest events the API accepts. */
+export function largestProperties(i: number): Record<string, unknown> {
+  const properties: Record<string, unknown> = { i };
+  for (let k = 0; k < 30; k++) properties[`field_${k}`] = `${i}-${k}-`.padEnd(990, 'abcdefghij');
+  return properties;
+}
+
 /**
  * Appends `count` events straight to the shard streams (as the API would, without it), in
- * pipelined chunks; `onChunk` reports progress.
+ * pipelined chunks; `onChunk` reports progress. With `largest`, each event carries about 30 KB
+ * of properties.
  */
-export async function fillStreams(redis: Redis, count: number, projectId: string, onChunk?: (done: number) => void): Promise<void> {
-  const chunk = 5000;
+export async function fillStreams(
+  redis: Redis,
+  count: number,
+  projectId: string,
+  onChunk?: (done: number) => void,
+  options: { largest?: boolean } = {},
+): Promise<void> {
+  const chunk = options.largest ? 500 : 5000;
   for (let done = 0; done < count; done += chunk) {
     const pipeline = redis.pipeline();
-    for (const e of streamEvents(Math.min(chunk, count - done), projectId, 3 + done)) {
-      pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(e)));
+    for (const [i, e] of streamEvents(Math.min(chunk, count - done), projectId, 3 + done).entries()) {
+      const event = options.largest ? { ...e, properties: largestProperties(done + i) } : e;
+      pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(event)));
     }
     await pipeline.exec();
     onChunk?.(Math.min(done + chunk, count));

@@ -9,8 +9,12 @@
 --   ids here first (ON CONFLICT DO NOTHING … RETURNING) and writes to `events` only the copies
 --   whose id was new: a retry keeps the first copy's time. The worker deletes rows older than
 --   the window; a BRIN index on first_seen (rows arrive in time order) makes that cheap.
---   Compatible with the previous release: its workers keep writing to `events` as before
---   (deduplicated by the primary key alone, as they always were).
+--   The primary key of `events` goes: event_ids now decides what is new, and keeping both
+--   unique indexes cost every write a second index insertion (benchmarks/write-path.md). A
+--   copy resent after the window is stored again; DEDUP_WINDOW_DAYS says how long to remember.
+--   Compatible with the previous release: its workers write with ON CONFLICT DO NOTHING, which
+--   needs no unique index; during the rolling upgrade they skip no duplicates, and the new
+--   workers do.
 -- * eap_ensure_event_partition creates the day's table on its own and then ATTACHes it. ATTACH
 --   PARTITION takes SHARE UPDATE EXCLUSIVE on `events`, which neither readers (ACCESS SHARE) nor
 --   writers (ROW EXCLUSIVE) conflict with; CREATE TABLE … PARTITION OF takes ACCESS EXCLUSIVE,
@@ -36,6 +40,8 @@ FROM events
 WHERE received_at > now() - interval '7 days' AND "timestamp" > now() - interval '60 days'
 ORDER BY project_id, event_id, "timestamp"
 ON CONFLICT DO NOTHING;
+
+ALTER TABLE events DROP CONSTRAINT events_pkey;
 
 CREATE OR REPLACE FUNCTION eap_ensure_event_partition(day date) RETURNS text
 LANGUAGE plpgsql AS $$

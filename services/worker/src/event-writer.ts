@@ -41,25 +41,25 @@ export function copyLine(e: StreamEvent): string {
 
 /**
  * Keeps the events whose (project, event_id) was not stored in the dedup window: their ids go
- * into `event_ids` (one per id, the earliest time of the batch wins), and only the copies whose
- * id was new there go into `events`. A retry is skipped whatever time it carries (another
- * sent_at, another receive time); the primary key of `events` still skips exact repeats of
- * rows older than the window.
+ * into `event_ids` (one per id, the earliest time of the batch wins), and only those copies go
+ * into `events`. A retry is skipped whatever time it carries (another sent_at, another receive
+ * time), and so is a redelivered entry. `event_ids` is the only unique index on this path.
  */
 const WRITE_NEW_EVENTS = `
-  WITH new_ids AS (
-    INSERT INTO event_ids (project_id, event_id, "timestamp")
-    SELECT DISTINCT ON (project_id, event_id) project_id, event_id, "timestamp" FROM events_in
+  WITH first_copies AS (
+    SELECT DISTINCT ON (project_id, event_id) ${COLUMNS} FROM events_in
     ORDER BY project_id, event_id, "timestamp"
+  ), new_ids AS (
+    INSERT INTO event_ids (project_id, event_id, "timestamp")
+    SELECT project_id, event_id, "timestamp" FROM first_copies
     ON CONFLICT DO NOTHING
-    RETURNING project_id, event_id, "timestamp"
+    RETURNING project_id, event_id
   )
   INSERT INTO events (${COLUMNS})
   SELECT ${COLUMNS.split(', ')
-    .map((c) => `e.${c}`)
-    .join(', ')} FROM events_in e JOIN new_ids USING (project_id, event_id, "timestamp")
-  ORDER BY e.project_id, e.event, e."timestamp"
-  ON CONFLICT DO NOTHING`;
+    .map((c) => `f.${c}`)
+    .join(', ')} FROM first_copies f JOIN new_ids USING (project_id, event_id)
+  ORDER BY f.project_id, f.event, f."timestamp"`;
 
 /**
  * Writes a batch of events in one transaction: COPY into a per-connection temporary table, then

@@ -1,0 +1,95 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { StreamEvent } from '@eap/core';
+import { copyLine, createEventWriter } from '@eap/worker';
+import { streamEvents } from '../support/bench-data.ts';
+import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
+import type { Progress } from '../support/progress.ts';
+
+/**
+ * What deduplicating retries by (project, event_id) costs the write path: the worker's writer
+ * (COPY, then ids into `event_ids` and only new ones into `events`) against the same COPY with
+ * the former INSERT that relied on the former primary key of `events` (added back for its rounds), same batches of 1,000,
+ * alternating rounds so both see the same machine state. PostgreSQL CPU per 1,000 events is the
+ * fairer figure on a busy machine.
+ */
+const PK_ONLY = `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context)
+  SELECT project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context
+  FROM events_in ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`;
+
+export async function writerPhase(
+  databaseUrl: string,
+  options: { events: number; rounds: number; projectId: string; postgresDir: string; progress: Progress },
+) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const writer = createEventWriter(pool);
+    // The former statement, run through the same COPY path: the writer's temporary table exists
+    // once the writer has run on the pool's only connection.
+    const pkOnly = async (events: readonly StreamEvent[]) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await pipeline(
+          Readable.from([events.map(copyLine).join('')]),
+          client.query(
+            copyFrom(
+              'COPY events_in (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context) FROM STDIN',
+            ),
+          ),
+        );
+        const result = await client.query(PK_ONLY);
+        await client.query('COMMIT');
+        return { inserted: result.rowCount ?? 0 };
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    };
+    const methods = { dedup: writer.write, pk_only: pkOnly };
+    const events = streamEvents(options.events, options.projectId, 11);
+    await pool.query('SELECT eap_ensure_event_partitions(current_date - 1, current_date + 1)');
+    await writer.write(events.slice(0, 1)); // creates the writer's temporary table
+    const components = { postgres: () => processTree(options.postgresDir) };
+    const rates: Record<keyof typeof methods, number[]> = { dedup: [], pk_only: [] };
+    const cpu: Record<keyof typeof methods, number[]> = { dedup: [], pk_only: [] };
+    for (let round = 0; round < options.rounds; round++) {
+      for (const name of Object.keys(methods) as (keyof typeof methods)[]) {
+        await pool.query('DELETE FROM events WHERE project_id = $1', [options.projectId]);
+        await pool.query('DELETE FROM event_ids WHERE project_id = $1', [options.projectId]);
+        await pool.query('VACUUM events, event_ids');
+        // The former path had the primary key (project_id, event_id, "timestamp") on events.
+        if (name === 'pk_only') await pool.query('ALTER TABLE events ADD PRIMARY KEY (project_id, event_id, "timestamp")');
+        options.progress.update(`writer with and without retry dedup: round ${round + 1}, ${name}`);
+        const cpu0 = cpuSnapshot(components);
+        const start = performance.now();
+        let inserted = 0;
+        for (let i = 0; i < events.length; i += 1000) inserted += (await methods[name](events.slice(i, i + 1000))).inserted;
+        const seconds = (performance.now() - start) / 1000;
+        if (inserted !== events.length) throw new Error(`${name} inserted ${inserted} of ${events.length}`);
+        if (name === 'pk_only') await pool.query('ALTER TABLE events DROP CONSTRAINT events_pkey');
+        rates[name].push(events.length / seconds);
+        cpu[name].push(cpuPer(cpu0, cpuSnapshot(components), events.length).postgres ?? 0);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const result = {
+      events: options.events,
+      rounds: options.rounds,
+      dedup_events_per_s: Math.round(median(rates.dedup)),
+      pk_only_events_per_s: Math.round(median(rates.pk_only)),
+      dedup_postgres_cpu_ms_per_1000: Math.round(median(cpu.dedup) * 10) / 10,
+      pk_only_postgres_cpu_ms_per_1000: Math.round(median(cpu.pk_only) * 10) / 10,
+    };
+    options.progress.done(
+      `writer: ${result.dedup_events_per_s} events/s with retry dedup, ${result.pk_only_events_per_s} without; PostgreSQL CPU ${result.dedup_postgres_cpu_ms_per_1000} vs ${result.pk_only_postgres_cpu_ms_per_1000} ms per 1,000`,
+    );
+    return result;
+  } finally {
+    await pool.end();
+  }
+}
