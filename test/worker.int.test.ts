@@ -119,6 +119,16 @@ describe('eap worker', () => {
     expect(await rows()).toBe(1);
   });
 
+  it('keeps the dead-letter stream at DLQ_MAX_ENTRIES, dropping the oldest and counting them', async () => {
+    const w = await worker({ DLQ_MAX_ENTRIES: '100' });
+    for (let i = 0; i < 150; i++) await appendRaw(redis.client, ['v', '1', 'data', `{not json ${i}`]);
+    await waitFor(async () => (await w.worker.metrics.dlqTrimmed.get()).values[0]?.value === 50, 10_000, '50 dead letters dropped');
+    expect(await redis.client.xlen('eap:dlq')).toBe(100);
+    const letters = await dlqEntries(redis.client);
+    expect(letters[0]!.get('data')).toBe('{not json 50');
+    expect(letters.at(-1)!.get('data')).toBe('{not json 149');
+  });
+
   it('dead-letters undecodable entries with their reason and keeps going', async () => {
     await worker();
     await appendRaw(redis.client, ['v', '1', 'data', '{not json']);

@@ -39,6 +39,9 @@ export const WorkerConfigSchema = z.object({
   CONSUMER_IDLE_DELETE_MS: intVar(3_600_000, 1000, 30 * 86_400_000).describe(
     'Consumers idle this long (ms) with nothing pending are removed from the group.',
   ),
+  DLQ_MAX_ENTRIES: intVar(100_000, 100, 100_000_000).describe(
+    'Most entries kept in the dead-letter stream `eap:dlq`; beyond it the oldest are dropped, counted by `eap_worker_dlq_trimmed_total` (alert `EapDeadLettersDropped`).',
+  ),
   MAX_EVENT_FUTURE_DAYS: intVar(2, 1, 365).describe('Events further than this many days in the future are dead-lettered.'),
   DEDUP_WINDOW_DAYS: intVar(7, 1, 365).describe(
     'A retried event (same project and `event_id`) is stored once within this many days, whatever time it carries; older repeats are skipped only when their stored time is the same.',

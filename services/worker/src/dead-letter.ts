@@ -17,7 +17,11 @@ export interface DeadLetter {
  * deliveries), then acknowledges them in their shard. The DLQ append comes first: a crash in
  * between leaves the entry pending, so it is dead-lettered again rather than lost.
  */
-export function createDeadLetterQueue(redis: Redis) {
+export function createDeadLetterQueue(redis: Redis, options: { maxEntries: number; onTrimmed?: (count: number) => void }) {
+  /**
+   * Dead-letters entries; the DLQ is then trimmed to its newest `maxEntries` (oldest dropped,
+   * counted by `onTrimmed`), so a flood of bad input cannot fill Redis.
+   */
   async function deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     const now = new Date().toISOString();
@@ -45,7 +49,11 @@ export function createDeadLetterQueue(redis: Redis) {
         ...entry.fields,
       );
     }
-    throwOnPipelineError(await add.exec());
+    add.xtrim(DLQ_STREAM, 'MAXLEN', options.maxEntries);
+    const results = await add.exec();
+    throwOnPipelineError(results);
+    const trimmed = Number(results?.at(-1)?.[1] ?? 0);
+    if (trimmed > 0) options.onTrimmed?.(trimmed);
     await acknowledgeEntries(
       redis,
       letters.map((l) => l.entry),

@@ -75,6 +75,11 @@ export function createWorkerMetrics() {
       labelNames: ['shard'] as const,
       registers: [registry],
     }),
+    dlqTrimmed: new Counter({
+      name: 'eap_worker_dlq_trimmed_total',
+      help: 'Dead letters dropped, oldest first, to keep the dead-letter stream at DLQ_MAX_ENTRIES.',
+      registers: [registry],
+    }),
     dlqLength: new Gauge({
       name: 'eap_worker_dlq_length_events',
       help: 'Entries in the dead-letter stream, as last measured.',

@@ -55,7 +55,13 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
   pool.on('error', (error) => logger.warn({ code: (error as { code?: string }).code, error: error.message }, 'postgres idle client error'));
 
   const partitions = createPartitionManager(pool, logger);
-  const dlq = createDeadLetterQueue(redis);
+  const dlq = createDeadLetterQueue(redis, {
+    maxEntries: config.DLQ_MAX_ENTRIES,
+    onTrimmed: (count) => {
+      metrics.dlqTrimmed.inc(count);
+      logger.error({ trimmed: count, max_entries: config.DLQ_MAX_ENTRIES }, 'dead-letter stream full: its oldest entries were dropped');
+    },
+  });
   const processor = createBatchProcessor({
     redis,
     writer: createEventWriter(pool),
