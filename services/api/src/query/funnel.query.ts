@@ -98,15 +98,18 @@ export async function queryFunnel(client: QueryClient, projectId: string, reques
   const counts = steps.map((_, k) => `SELECT bv, ${k} AS k, count(*) AS n FROM s${k + 1} GROUP BY bv`).join(' UNION ALL ');
   // With a breakdown, values are ranked by users at step 1 and those outside the top N folded
   // into "$other" here in PostgreSQL: at most (N + 2) rows per step reach the API, however many
-  // distinct values there are. A user has one value, so counts add up.
+  // distinct values there are. A user has one value, so counts add up. The counts are joined
+  // with the top N only (computed once), so even a nested loop costs rows × N.
   const limit = request.breakdown ? p.add(request.breakdown_limit) : '';
   const sql = request.breakdown
     ? `WITH ${ctes.join(',\n')},
        counts AS (${counts}),
-       ranked AS (SELECT bv, row_number() OVER (ORDER BY count(*) DESC, bv) AS rank FROM s1 WHERE bv IS NOT NULL GROUP BY bv)
-       SELECT CASE WHEN c.bv IS NULL THEN NULL WHEN r.rank <= ${limit} THEN c.bv ELSE '${OTHER_VALUE}' END AS bv,
-              coalesce(r.rank > ${limit}, false) AS other, c.k, sum(c.n)::text AS n
-       FROM counts c LEFT JOIN ranked r ON r.bv = c.bv GROUP BY 1, 2, 3`
+       top AS MATERIALIZED (
+         SELECT bv FROM (SELECT bv, row_number() OVER (ORDER BY count(*) DESC, bv) AS rank FROM s1 WHERE bv IS NOT NULL GROUP BY bv) ranked
+         WHERE rank <= ${limit})
+       SELECT CASE WHEN c.bv IS NULL OR top.bv IS NOT NULL THEN c.bv ELSE '${OTHER_VALUE}' END AS bv,
+              c.bv IS NOT NULL AND top.bv IS NULL AS other, c.k, sum(c.n)::text AS n
+       FROM counts c LEFT JOIN top ON top.bv = c.bv GROUP BY 1, 2, 3`
     : `WITH ${ctes.join(',\n')}\nSELECT bv, false AS other, k, n::text AS n FROM (${counts}) c`;
   const { rows } = await client.query<{ bv: string | null; other: boolean; k: number; n: string }>(sql, p.values);
   const byValue = new Map<string, { bv: string | null; other: boolean; counts: number[] }>();

@@ -186,19 +186,26 @@ async function fromEvents(client: QueryClient, projectId: string, r: TrendsReque
     return rows;
   }
   if (r.measure !== 'unique_users') return foldedBreakdown(client, p, r, where, num, bv);
+  // Unique users do not add up across values: each event row is labelled with its value, or
+  // "$other" when the value is not among the top N, then users are counted per label. The rows
+  // are joined with the top N only (at most N per event, computed once), never with every
+  // value: without statistics on a new partition the planner may pick a nested loop, whose cost
+  // then stays rows × N instead of rows × values.
   const limit = p.add(r.breakdown_limit);
   const { rows } = await client.query<Row>(
     `WITH base AS MATERIALIZED (
-       SELECT event, date_trunc($3, "timestamp", $4) AS b, distinct_id, ${num} AS num, ${bv} AS bv FROM events WHERE ${where}),
-     ranked AS (
-       SELECT event, bv, row_number() OVER (PARTITION BY event ORDER BY count(*) DESC, bv) AS rank
-       FROM base WHERE bv IS NOT NULL GROUP BY event, bv)
+       SELECT event, date_trunc($3, "timestamp", $4) AS b, distinct_id, ${bv} AS bv FROM events WHERE ${where}),
+     top AS MATERIALIZED (
+       SELECT event, bv FROM (
+         SELECT event, bv, row_number() OVER (PARTITION BY event ORDER BY count(*) DESC, bv) AS rank
+         FROM base WHERE bv IS NOT NULL GROUP BY event, bv) ranked
+       WHERE rank <= ${limit})
      SELECT event, ${isoUtcB} AS b, bv, other, value::text AS value FROM (
        SELECT base.event, base.b,
-              CASE WHEN base.bv IS NULL THEN NULL WHEN ranked.rank <= ${limit} THEN base.bv ELSE '${OTHER_VALUE}' END AS bv,
-              coalesce(ranked.rank > ${limit}, false) AS other,
+              CASE WHEN base.bv IS NULL OR top.bv IS NOT NULL THEN base.bv ELSE '${OTHER_VALUE}' END AS bv,
+              base.bv IS NOT NULL AND top.bv IS NULL AS other,
               ${measure} AS value
-       FROM base LEFT JOIN ranked ON ranked.event = base.event AND ranked.bv = base.bv
+       FROM base LEFT JOIN top ON top.event = base.event AND top.bv = base.bv
        GROUP BY 1, 2, 3, 4) g`,
     p.values,
   );
@@ -209,19 +216,20 @@ async function fromEvents(client: QueryClient, projectId: string, r: TrendsReque
 function foldedMeasure(r: TrendsRequest): string {
   switch (r.measure) {
     case 'sum':
-      return 'coalesce(sum(g.total), 0)';
+      return 'coalesce(sum(total), 0)';
     case 'avg':
-      return 'CASE WHEN sum(g.nums) = 0 THEN 0 ELSE sum(g.total) / sum(g.nums) END';
+      return 'CASE WHEN sum(nums) = 0 THEN 0 ELSE sum(total) / sum(nums) END';
     default:
-      return 'sum(g.n)';
+      return 'sum(n)';
   }
 }
 
 /**
  * Breakdown of an additive measure (count, sum, avg): one pass over the events groups them by
- * (event, bucket, value) with partial aggregates; the values are ranked on those groups and the
- * ones outside the top N folded into "$other" (counts and sums add up; an average is recomputed
- * from the folded sums and counts), so the second pass reads the groups, never the events again.
+ * (event, bucket, value) with partial aggregates; window functions over those groups total each
+ * value and rank it, and the values outside the top N are folded into "$other" (counts and sums
+ * add up; an average is recomputed from the folded sums and counts). No join, so no plan can turn
+ * many values into values × values work, and the events are read once.
  */
 async function foldedBreakdown(client: QueryClient, p: Params, r: TrendsRequest, where: string, num: string, bv: string): Promise<Row[]> {
   const limit = p.add(r.breakdown_limit);
@@ -230,15 +238,18 @@ async function foldedBreakdown(client: QueryClient, p: Params, r: TrendsRequest,
        SELECT event, date_trunc($3, "timestamp", $4) AS b, ${bv} AS bv, count(*) AS n, sum(${num}) AS total, count(${num}) AS nums
        FROM events WHERE ${where} GROUP BY 1, 2, 3),
      ranked AS (
-       SELECT event, bv, row_number() OVER (PARTITION BY event ORDER BY sum(n) DESC, bv) AS rank
-       FROM g WHERE bv IS NOT NULL GROUP BY event, bv)
+       -- (value total, value) is the same on every row of a value and differs between values:
+       -- dense_rank numbers the values 1, 2, 3, … by events, ties by value.
+       SELECT event, b, bv, n, total, nums, dense_rank() OVER (PARTITION BY event ORDER BY vn DESC, bv) AS rank
+       FROM (SELECT g.*, sum(n) OVER (PARTITION BY event, bv) AS vn FROM g WHERE bv IS NOT NULL) valued
+       UNION ALL
+       SELECT event, b, bv, n, total, nums, NULL FROM g WHERE bv IS NULL)
      SELECT event, ${isoUtcB} AS b, bv, other, value::text AS value FROM (
-       SELECT g.event, g.b,
-              CASE WHEN g.bv IS NULL THEN NULL WHEN ranked.rank <= ${limit} THEN g.bv ELSE '${OTHER_VALUE}' END AS bv,
-              coalesce(ranked.rank > ${limit}, false) AS other,
+       SELECT event, b,
+              CASE WHEN bv IS NULL THEN NULL WHEN rank <= ${limit} THEN bv ELSE '${OTHER_VALUE}' END AS bv,
+              coalesce(rank > ${limit}, false) AS other,
               ${foldedMeasure(r)} AS value
-       FROM g LEFT JOIN ranked ON ranked.event = g.event AND ranked.bv = g.bv
-       GROUP BY 1, 2, 3, 4) x`,
+       FROM ranked GROUP BY 1, 2, 3, 4) x`,
     p.values,
   );
   return rows;
