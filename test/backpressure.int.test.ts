@@ -4,12 +4,14 @@ import { CONSUMER_GROUP, streamKeys } from '@eap/core';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { startOwnRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, waitFor, type TestApi } from './support/test-api.ts';
+import { startTestWorker } from './support/test-worker.ts';
 
 let db: TestDatabase;
 let redisServer: Awaited<ReturnType<typeof startOwnRedis>>;
 let redis: Redis;
 let api: TestApi;
 let key: string;
+let projectId: string;
 
 const totalLength = async () => (await Promise.all(streamKeys(4).map((k) => redis.xlen(k)))).reduce((a, b) => a + b, 0);
 const oneEvent = (i: number) => ({ event: 'e', distinct_id: `u${i}` });
@@ -20,7 +22,9 @@ beforeAll(async () => {
   redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   api = await startTestApi({ databaseUrl: db.url, redisUrl: redisServer.url, env: { STREAM_BACKLOG_CAP: '10' } });
-  key = (await createTestProject(db.pool)).write_key;
+  const project = await createTestProject(db.pool);
+  key = project.write_key;
+  projectId = project.project_id;
 });
 
 afterAll(async () => {
@@ -58,7 +62,10 @@ describe('backlog cap', () => {
         }
       }
     }
+    // As the worker does in the same script as its XACKs: the project's count goes down too.
+    await redis.hincrby('eap:backlog:projects', projectId, -acked);
     await waitFor(() => api.server.backlog.current() === 10 - acked, 5000, 'backlog below the cap');
+    await waitFor(() => api.server.backlog.refusal(projectId) === undefined, 5000, 'the project below its share');
     const accepted = await api.send('/v1/events', { key, body: oneEvent(100) });
     expect(accepted.status).toBe(202);
     expect(await totalLength()).toBe(11);
@@ -106,6 +113,84 @@ describe('Redis unavailable', () => {
       ]);
       expect(rejected[0]!.event_id).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
+      await redis.config('SET', 'maxmemory', '0');
+    }
+  });
+});
+
+describe('one project filling the backlog', () => {
+  it('gets 429 PROJECT_BACKLOG_FULL at its share while another project is still accepted, and is accepted again once stored', async () => {
+    await redis.flushall();
+    const shared = await startTestApi({ databaseUrl: db.url, redisUrl: redisServer.url, env: { STREAM_BACKLOG_CAP: '10' } });
+    try {
+      const noisy = await createTestProject(db.pool, 'noisy');
+      const quiet = await createTestProject(db.pool, 'quiet');
+      const flood = await shared.send('/v1/batch', {
+        key: noisy.write_key,
+        body: { events: Array.from({ length: 5 }, (_, i) => oneEvent(i)) },
+      });
+      expect(flood.json.accepted).toBe(5);
+      await waitFor(() => shared.server.backlog.refusal(noisy.project_id) !== undefined, 5000, 'the noisy project measured at its share');
+      const refused = await shared.send('/v1/events', { key: noisy.write_key, body: oneEvent(6) });
+      expect(refused.status).toBe(429);
+      expect(refused.json.error).toMatchObject({
+        code: 'PROJECT_BACKLOG_FULL',
+        details: { limit: 'STREAM_BACKLOG_PROJECT_PERCENT', backlog: 5, cap: 5 },
+      });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The other project is not affected: the total (5) is below the cap (10).
+      const other = await shared.send('/v1/batch', { key: quiet.write_key, body: { events: [oneEvent(1), oneEvent(2)] } });
+      expect(other.status).toBe(202);
+      expect(other.json.accepted).toBe(2);
+      expect(await redis.hgetall('eap:backlog:projects')).toEqual({ [noisy.project_id]: '5', [quiet.project_id]: '2' });
+
+      // A worker stores them: each acknowledgement takes the entry off its project's count.
+      const worker = await startTestWorker({ databaseUrl: db.url, redisUrl: redisServer.url });
+      try {
+        await waitFor(async () => Object.keys(await redis.hgetall('eap:backlog:projects')).length === 0, 10_000, 'counts back to zero');
+        const rows = await db.pool.query('SELECT count(*)::int AS n FROM events WHERE project_id = ANY($1)', [
+          [noisy.project_id, quiet.project_id],
+        ]);
+        expect(rows.rows[0].n).toBe(7);
+      } finally {
+        await worker.stop();
+      }
+      await waitFor(() => shared.server.backlog.refusal(noisy.project_id) === undefined, 5000, 'the noisy project measured again');
+      expect((await shared.send('/v1/events', { key: noisy.write_key, body: oneEvent(7) })).status).toBe(202);
+    } finally {
+      await shared.stop();
+    }
+  });
+});
+
+describe('the backlog in bytes', () => {
+  it('refuses with 503 BACKLOG_FULL when Redis reaches its share of maxmemory, whatever the entry count, and accepts once it is freed', async () => {
+    await redis.flushall();
+    const used = () => redis.info('memory').then((info) => Number(/^used_memory:(\d+)/m.exec(info)![1]));
+    // maxmemory 64 MiB, and the API refuses at a share of it about 2 MiB above what Redis uses now.
+    const max = 64 * 1024 * 1024;
+    const base = await used();
+    await redis.config('SET', 'maxmemory', String(max));
+    const percent = Math.ceil(((base + 2 * 1024 * 1024) / max) * 100);
+    const memoryApi = await startTestApi({
+      databaseUrl: db.url,
+      redisUrl: redisServer.url,
+      env: { STREAM_BACKLOG_MEMORY_PERCENT: String(percent) },
+    });
+    try {
+      const project = await createTestProject(db.pool, 'bytes');
+      expect((await memoryApi.send('/v1/events', { key: project.write_key, body: oneEvent(1) })).status).toBe(202);
+      // Data that is not even stream entries: the limit is Redis memory, whatever fills it.
+      for (let i = 0; i < 10; i++) await redis.set(`ballast:${i}`, 'x'.repeat(512 * 1024));
+      await waitFor(() => memoryApi.server.backlog.refusal(project.project_id) !== undefined, 5000, 'memory measured');
+      const refused = await memoryApi.send('/v1/events', { key: project.write_key, body: oneEvent(2) });
+      expect(refused.status).toBe(503);
+      expect(refused.json.error).toMatchObject({ code: 'BACKLOG_FULL', details: { limit: 'Redis maxmemory' } });
+      await redis.del(...Array.from({ length: 10 }, (_, i) => `ballast:${i}`));
+      await waitFor(() => memoryApi.server.backlog.refusal(project.project_id) === undefined, 5000, 'memory measured again');
+      expect((await memoryApi.send('/v1/events', { key: project.write_key, body: oneEvent(3) })).status).toBe(202);
+    } finally {
+      await memoryApi.stop();
       await redis.config('SET', 'maxmemory', '0');
     }
   });

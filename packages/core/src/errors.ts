@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   // details.limit); retriable as soon as a running query ends.
   TOO_MANY_QUERIES: { status: 429, retriable: true },
   BACKLOG_FULL: { status: 503, retriable: true },
+  // One project holds its whole share of the backlog (STREAM_BACKLOG_PROJECT_PERCENT); other
+  // projects are still accepted.
+  PROJECT_BACKLOG_FULL: { status: 429, retriable: true },
   STREAM_UNAVAILABLE: { status: 503, retriable: true },
   DATABASE_UNAVAILABLE: { status: 503, retriable: true },
   INTERNAL: { status: 500, retriable: true },

@@ -4,6 +4,12 @@
 export const CONSUMER_GROUP = 'eap-writers';
 /** Dead-letter stream for entries that cannot be stored. */
 export const DLQ_STREAM = 'eap:dlq';
+/**
+ * Hash of entries appended and not yet acknowledged, per project id: the API adds what it
+ * appends, the worker subtracts what it acknowledges (in the same script as the XACK), so one
+ * project's share of the backlog is known without scanning the streams.
+ */
+export const PROJECT_BACKLOG_KEY = 'eap:backlog:projects';
 /** Version of the stream entry layout written by the producer (field `v`). */
 export const STREAM_ENTRY_VERSION = 1;
 
@@ -53,4 +59,14 @@ export function compareStreamIds(a: string, b: string): number {
 export function nextStreamId(id: string): string {
   const [ms = '0', seq = '0'] = id.split('-');
   return `${ms}-${BigInt(seq) + 1n}`;
+}
+
+const PROJECT_OF_ENTRY = /^\{"project_id":"([0-9a-f-]{36})"/;
+
+/**
+ * Project of a stream entry's `data`, read from its first field (the producer writes
+ * `project_id` first) without parsing the rest; undefined for data not written that way.
+ */
+export function entryProjectId(data: string | undefined): string | undefined {
+  return data === undefined ? undefined : PROJECT_OF_ENTRY.exec(data)?.[1];
 }

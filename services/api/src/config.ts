@@ -39,6 +39,20 @@ export const ApiConfigSchema = z.object({
   STREAM_BACKLOG_CAP: intVar(1_000_000, 1, 1_000_000_000).describe(
     'Undelivered + pending entries across all shards above which ingest answers 503 `BACKLOG_FULL`.',
   ),
+  STREAM_BACKLOG_PROJECT_PERCENT: intVar(50, 1, 100).describe(
+    'Share of `STREAM_BACKLOG_CAP` one project may hold (entries appended, not yet stored), in percent; beyond it that project gets 429 `PROJECT_BACKLOG_FULL` while the others are still accepted.',
+  ),
+  STREAM_BACKLOG_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .optional()
+    .describe(
+      "Redis memory (`used_memory`, bytes) at which ingest answers 503 `BACKLOG_FULL`; unset: `STREAM_BACKLOG_MEMORY_PERCENT` of Redis' `maxmemory`.",
+    ),
+  STREAM_BACKLOG_MEMORY_PERCENT: intVar(80, 1, 100).describe(
+    "Without `STREAM_BACKLOG_MAX_BYTES`: share of Redis' `maxmemory` at which ingest answers 503 `BACKLOG_FULL`, leaving room for what is in flight and for the dead-letter stream.",
+  ),
   BACKLOG_POLL_MS: intVar(1000, 50, 60_000).describe('How often the backlog is measured, in ms.'),
   BODY_LIMIT_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024).describe('Largest request body after decompression, in bytes.'),
   KEY_CACHE_TTL_MS: intVar(30_000, 0, 30_000).describe(

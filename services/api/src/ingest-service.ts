@@ -36,7 +36,7 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
     if (entries.length > 0) {
       const stopTimer = deps.metrics.streamAppendDuration.startTimer();
       // append() settles every XADD on its own and never throws: each event gets an outcome.
-      const outcomes = await deps.producer.append(entries);
+      const outcomes = await deps.producer.append(ctx.projectId, entries);
       stopTimer();
       const failed: RejectedEvent[] = [];
       let lastError = '';

@@ -78,7 +78,12 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
   const backlog = createBacklogMonitor({
     redis,
     shards: config.STREAM_SHARDS,
-    cap: config.STREAM_BACKLOG_CAP,
+    limits: {
+      maxEntries: config.STREAM_BACKLOG_CAP,
+      projectPercent: config.STREAM_BACKLOG_PROJECT_PERCENT,
+      maxBytes: config.STREAM_BACKLOG_MAX_BYTES,
+      memoryPercentOfMax: config.STREAM_BACKLOG_MEMORY_PERCENT,
+    },
     intervalMs: config.BACKLOG_POLL_MS,
     logger,
     onMeasure: (n) => metrics.streamBacklog.set(n),
@@ -95,7 +100,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
       config,
       keys,
       rateLimiter: createRateLimiter({ ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST }),
-      backlogFull: backlog.isFull,
+      backlogRefusal: backlog.refusal,
       streamReady: () => redis.status === 'ready',
       ingest: createIngestService({ producer, metrics }),
     },

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, streamKey } from '@eap/core';
+import { encodeStreamEntry, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
 
 /** One event ready to append: its shard and its serialized stream form. */
 export interface PreparedEntry {
@@ -17,13 +17,18 @@ export type AppendOutcome = { ok: true; id: string } | { ok: false; error: strin
 export function createStreamProducer(redis: Redis) {
   // With ioredis auto-pipelining, XADDs issued in the same tick (by this request and by every
   // other request in flight) leave in one write; no explicit pipeline object is needed.
-  async function append(entries: PreparedEntry[]): Promise<AppendOutcome[]> {
+  async function append(projectId: string, entries: PreparedEntry[]): Promise<AppendOutcome[]> {
     const settled = await Promise.allSettled(
       entries.map((entry) => redis.xadd(streamKey(entry.shard), '*', ...encodeStreamEntry(entry.json))),
     );
-    return settled.map((result) =>
+    const outcomes: AppendOutcome[] = settled.map((result) =>
       result.status === 'fulfilled' ? { ok: true, id: String(result.value) } : { ok: false, error: (result.reason as Error).message },
     );
+    // The project's share of the backlog (the worker subtracts when it acknowledges). A failure
+    // here only undercounts, which never refuses anybody wrongly; the events are appended.
+    const appended = outcomes.filter((o) => o.ok).length;
+    if (appended > 0) await redis.hincrby(PROJECT_BACKLOG_KEY, projectId, appended).catch(() => undefined);
+    return outcomes;
   }
   return { append };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, DLQ_STREAM, streamIdTime } from '@eap/core';
-import type { StreamEntry } from './stream-entries.ts';
+import { CONSUMER_GROUP, DLQ_STREAM, entryProjectId, PROJECT_BACKLOG_KEY, streamIdTime } from '@eap/core';
+import { fieldValue, type StreamEntry } from './stream-entries.ts';
 
 /** Why an entry could not be stored. */
 export type DeadLetterReason = 'decode_error' | 'out_of_range' | 'db_rejected' | 'max_deliveries';
@@ -63,18 +63,45 @@ export function createDeadLetterQueue(redis: Redis, options: { maxEntries: numbe
 }
 export type DeadLetterQueue = ReturnType<typeof createDeadLetterQueue>;
 
-/** Acknowledges entries with one XACK per shard stream (many ids per command). */
+/**
+ * XACKs entries and, for each one actually acknowledged now (not before, by another worker),
+ * subtracts it from its project's backlog count, all in one script so the count never drifts
+ * from the acknowledgements. A count that reaches zero is removed.
+ * KEYS: the project count hash, then the streams; ARGV: the group, then (stream index, id,
+ * project or '') per entry.
+ */
+const ACKNOWLEDGE_SCRIPT = `
+local group = ARGV[1]
+local done = {}
+for i = 2, #ARGV, 3 do
+  local acked = redis.call('XACK', KEYS[tonumber(ARGV[i])], group, ARGV[i + 1])
+  if acked == 1 and ARGV[i + 2] ~= '' then done[ARGV[i + 2]] = (done[ARGV[i + 2]] or 0) + 1 end
+end
+for project, n in pairs(done) do
+  if redis.call('HINCRBY', KEYS[1], project, -n) <= 0 then redis.call('HDEL', KEYS[1], project) end
+end
+return 0`;
+
+type AcknowledgingRedis = Redis & { eapAcknowledge(numberOfKeys: number, ...args: (string | number)[]): Promise<number> };
+
+/** Acknowledges entries in one script call (see ACKNOWLEDGE_SCRIPT). */
 export async function acknowledgeEntries(redis: Redis, entries: readonly StreamEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const byKey = new Map<string, string[]>();
+  const client = redis as AcknowledgingRedis;
+  if (typeof client.eapAcknowledge !== 'function') redis.defineCommand('eapAcknowledge', { lua: ACKNOWLEDGE_SCRIPT });
+  const keys = [PROJECT_BACKLOG_KEY];
+  const keyIndex = new Map<string, number>();
+  const args: (string | number)[] = [CONSUMER_GROUP];
   for (const e of entries) {
-    const ids = byKey.get(e.key);
-    if (ids) ids.push(e.id);
-    else byKey.set(e.key, [e.id]);
+    let index = keyIndex.get(e.key);
+    if (index === undefined) {
+      keys.push(e.key);
+      index = keys.length;
+      keyIndex.set(e.key, index);
+    }
+    args.push(index, e.id, entryProjectId(fieldValue(e.fields, 'data')) ?? '');
   }
-  const pipeline = redis.pipeline();
-  for (const [key, ids] of byKey) pipeline.xack(key, CONSUMER_GROUP, ...ids);
-  throwOnPipelineError(await pipeline.exec());
+  await client.eapAcknowledge(keys.length, ...keys, ...args);
 }
 
 /** Throws the first error of a pipeline reply (ioredis reports errors per command). */

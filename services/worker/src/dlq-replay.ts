@@ -1,5 +1,14 @@
 import type { Redis } from 'ioredis';
-import { decodeStreamEntry, DLQ_STREAM, encodeStreamEntry, shardFor, streamIdTime, streamKey } from '@eap/core';
+import {
+  decodeStreamEntry,
+  DLQ_STREAM,
+  encodeStreamEntry,
+  entryProjectId,
+  PROJECT_BACKLOG_KEY,
+  shardFor,
+  streamIdTime,
+  streamKey,
+} from '@eap/core';
 import { fieldValue } from './stream-entries.ts';
 
 /** One dead-lettered entry as shown by `eap dlq list` and `eap dlq show`. */
@@ -93,7 +102,11 @@ export function createDlqTool(redis: Redis, shards: number) {
     const recorded = Number(fieldValue(fields, 'shard'));
     const shard =
       Number.isInteger(recorded) && recorded >= 0 && recorded < shards ? recorded : shardFor(event.project_id, event.distinct_id, shards);
-    await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(fieldValue(fields, 'data')!));
+    const data = fieldValue(fields, 'data')!;
+    await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(data));
+    // Counted in the project's backlog as the API counts what it appends (the worker subtracts it).
+    const project = entryProjectId(data);
+    if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, 1);
     await redis.xdel(DLQ_STREAM, id);
     return undefined;
   }

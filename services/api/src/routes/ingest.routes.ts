@@ -6,6 +6,7 @@ import type { KeyAuthenticator } from '../key-authenticator.ts';
 import { authenticateRequest } from '../request-key.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import type { IngestService } from '../ingest-service.ts';
+import type { BacklogRefusal } from '../backlog-monitor.ts';
 import type { RequestContext } from '../event-normalizer.ts';
 
 export interface IngestRouteDeps {
@@ -13,8 +14,8 @@ export interface IngestRouteDeps {
   metrics: ApiMetrics;
   keys: KeyAuthenticator;
   rateLimiter: RateLimiter;
-  /** True when the stream backlog is at its cap. */
-  backlogFull: () => boolean;
+  /** Why this project's events must be refused now (backlog, memory or the project's share), if they must. */
+  backlogRefusal: (projectId: string) => BacklogRefusal | undefined;
   /** True when the Redis connection is up. */
   streamReady: () => boolean;
   ingest: IngestService;
@@ -46,9 +47,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
         retryAfterSeconds: 2,
       });
     }
-    if (deps.backlogFull()) {
-      deps.metrics.backpressureRefusals.inc({ reason: 'backlog_full' });
-      throw new EapError('BACKLOG_FULL', 'the pipeline backlog is full; nothing was accepted, retry later', { retryAfterSeconds: 5 });
+    const refusal = deps.backlogRefusal(key.projectId);
+    if (refusal) {
+      deps.metrics.backpressureRefusals.inc({ reason: refusal.reason });
+      throw refusal.error;
     }
   });
 
