@@ -62,6 +62,22 @@ describe('migrator', () => {
     }
   });
 
+  it('records with each migration the oldest code it works with: the previous release unless it says otherwise', async () => {
+    const db = await freshDb(true);
+    const { rows } = await db.pool.query('SELECT version, compatible_with FROM schema_migrations ORDER BY version');
+    expect(rows).toEqual(loadMigrations().map((m) => ({ version: m.version, compatible_with: m.compatibleWith })));
+    expect(rows.every((r) => r.compatible_with === r.version - 1)).toBe(true);
+    // The previous release's worker statement still works after 0003 dropped the primary key of
+    // events (ON CONFLICT DO NOTHING needs no unique index).
+    const {
+      rows: [project],
+    } = await db.pool.query("INSERT INTO projects (name) VALUES ('previous-release') RETURNING id");
+    await ensureEventPartitions(db.pool, new Date(), new Date());
+    const previousWorker = `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", received_at, properties)
+      SELECT $1::uuid, 'e-1', 'e', 'u', now(), now(), '{}'::jsonb ORDER BY 1 ON CONFLICT DO NOTHING`;
+    expect((await db.pool.query(previousWorker, [project.id])).rowCount).toBe(1);
+  });
+
   it('refuses a database that is newer than the code', async () => {
     const db = await freshDb(true);
     await db.pool.query("INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'from_the_future', 'x')");
@@ -166,6 +182,15 @@ describe('readiness across a schema upgrade', () => {
       await db.pool.query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, 'next_release', 'x')", [expected + 1]);
       await waitFor(async () => (await readiness()).body.includes('"schema":"ahead"'), 20_000, 'readiness seeing the newer schema');
       expect((await readiness()).status).toBe(200);
+      // A later migration that declares it needs newer code makes this version unready, not wrong.
+      await db.pool.query(
+        "INSERT INTO schema_migrations (version, name, checksum, compatible_with) VALUES ($1, 'breaking_release', 'x', $1)",
+        [expected + 2],
+      );
+      await waitFor(async () => (await readiness()).status === 503, 20_000, 'not ready on a schema declared incompatible');
+      expect((await readiness()).body).toContain('"schema":"incompatible"');
+      await db.pool.query('DELETE FROM schema_migrations WHERE version = $1', [expected + 2]);
+      await waitFor(async () => (await readiness()).status === 200, 20_000, 'ready again');
       // A database behind the code is refused until `eap migrate up` runs.
       await db.pool.query('DELETE FROM schema_migrations WHERE version >= $1', [expected]);
       await waitFor(async () => (await readiness()).status === 503, 20_000, 'not ready on a database behind the code');

@@ -9,7 +9,15 @@ export interface Migration {
   name: string;
   sql: string;
   checksum: string;
+  /**
+   * Oldest code schema version that still works on a database with this migration applied:
+   * the file's `-- compatible-with-schema: N` line, else the release before it (version - 1),
+   * since migrations are written to be compatible with the previous release.
+   */
+  compatibleWith: number;
 }
+
+const COMPATIBLE_WITH = /^-- compatible-with-schema: (\d+)\s*$/m;
 
 export interface MigrationState {
   version: number;
@@ -38,11 +46,14 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
       const match = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
       if (!match) throw new MigrationError(`migration file name ${file} must look like 0001_name.sql`);
       const sql = readFileSync(`${dir}/${file}`, 'utf8');
+      const version = Number(match[1]);
+      const declared = COMPATIBLE_WITH.exec(sql)?.[1];
       return {
-        version: Number(match[1]),
+        version,
         name: match[2]!,
         sql,
         checksum: createHash('sha256').update(sql).digest('hex'),
+        compatibleWith: declared === undefined ? version - 1 : Number(declared),
       };
     });
   migrations.forEach((m, i) => {
@@ -77,6 +88,8 @@ export function createMigrator(databaseUrl: string, migrations: Migration[] = lo
           checksum    text NOT NULL,
           applied_at  timestamptz NOT NULL DEFAULT now()
         )`);
+        // Which code versions may serve the database, read by readiness (schemaCompatibility).
+        await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS compatible_with integer');
         return await fn(client);
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
@@ -122,10 +135,11 @@ export function createMigrator(databaseUrl: string, migrations: Migration[] = lo
         await client.query('BEGIN');
         try {
           await client.query(migration.sql);
-          await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+          await client.query('INSERT INTO schema_migrations (version, name, checksum, compatible_with) VALUES ($1, $2, $3, $4)', [
             migration.version,
             migration.name,
             migration.checksum,
+            migration.compatibleWith,
           ]);
           await client.query('COMMIT');
         } catch (error) {
@@ -163,31 +177,62 @@ export async function currentSchemaVersion(query: (sql: string) => Promise<{ row
 }
 
 /**
- * Whether code that ships schema `expected` may serve a database at `version`. Behind: no (it
- * needs `eap migrate up`). At or ahead: yes. A database ahead of the code is the normal state of
- * a rollout: the new image's migration has committed and the old pods keep serving until they
- * are replaced, so ingest is never refused during an upgrade. That is safe because migrations are
- * additive for the release before them (new tables, columns with defaults, indexes; nothing the
- * running code reads is dropped or renamed in the same release). Running an older image against
- * a newer database for good is stopped elsewhere: its `eap migrate up` refuses such a database.
+ * The oldest code schema version every migration applied after `expected` still works with
+ * (`compatible_with`, or version - 1 for rows written before that column existed); `expected`
+ * when there is none.
  */
-export function schemaCompatibility(version: number, expected: number): { ok: boolean; state: 'behind' | 'current' | 'ahead' } {
-  if (version < expected) return { ok: false, state: 'behind' };
-  return { ok: true, state: version === expected ? 'current' : 'ahead' };
+async function oldestCompatibleCode(
+  query: (sql: string, values: unknown[]) => Promise<{ rows: { oldest: number | null }[] }>,
+  expected: number,
+) {
+  const { rows } = await query('SELECT max(coalesce(compatible_with, version - 1)) AS oldest FROM schema_migrations WHERE version > $1', [
+    expected,
+  ]);
+  return rows[0]?.oldest ?? expected;
 }
 
 /**
- * A readiness check: PostgreSQL answers and its schema is one this code can serve
- * ({@link schemaCompatibility}: at its version, or ahead of it during a rollout).
+ * Whether code that ships schema `expected` may serve a database at `version`, whose migrations
+ * past `expected` declare they work with code from schema `oldestCompatible` on. Behind: no (it
+ * needs `eap migrate up`). At: yes. Ahead, within that declared range: yes — the normal state of
+ * a rollout, where the new image's migration has committed and the old pods keep serving until
+ * they are replaced, so ingest is never refused during an upgrade. Migrations are written to be
+ * compatible with the release before them (new tables, columns with defaults, indexes; nothing
+ * the running code relies on dropped or renamed) and may declare otherwise with a
+ * `-- compatible-with-schema: N` line, which makes older pods unready rather than wrong.
+ * Running an older image against a newer database for good is stopped elsewhere: its
+ * `eap migrate up` refuses such a database.
  */
-export function schemaReadinessCheck(pool: { query: (sql: string) => Promise<{ rows: { version: number | null }[] }> }) {
-  const expected = expectedSchemaVersion();
+export function schemaCompatibility(
+  version: number,
+  expected: number,
+  oldestCompatible = expected,
+): { ok: boolean; state: 'behind' | 'current' | 'ahead' | 'incompatible' } {
+  if (version < expected) return { ok: false, state: 'behind' };
+  if (version === expected) return { ok: true, state: 'current' };
+  return oldestCompatible <= expected ? { ok: true, state: 'ahead' } : { ok: false, state: 'incompatible' };
+}
+
+type Queryable = { query: (sql: string, values?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }> };
+
+/**
+ * A readiness check: PostgreSQL answers and its schema is one this code can serve
+ * ({@link schemaCompatibility}: at its version, or ahead of it within the declared range).
+ */
+export function schemaReadinessCheck(pool: Queryable, expected: number = expectedSchemaVersion()) {
   return {
     name: 'postgres',
     check: async () => {
-      const version = await currentSchemaVersion((sql) => pool.query(sql));
-      const { ok, state } = schemaCompatibility(version, expected);
-      return { ok, detail: { schema_version: version, expected_schema_version: expected, schema: state } };
+      const version = await currentSchemaVersion((sql) => pool.query(sql) as Promise<{ rows: { version: number | null }[] }>);
+      const oldest =
+        version > expected
+          ? await oldestCompatibleCode((sql, values) => pool.query(sql, values) as Promise<{ rows: { oldest: number | null }[] }>, expected)
+          : expected;
+      const { ok, state } = schemaCompatibility(version, expected, oldest);
+      return {
+        ok,
+        detail: { schema_version: version, expected_schema_version: expected, oldest_compatible_schema: oldest, schema: state },
+      };
     },
   };
 }

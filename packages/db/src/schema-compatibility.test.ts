@@ -16,3 +16,12 @@ describe('schemaCompatibility', () => {
     expect(schemaCompatibility(4, 2)).toEqual({ ok: true, state: 'ahead' });
   });
 });
+
+describe('schemaCompatibility with a declared range', () => {
+  it('serves a newer database only while its newer migrations declare they work with this code', () => {
+    expect(schemaCompatibility(4, 3, 3)).toEqual({ ok: true, state: 'ahead' });
+    expect(schemaCompatibility(4, 3, 2)).toEqual({ ok: true, state: 'ahead' });
+    expect(schemaCompatibility(4, 3, 4)).toEqual({ ok: false, state: 'incompatible' });
+    expect(schemaCompatibility(3, 3, 4)).toEqual({ ok: true, state: 'current' });
+  });
+});
