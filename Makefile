@@ -32,7 +32,10 @@ bench-quick: services ## The same benchmark in at most 90 s, for regression chec
 bench-query: services ## Query API latency on 10M events (about 10 minutes; BENCH_QUERY_ARGS="--events 1000000" for a quick run), writes benchmarks/results/query-latest.json
 	node bench/query.ts $(BENCH_QUERY_ARGS)
 
-.PHONY: help node install services dev test test-containers test-kind bench bench-quick bench-query k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+bench-query-isolation: services ## /livez and ingest latency while a breakdown over 300,000 values runs, one process and API_SERVE split (about 3 minutes), writes benchmarks/results/query-isolation-latest.json
+	node bench/query-isolation.ts $(BENCH_QUERY_ISOLATION_ARGS)
+
+.PHONY: help node install services dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 .PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 
 help: ## List the targets

@@ -27,9 +27,16 @@ export function runEap(args: string[], env: Record<string, string | undefined>, 
   });
 }
 
-/** Starts a long-running `eap <args>` process (e.g. `api`); the caller stops it. */
-export function spawnEap(args: string[], env: Record<string, string | undefined>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [EAP_BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a long-running `eap <args>` process (e.g. `api`); the caller stops it. `bin` runs the
+ * launcher of another checkout instead (a benchmark comparing with an earlier version).
+ */
+export function spawnEap(
+  args: string[],
+  env: Record<string, string | undefined>,
+  bin: string = EAP_BIN,
+): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d));
   child.stderr!.on('data', (d: Buffer) => (output += d));
