@@ -40,4 +40,20 @@ describe('availability conditions', () => {
     expect(apiCondition(d, true)).toMatchObject({ type: 'ApiAvailable', status: apiStatus, reason: apiReason });
     expect(workersCondition(d, true)).toMatchObject({ type: 'WorkersAvailable', status: workerStatus, reason: workerReason });
   });
+
+  it('with the query API served apart, need the query pods available too', () => {
+    const ready = deployment(2, { updatedReplicas: 2, availableReplicas: 2 });
+    expect(apiCondition(ready, true, { query: undefined })).toMatchObject({
+      status: 'False',
+      reason: 'RollingOut',
+      message: 'query Deployment: the Deployment is being created',
+    });
+    const starting = deployment(2, { updatedReplicas: 2, availableReplicas: 1 });
+    expect(apiCondition(ready, true, { query: starting })).toMatchObject({ status: 'False', reason: 'Unavailable' });
+    expect(apiCondition(starting, true, { query: ready })).toMatchObject({ status: 'False', reason: 'Unavailable' });
+    expect(apiCondition(ready, true, { query: ready })).toMatchObject({
+      status: 'True',
+      message: 'API 2/2 replicas available, 2 updated; query 2/2 replicas available, 2 updated',
+    });
+  });
 });

@@ -57,8 +57,21 @@ function availability(
   return { type, status: 'True', reason: 'Available', message: counts };
 }
 
-/** ApiAvailable: the rollout is done and every desired API pod is available. */
-export const apiCondition = (deployment: DeploymentLike | undefined, serving: boolean) => availability('ApiAvailable', deployment, serving);
+/**
+ * ApiAvailable: the rollout is done and every desired API pod is available; with the query API
+ * served apart (`separate`, holding the query Deployment), the same holds for the query pods too.
+ */
+export function apiCondition(
+  deployment: DeploymentLike | undefined,
+  serving: boolean,
+  separate?: { query: DeploymentLike | undefined },
+): ConditionUpdate {
+  const api = availability('ApiAvailable', deployment, serving);
+  if (!separate || api.status !== 'True') return api;
+  const query = availability('ApiAvailable', separate.query, serving);
+  if (query.status !== 'True') return { ...query, message: `query Deployment: ${query.message.replace('API Deployment', 'Deployment')}` };
+  return { ...api, message: `API ${api.message}; query ${query.message}` };
+}
 
 /** WorkersAvailable: the rollout is done and at least one worker is available (or none is wanted). */
 export const workersCondition = (deployment: DeploymentLike | undefined, serving: boolean) =>

@@ -85,7 +85,10 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     }
   }
 
-  /** Deletes owned monitoring objects and NetworkPolicies that are no longer wanted (turned off in the spec). */
+  /**
+   * Deletes owned objects that are no longer wanted (turned off in the spec): monitoring objects,
+   * NetworkPolicies, and the query Deployment, Services and PDB when `query.separate` is off.
+   */
   async function deleteUnwanted(pipeline: EventPipeline, apis: MonitoringApis, wanted: Set<string>): Promise<void> {
     const ns = pipeline.metadata.namespace;
     const names = childNames(pipeline);
@@ -94,8 +97,19 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
       [RESOURCES.configMap, names.dashboard('product-overview')],
       [RESOURCES.networkPolicy, names.api],
       [RESOURCES.networkPolicy, names.worker],
+      [RESOURCES.networkPolicy, names.query],
+      [RESOURCES.deployment, names.query],
+      [RESOURCES.service, names.query],
+      [RESOURCES.service, names.queryMetrics],
+      [RESOURCES.podDisruptionBudget, names.query],
     ];
-    if (apis.serviceMonitors) candidates.push([RESOURCES.serviceMonitor, names.api], [RESOURCES.serviceMonitor, names.worker]);
+    if (apis.serviceMonitors) {
+      candidates.push(
+        [RESOURCES.serviceMonitor, names.api],
+        [RESOURCES.serviceMonitor, names.worker],
+        [RESOURCES.serviceMonitor, names.query],
+      );
+    }
     if (apis.prometheusRules) candidates.push([RESOURCES.prometheusRule, names.prometheusRule]);
     for (const [resource, name] of candidates) {
       if (wanted.has(`${resource.kind}/${name}`)) continue;
@@ -228,9 +242,10 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
 
     // 5. Conditions and status.
     const workerDeployment = caches.deployments.get(namespace, names.worker);
+    const queryDeployment = pipeline.spec.query.separate ? caches.deployments.get(namespace, names.query) : undefined;
     const parts: ConditionUpdate[] = [
       migrationsCondition(jobName, desiredImage, outcome, serving),
-      apiCondition(liveApi, serving !== undefined),
+      apiCondition(liveApi, serving !== undefined, pipeline.spec.query.separate ? { query: queryDeployment } : undefined),
       workersCondition(workerDeployment, serving !== undefined),
       {
         type: 'AutoscalerHealthy',

@@ -114,6 +114,26 @@ const Api = z
   })
   .strict();
 
+/**
+ * Query serving apart from ingest: the same image with API_SERVE=query in a Deployment and a
+ * ClusterIP Service of its own, so heavy analytics never share a process (or its CPU limit) with
+ * ingest. The API Deployment then runs with API_SERVE=ingest and answers /v1/query/* with 404.
+ */
+const Query = z
+  .object({
+    separate: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Serve the query API (/v1/query/*) from its own Deployment and ClusterIP Service `<name>-query` (port 8000); the API then serves ingest, admin and docs only. Turned off, both are deleted and the API serves everything again. Default false.',
+      ),
+    replicas: z.number().int().min(1).max(100).default(2).describe('Query pods, when separate. Default 2.'),
+    resources: Resources.default({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } }).describe(
+      'Query container resources. Default requests cpu 250m, memory 256Mi; limit memory 512Mi.',
+    ),
+  })
+  .strict();
+
 const Worker = z
   .object({
     minReplicas: z.number().int().min(0).max(1000).default(1).describe('Fewest worker pods. Default 1.'),
@@ -289,6 +309,11 @@ export const EventPipelineSpecSchema = z
       rateLimit: { perSecond: 1000, burst: 2000 },
       allowDemoAdminToken: false,
     }),
+    query: Query.default({
+      separate: false,
+      replicas: 2,
+      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+    }).describe('Where the query API is served. Default: by the API pods, with ingest.'),
     worker: Worker.default({
       minReplicas: 1,
       maxReplicas: 10,

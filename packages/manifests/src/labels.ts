@@ -1,6 +1,6 @@
 import { EVENT_PIPELINE_API_VERSION, EVENT_PIPELINE, type EventPipeline } from './event-pipeline.schema.ts';
 
-export type Component = 'api' | 'worker' | 'migrations' | 'monitoring';
+export type Component = 'api' | 'query' | 'worker' | 'migrations' | 'monitoring';
 
 /** Label on every object the operator creates; its informers watch only these. */
 export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'eap-operator' } as const;
@@ -54,6 +54,8 @@ export function childNames(pipeline: EventPipeline) {
     api: `${name}-api`,
     worker: `${name}-worker`,
     apiMetrics: `${name}-api-metrics`,
+    query: `${name}-query`,
+    queryMetrics: `${name}-query-metrics`,
     workerMetrics: `${name}-worker-metrics`,
     prometheusRule: `${name}-alerts`,
     dashboard: (id: string) => `${name}-dashboard-${id}`,

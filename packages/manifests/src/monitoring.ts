@@ -1,17 +1,19 @@
 import type { EventPipeline } from './event-pipeline.schema.ts';
 import { childMeta, childNames, METRICS_SERVICE_LABEL, selectorLabels } from './labels.ts';
 import type { MonitoringAssets } from './monitoring-assets.ts';
+import { apiComponents } from './workloads.ts';
 
 export const MONITORING_GROUP_VERSION = 'monitoring.coreos.com/v1';
 
 /**
- * ServiceMonitors scraping the `metrics` port of the API's and the workers' admin-port Services
- * (buildMetricsServices); the public API Service does not carry that port and is not selected.
+ * ServiceMonitors scraping the `metrics` port of the API's (and the query pods') and the
+ * workers' admin-port Services (buildMetricsServices); the public API Service does not carry
+ * that port and is not selected.
  */
 export function buildServiceMonitors(pipeline: EventPipeline) {
   const { serviceMonitor } = pipeline.spec.monitoring;
   const names = childNames(pipeline);
-  return (['api', 'worker'] as const).map((component) => ({
+  return ([...apiComponents(pipeline), 'worker'] as const).map((component) => ({
     apiVersion: MONITORING_GROUP_VERSION,
     kind: 'ServiceMonitor',
     metadata: childMeta(pipeline, names[component], component, serviceMonitor.labels),

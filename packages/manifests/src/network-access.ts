@@ -1,6 +1,6 @@
 import type { EventPipeline } from './event-pipeline.schema.ts';
 import { childMeta, childNames, METRICS_SERVICE_LABEL, selectorLabels } from './labels.ts';
-import { ADMIN_CONTAINER_PORT, API_CONTAINER_PORT } from './workloads.ts';
+import { ADMIN_CONTAINER_PORT, API_CONTAINER_PORT, apiComponents } from './workloads.ts';
 
 /**
  * Who can reach which port of a pipeline's pods. The public API Service carries only the ingest
@@ -10,11 +10,15 @@ import { ADMIN_CONTAINER_PORT, API_CONTAINER_PORT } from './workloads.ts';
  * NetworkPolicies let only `metricsFrom` reach the admin port.
  */
 
-/** Headless Services publishing the `metrics` port of the API pods and of the worker pods, for the ServiceMonitors. */
+/**
+ * Headless Services publishing the `metrics` port of the API pods, the query pods (when
+ * `spec.query.separate`) and the worker pods, for the ServiceMonitors.
+ */
 export function buildMetricsServices(pipeline: EventPipeline) {
   const names = childNames(pipeline);
-  return (['api', 'worker'] as const).map((component) => {
-    const meta = childMeta(pipeline, component === 'api' ? names.apiMetrics : names.workerMetrics, component);
+  const metricsName = { api: names.apiMetrics, query: names.queryMetrics, worker: names.workerMetrics };
+  return ([...apiComponents(pipeline), 'worker'] as const).map((component) => {
+    const meta = childMeta(pipeline, metricsName[component], component);
     return {
       apiVersion: 'v1',
       kind: 'Service',
@@ -30,8 +34,8 @@ export function buildMetricsServices(pipeline: EventPipeline) {
 }
 
 /**
- * NetworkPolicies (Ingress only) for the API pods (public port from anywhere, admin port from
- * `metricsFrom`) and the worker pods (admin port from `metricsFrom`, nothing else). An empty
+ * NetworkPolicies (Ingress only) for the API pods and the query pods (public port from anywhere,
+ * admin port from `metricsFrom`) and the worker pods (admin port from `metricsFrom`, nothing else). An empty
  * `metricsFrom` leaves out the admin-port rule altogether: a rule without peers would admit every
  * source. Empty when `spec.networkPolicy.enabled` is false.
  */
@@ -41,14 +45,14 @@ export function buildNetworkPolicies(pipeline: EventPipeline) {
   const names = childNames(pipeline);
   const adminRule = metricsFrom.length > 0 ? [{ from: metricsFrom, ports: [{ protocol: 'TCP', port: ADMIN_CONTAINER_PORT }] }] : [];
   const publicRule = { ports: [{ protocol: 'TCP', port: API_CONTAINER_PORT }] };
-  return (['api', 'worker'] as const).map((component) => ({
+  return ([...apiComponents(pipeline), 'worker'] as const).map((component) => ({
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: childMeta(pipeline, names[component], component),
     spec: {
       podSelector: { matchLabels: selectorLabels(pipeline, component) },
       policyTypes: ['Ingress'],
-      ingress: component === 'api' ? [publicRule, ...adminRule] : adminRule,
+      ingress: component === 'worker' ? adminRule : [publicRule, ...adminRule],
     },
   }));
 }

@@ -48,14 +48,14 @@ export const OPERATOR_PIPELINE_RULES = [
   { apiGroups: [EVENT_PIPELINE.group], resources: [`${EVENT_PIPELINE.plural}/status`], verbs: ['get', 'patch', 'update'] },
   // Needed to set blockOwnerDeletion on children where OwnerReferencesPermissionEnforcement is on.
   { apiGroups: [EVENT_PIPELINE.group], resources: [`${EVENT_PIPELINE.plural}/finalizers`], verbs: ['update'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: [...ALL_READ, 'create', 'patch'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
   { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['services'], verbs: [...ALL_READ, 'create', 'patch'] },
+  { apiGroups: [''], resources: ['services'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...ALL_READ, 'create', 'patch'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'create', 'patch', 'delete'] },
   {
     apiGroups: ['monitoring.coreos.com'],

@@ -7,6 +7,7 @@ import {
   buildApiService,
   buildMigrationJob,
   buildPodDisruptionBudgets,
+  buildQueryService,
   buildWorkerDeployment,
   imageReference,
 } from './workloads.ts';
@@ -34,13 +35,19 @@ export interface PipelineObjectsOptions {
 export function buildPipelineObjects(pipeline: EventPipeline, options: PipelineObjectsOptions) {
   const { monitoring } = pipeline.spec;
   const migrationJob = buildMigrationJob(pipeline, imageReference(pipeline.spec.image)) as KubeManifest;
-  const services = [buildApiService(pipeline), ...buildMetricsServices(pipeline)] as KubeManifest[];
+  const separateQuery = pipeline.spec.query.separate;
+  const services = [
+    buildApiService(pipeline),
+    ...(separateQuery ? [buildQueryService(pipeline)] : []),
+    ...buildMetricsServices(pipeline),
+  ] as KubeManifest[];
   const networkPolicies = buildNetworkPolicies(pipeline) as KubeManifest[];
   const workloads = (
     options.servingImage === undefined
       ? []
       : [
           buildApiDeployment(pipeline, options.servingImage),
+          ...(separateQuery ? [buildApiDeployment(pipeline, options.servingImage, 'query')] : []),
           buildWorkerDeployment(pipeline, options.servingImage),
           ...buildPodDisruptionBudgets(pipeline),
         ]

@@ -116,12 +116,21 @@ export function buildMigrationJob(pipeline: EventPipeline, image: string) {
   };
 }
 
-/** The API Deployment: `eap api`, public port `http`, admin port `metrics`, probes on /livez and /readyz. */
-export function buildApiDeployment(pipeline: EventPipeline, image: string) {
+/**
+ * The API Deployment: `eap api`, public port `http`, admin port `metrics`, probes on /livez and
+ * /readyz. With `spec.query.separate` it serves ingest, admin and docs (API_SERVE=ingest) and
+ * `role: 'query'` builds the query Deployment from the same template (API_SERVE=query: the
+ * query API and docs), with its own name, labels, replicas and resources.
+ */
+export function buildApiDeployment(pipeline: EventPipeline, image: string, role: 'api' | 'query' = 'api') {
   const { spec } = pipeline;
   const names = childNames(pipeline);
+  const query = role === 'query';
+  const resources = query ? spec.query.resources : spec.api.resources;
+  const serve = query ? 'query' : spec.query.separate ? 'ingest' : undefined;
   const env = [
     ...connectionEnv(spec),
+    ...(serve ? [{ name: 'API_SERVE', value: serve }] : []),
     { name: 'PORT', value: String(API_CONTAINER_PORT) },
     { name: 'ADMIN_PORT', value: String(ADMIN_CONTAINER_PORT) },
     { name: 'STREAM_SHARDS', value: String(spec.streams.shards) },
@@ -129,20 +138,21 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
     { name: 'RATE_LIMIT_BURST', value: String(spec.api.rateLimit.burst) },
     { name: 'SHUTDOWN_DELAY_MS', value: String(API_DELAY_SECONDS * 1000) },
     { name: 'SHUTDOWN_DRAIN_MS', value: String(API_DRAIN_SECONDS * 1000) },
-    { name: 'NODE_OPTIONS', value: nodeOptionsOf(spec.api.resources) },
-    ...(spec.api.adminTokenSecretRef ? [secretEnv('EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
-    ...(spec.api.allowDemoAdminToken ? [{ name: 'EAP_ALLOW_DEMO_TOKEN', value: 'true' }] : []),
+    { name: 'NODE_OPTIONS', value: nodeOptionsOf(resources) },
+    // The admin routes are ingest's: a query process never gets the token.
+    ...(spec.api.adminTokenSecretRef && !query ? [secretEnv('EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
+    ...(spec.api.allowDemoAdminToken && !query ? [{ name: 'EAP_ALLOW_DEMO_TOKEN', value: 'true' }] : []),
   ];
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: childMeta(pipeline, names.api, 'api'),
+    metadata: childMeta(pipeline, names[role], role),
     spec: {
-      replicas: spec.api.replicas,
-      selector: { matchLabels: selectorLabels(pipeline, 'api') },
+      replicas: query ? spec.query.replicas : spec.api.replicas,
+      selector: { matchLabels: selectorLabels(pipeline, role) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: selectorLabels(pipeline, 'api') },
+        metadata: { labels: selectorLabels(pipeline, role) },
         spec: {
           ...podSpecBase(spec),
           // Readiness turns false at SIGTERM and the API serves on while the endpoint goes away,
@@ -150,7 +160,7 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
           terminationGracePeriodSeconds: API_DELAY_SECONDS + API_DRAIN_SECONDS + 17,
           containers: [
             {
-              name: 'api',
+              name: role,
               image,
               imagePullPolicy: spec.image.pullPolicy,
               args: ['api'],
@@ -160,7 +170,7 @@ export function buildApiDeployment(pipeline: EventPipeline, image: string) {
                 { name: 'metrics', containerPort: ADMIN_CONTAINER_PORT, protocol: 'TCP' },
               ],
               ...adminProbes,
-              resources: spec.api.resources,
+              resources,
               securityContext: podSecurity().container,
             },
           ],
@@ -192,6 +202,25 @@ export function buildApiService(pipeline: EventPipeline) {
           ...(service.nodePort !== undefined && service.type !== 'ClusterIP' ? { nodePort: service.nodePort } : {}),
         },
       ],
+    },
+  };
+}
+
+/** The components running `eap api`: the API, and the query pods when `spec.query.separate`. */
+export function apiComponents(pipeline: EventPipeline): ('api' | 'query')[] {
+  return pipeline.spec.query.separate ? ['api', 'query'] : ['api'];
+}
+
+/** The query Service (with `spec.query.separate`): ClusterIP, `http` on port 8000, for the clients of the query API. */
+export function buildQueryService(pipeline: EventPipeline) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(pipeline, childNames(pipeline).query, 'query'),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(pipeline, 'query'),
+      ports: [{ name: 'http', port: API_CONTAINER_PORT, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }
@@ -246,7 +275,7 @@ export function buildWorkerDeployment(pipeline: EventPipeline, image: string) {
 /** Voluntary disruptions (node drains) take at most one pod of each component at a time. */
 export function buildPodDisruptionBudgets(pipeline: EventPipeline) {
   const names = childNames(pipeline);
-  return (['api', 'worker'] as const).map((component) => ({
+  return ([...apiComponents(pipeline), 'worker'] as const).map((component) => ({
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: childMeta(pipeline, names[component], component),

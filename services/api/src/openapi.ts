@@ -56,11 +56,16 @@ const ingestResponses = {
 
 const queryResponses = (ok: z.ZodType, description: string) => ({
   200: { description, content: json(ok) },
-  400: error('Invalid query; the message and details name each bad field (INVALID_QUERY, MALFORMED_JSON).'),
+  400: error(
+    'Invalid query; the message and details name each bad field (INVALID_QUERY, MALFORMED_JSON). Also INVALID_QUERY: an answer that would exceed 50,000 points or cells.',
+  ),
   401: error('Missing or unknown API key (UNAUTHORIZED).'),
   403: error('A write key was used; queries need a read key (FORBIDDEN).'),
+  404: error('This process does not serve queries (API_SERVE=ingest): send them to the query service (NOT_FOUND).'),
   429: {
-    ...error('Per-read-key query rate limit reached (RATE_LIMITED); QUERY_RATE_LIMIT_PER_SECOND and QUERY_RATE_LIMIT_BURST.'),
+    ...error(
+      'Per-read-key query rate limit reached (RATE_LIMITED; QUERY_RATE_LIMIT_PER_SECOND, QUERY_RATE_LIMIT_BURST), or too many queries running for the read key or the process (TOO_MANY_QUERIES; details.limit is per_key or per_process: QUERY_MAX_CONCURRENT_PER_KEY, QUERY_MAX_CONCURRENT).',
+    ),
     headers: retryAfter,
   },
   503: { ...error('PostgreSQL is unavailable (DATABASE_UNAVAILABLE).'), headers: retryAfter },
