@@ -20,6 +20,7 @@ describe('docker-compose.yml', () => {
       'migrate',
       'postgres',
       'prometheus',
+      'query',
       'redis',
       'seed',
       'worker',
@@ -33,9 +34,24 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api.depends_on.migrate.condition).toBe('service_completed_successfully');
   });
 
+  it('serves ingest from `api` and queries from `query`, the same image in two processes', () => {
+    expect(compose.services.api.environment.API_SERVE).toBe('ingest');
+    expect(compose.services.query.environment.API_SERVE).toBe('query');
+    expect(compose.services.query.image).toBe(compose.services.api.image);
+    expect(compose.services.query.command).toEqual(['api']);
+    // A query process needs PostgreSQL only, and serves no admin routes.
+    expect(Object.keys(compose.services.query.depends_on)).toEqual(['migrate']);
+    expect(compose.services.query.environment.EAP_ADMIN_TOKEN).toBe('');
+    const defaults = compose.services.query.ports.map((port: string) => port.replace(/\$\{[A-Z_]+:-(\d+)\}/, '$1'));
+    expect(defaults).toEqual(['127.0.0.1:8001:8000', '127.0.0.1:9466:9464']);
+    // The query process runs with the API's memory limit and heap.
+    expect(compose.services.query.mem_limit).toBe(compose.services.api.mem_limit);
+    expect(compose.services.query.environment.NODE_OPTIONS).toBe(compose.services.api.environment.NODE_OPTIONS);
+  });
+
   it('sets only environment variables the config schemas know, and publishes the ports', () => {
     const known = [...Object.keys(ApiConfigSchema.shape), ...Object.keys(WorkerConfigSchema.shape), 'NODE_OPTIONS'];
-    for (const name of ['api', 'migrate', 'worker', 'seed']) {
+    for (const name of ['api', 'query', 'migrate', 'worker', 'seed']) {
       for (const variable of Object.keys(compose.services[name].environment)) expect(known, `${name}: ${variable}`).toContain(variable);
     }
     // Host ports are variables (the container tests move them); their defaults are the documented ones.
@@ -56,7 +72,8 @@ describe('docker-compose.yml', () => {
 
   it('accepts its printed admin token only on the API, which it tells explicitly that this is a demo', () => {
     expect(compose.services.api.environment.EAP_ALLOW_DEMO_TOKEN).toBe('true');
-    for (const name of ['migrate', 'worker', 'seed']) expect(compose.services[name].environment.EAP_ALLOW_DEMO_TOKEN, name).toBeUndefined();
+    for (const name of ['migrate', 'query', 'worker', 'seed'])
+      expect(compose.services[name].environment.EAP_ALLOW_DEMO_TOKEN, name).toBeUndefined();
   });
 
   it('gives anonymous Grafana visitors Viewer at most, and the PostgreSQL datasource a read-only role', () => {

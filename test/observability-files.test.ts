@@ -85,7 +85,7 @@ describe('docker-compose development stack', () => {
     const targets = prometheus.scrape_configs.flatMap((c: { static_configs: { targets: string[] }[] }) =>
       c.static_configs.flatMap((s) => s.targets),
     );
-    expect(targets.sort()).toEqual(['api:9464', 'worker:9464']);
+    expect(targets.sort()).toEqual(['api:9464', 'query:9464', 'worker:9464']);
     expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
     const datasources = parse(read('deploy/grafana/provisioning/datasources/datasources.yml')).datasources;
     expect(datasources.map((d: { uid: string }) => d.uid).sort()).toEqual(['eap-postgres', 'prometheus']);

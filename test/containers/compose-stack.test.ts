@@ -14,6 +14,7 @@ const adminToken = randomBytes(12).toString('hex');
 const readerPassword = randomBytes(12).toString('hex');
 let env: Record<string, string>;
 let apiUrl: string;
+let queryUrl: string;
 let prometheusUrl: string;
 
 async function compose(args: readonly string[], timeoutMs = 300_000): Promise<string> {
@@ -39,14 +40,14 @@ async function storedEvents(projectId: string): Promise<number> {
   return Number(await sql(`SELECT count(*) FROM events WHERE project_id = '${projectId}'`));
 }
 
-async function createProject(name: string): Promise<{ project_id: string; write_key: string }> {
+async function createProject(name: string): Promise<{ project_id: string; write_key: string; read_key: string }> {
   const res = await fetch(`${apiUrl}/v1/projects`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name }),
   });
   expect(res.status).toBe(201);
-  return (await res.json()) as { project_id: string; write_key: string };
+  return (await res.json()) as { project_id: string; write_key: string; read_key: string };
 }
 
 /** Posts `batches` batches of `size` events; returns how many the API accepted (all, or the test fails). */
@@ -96,6 +97,8 @@ beforeAll(async () => {
     EAP_API_PORT: await freePort(),
     EAP_API_ADMIN_PORT: await freePort(),
     EAP_WORKER_ADMIN_PORT: await freePort(),
+    EAP_QUERY_PORT: await freePort(),
+    EAP_QUERY_ADMIN_PORT: await freePort(),
     PROMETHEUS_PORT: await freePort(),
     GRAFANA_PORT: await freePort(),
   };
@@ -106,6 +109,7 @@ beforeAll(async () => {
     GRAFANA_DB_PASSWORD: readerPassword,
   };
   apiUrl = `http://127.0.0.1:${ports.EAP_API_PORT}`;
+  queryUrl = `http://127.0.0.1:${ports.EAP_QUERY_PORT}`;
   prometheusUrl = `http://127.0.0.1:${ports.PROMETHEUS_PORT}`;
   // --no-build: the images are the ones `make images` built (the global setup checked them).
   await compose(['up', '-d', '--wait', '--no-build'], 480_000);
@@ -124,6 +128,7 @@ describe('docker compose stack', () => {
       'migrate exited 0',
       'postgres running 0',
       'prometheus running 0',
+      'query running 0',
       'redis running 0',
       'worker running 0',
     ];
@@ -160,15 +165,46 @@ describe('docker compose stack', () => {
     expect(Number(await sql(`SELECT count(DISTINCT distinct_id) FROM events WHERE project_id = '${project_id}'`))).toBe(accepted);
   });
 
+  it('answers queries on the query service; the ingest API points there', async () => {
+    const { project_id, write_key, read_key } = await createProject('compose-query');
+    const accepted = await sendBatches(write_key, 3, 100, 'query');
+    await waitFor(async () => (await storedEvents(project_id)) === accepted, 60_000, `${accepted} rows stored`);
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const trends = { events: ['page_view'], from, to, interval: 'day', breakdown: 'b' };
+    const ask = (base: string) =>
+      fetch(`${base}/v1/query/trends`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${read_key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(trends),
+      });
+    const answer = await ask(queryUrl);
+    expect(answer.status).toBe(200);
+    const { series } = (await answer.json()) as { series: { breakdown_value: string; points: { value: number }[] }[] };
+    const total = series.flatMap((s) => s.points).reduce((sum, p) => sum + p.value, 0);
+    expect(total).toBe(Number(await sql(`SELECT count(*) FROM events WHERE project_id = '${project_id}'`)));
+    expect(series.map((s) => s.breakdown_value).sort()).toEqual(['0', '1', '2']);
+    const elsewhere = await ask(apiUrl);
+    expect(elsewhere.status).toBe(404);
+    expect(((await elsewhere.json()) as { error: { message: string } }).error.message).toContain('API_SERVE=query');
+    // And the query service takes no events.
+    const refused = await fetch(`${queryUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${write_key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'x', distinct_id: 'u' }),
+    });
+    expect(refused.status).toBe(404);
+  });
+
   it('is scraped by Prometheus: every EAP target is up', async () => {
     await waitFor(
       async () => {
         const up = await promQuery('up');
         const jobs = (up.data?.result ?? []).filter((r) => r.value?.[1] === '1').map((r) => r.metric.job);
-        return jobs.includes('eap-api') && jobs.includes('eap-worker');
+        return jobs.includes('eap-api') && jobs.includes('eap-worker') && jobs.includes('eap-query');
       },
       60_000,
-      'eap-api and eap-worker up == 1',
+      'eap-api, eap-query and eap-worker up == 1',
     );
     const config = parse(readFileSync(`${REPO_ROOT}deploy/prometheus/prometheus.yml`, 'utf8'));
     const up = await promQuery('up');
