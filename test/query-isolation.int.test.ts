@@ -188,6 +188,50 @@ describe('bounded answers', () => {
   });
 });
 
+describe('the schema endpoint', () => {
+  it('lists at most `limit` event names, the most frequent first, and says when it cut the list', async () => {
+    await insertEvents(backends.db.pool, project.project_id, [
+      { event: 'rare', user: 'r', at: `${DAY}T01:00:00Z` },
+      { event: 'rarer', user: 'r', at: `${DAY}T02:00:00Z` },
+    ]);
+    const q = queryClient(api, project.read_key);
+    const range = { from: DAY, to: '2026-04-02' };
+    const cut = await q.get('schema', { ...range, limit: '1' });
+    expect(cut.status).toBe(200);
+    expect(cut.json.events).toEqual([{ event: 'view', count: DISTINCT + 90 + 9 }]);
+    expect(cut.json.truncated).toEqual({ events: true, properties: false });
+    const all = await q.get('schema', range);
+    expect(all.json.events.map((e: { event: string }) => e.event)).toEqual(['view', 'rare', 'rarer']);
+    expect(all.json.truncated.events).toBe(false);
+    for (const limit of ['0', '10001', 'many']) {
+      const refused = await q.get('schema', { ...range, limit });
+      expect(refused.status, limit).toBe(400);
+      expect(refused.json.error.message).toContain('limit');
+    }
+  });
+});
+
+describe('query transactions', () => {
+  it('are ended by PostgreSQL when left idle: 504 QUERY_TIMEOUT, and the process and pool carry on', async () => {
+    const pool = new pg.Pool({ connectionString: backends.db.url, max: 1 });
+    try {
+      const runner = createQueryRunner({ pool, timeoutMs: 10_000, idleInTransactionTimeoutMs: 200, workMemMb: 4 });
+      const error = await runner
+        .run('UTC', async (client) => {
+          await client.query('SELECT 1');
+          // A process stalled between two statements of its transaction.
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return client.query('SELECT 1');
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'QUERY_TIMEOUT', status: 504 });
+      expect(await runner.run('UTC', async (client) => (await client.query('SELECT 2 AS n')).rows[0].n)).toBe(2);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe('query slots', () => {
   it('caps running queries per read key and per process: 429 TOO_MANY_QUERIES naming the limit, with Retry-After', async () => {
     const limited = await startTestApi({

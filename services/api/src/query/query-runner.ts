@@ -65,7 +65,8 @@ export function createQueryRunner(options: QueryRunnerOptions) {
     // an idle transaction) would otherwise be an unhandled 'error' event that kills the process.
     let lost: unknown;
     const onError = (error: unknown) => {
-      lost = error;
+      // The first error says why (25P03); "Connection terminated" follows it.
+      lost ??= error;
       broken = true;
     };
     client.on('error', onError);
