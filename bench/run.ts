@@ -98,7 +98,7 @@ try {
     atLeast('e2e_vs_copy', ratios.e2e_vs_copy, 0.5),
     below('end-to-end p99 at 50 % of max rate (ms)', e2e.half_rate_e2e_p99_ms, 1000),
     below(`worker RSS with a ${backlog.backlog_entries}-event backlog (MiB)`, backlog.worker_rss_peak_mib, 200),
-    below(`worker RSS with a ${largeBacklog.backlog_entries}-event backlog of 30 KB events (MiB)`, largeBacklog.worker_rss_peak_mib, 200),
+    below(`worker RSS with a ${largeBacklog.backlog_entries}-event backlog of 30 KB events (MiB)`, largeBacklog.worker_rss_peak_mib, 150),
     below('API RSS at full load (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib), 150),
   ];
   const machine = machineInfo(stack.binaries.postgresBin, stack.binaries.redisServer);

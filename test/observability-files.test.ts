@@ -117,6 +117,7 @@ describe('dashboards and alert rules', () => {
     expect(alerts.map((a: { alert: string }) => a.alert).sort()).toEqual([
       'EapApiErrors',
       'EapBacklogGrowing',
+      'EapDeadLettersDropped',
       'EapDeadLettersGrowing',
       'EapNoWrites',
     ]);

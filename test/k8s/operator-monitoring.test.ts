@@ -95,6 +95,7 @@ describe('monitoring objects', () => {
     expect(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort()).toEqual([
       'EapApiErrors',
       'EapBacklogGrowing',
+      'EapDeadLettersDropped',
       'EapDeadLettersGrowing',
       'EapNoWrites',
     ]);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
+import { createEventWriter } from '@eap/worker';
 import type { TestApi } from './test-api.ts';
 
 /** One event of a query fixture: name, user, exact time, properties. */
@@ -14,26 +15,31 @@ export interface FixtureEvent {
 let seq = 0;
 
 /**
- * Inserts events straight into PostgreSQL (daily partitions created first), in one INSERT: the
- * rollup trigger sees them exactly as it sees a worker batch. Returns the event ids.
+ * Stores events in PostgreSQL with the worker's own writer (daily partitions created first): the
+ * same deduplication by (project, event_id) and the same rollup trigger as a worker batch.
+ * Returns the event ids.
  */
 export async function insertEvents(pool: pg.Pool, projectId: string, events: readonly FixtureEvent[]): Promise<string[]> {
   const days = [...new Set(events.map((e) => new Date(e.at).toISOString().slice(0, 10)))];
   for (const day of days) await pool.query('SELECT eap_ensure_event_partition($1::date)', [day]);
   const ids = events.map((e) => e.id ?? `fx-${process.pid}-${seq++}`);
-  await pool.query(
-    `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", received_at, properties)
-     SELECT $1, id, event, distinct_id, t, t, props
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[]) AS x(id, event, distinct_id, t, props)
-     ON CONFLICT DO NOTHING`,
-    [
-      projectId,
-      ids,
-      events.map((e) => e.event),
-      events.map((e) => e.user),
-      events.map((e) => e.at),
-      events.map((e) => JSON.stringify(e.properties ?? {})),
-    ],
+  await createEventWriter(pool).write(
+    events.map((e, i) => {
+      const at = new Date(e.at).toISOString();
+      return {
+        project_id: projectId,
+        event_id: ids[i]!,
+        event: e.event,
+        distinct_id: e.user,
+        timestamp: at,
+        client_timestamp: null,
+        sent_at: null,
+        received_at: at,
+        session_id: null,
+        properties: e.properties ?? {},
+        context: null,
+      };
+    }),
   );
   return ids;
 }
