@@ -5,7 +5,8 @@
  * their probes, and the API on 127.0.0.1:8000.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { eventually, KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
 import { EP_PATH, type PipelineObject } from '../k8s/support/operator-harness.ts';
@@ -93,7 +94,13 @@ describe('the kind demo', () => {
       `/api/v1/namespaces/${DEMO_NAMESPACE}/services/prometheus:9090/proxy/api/v1/rules`,
     );
     const loaded = (rules.data?.groups ?? []).flatMap((group) => group.rules);
-    expect(loaded.map((rule) => rule.name).sort()).toEqual(['EapApiErrors', 'EapBacklogGrowing', 'EapDeadLettersGrowing', 'EapNoWrites']);
+    // Every rule of the project's alert file, loaded (and healthy) in the demo Prometheus.
+    const shipped = parse(readFileSync(`${REPO_ROOT}/deploy/prometheus/alerts.yml`, 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert: string }> }>;
+    };
+    const expected = shipped.groups.flatMap((group) => group.rules.map((rule) => rule.alert)).sort();
+    expect(expected).toContain('EapDeadLettersDropped');
+    expect(loaded.map((rule) => rule.name).sort()).toEqual(expected);
   });
 
   it('stores the events posted to 127.0.0.1:8000 in the in-cluster PostgreSQL', async () => {
