@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { DEMO_ADMIN_TOKENS } from '@eap/api';
-import { freePort, runEap, spawnEap } from '@eap/local-services';
+import { runEap } from '@eap/local-services';
+import { spawnApi } from './support/pipeline-processes.ts';
 import { useDatabaseAndRedis } from './support/test-database.ts';
-import { waitFor } from './support/test-api.ts';
 
 // The admin tokens printed in the project's own files are public: `eap api` refuses them unless
 // EAP_ALLOW_DEMO_TOKEN=true, which only the demos set.
@@ -23,26 +23,17 @@ describe('a demo admin token', () => {
   });
 
   it('is accepted with EAP_ALLOW_DEMO_TOKEN=true, and then works on the admin routes', async () => {
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawnEap(['api'], {
+    const api = await spawnApi({
       DATABASE_URL: backends.db.url,
       REDIS_URL: backends.redis.url,
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      HOST: '127.0.0.1',
       EAP_ADMIN_TOKEN: DEMO_ADMIN_TOKENS[0],
       EAP_ALLOW_DEMO_TOKEN: 'true',
     });
     try {
-      await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null))?.status === 200,
-        20_000,
-        'eap api ready',
-      );
-      const res = await fetch(`http://127.0.0.1:${port}/v1/projects`, { headers: { authorization: `Bearer ${DEMO_ADMIN_TOKENS[0]}` } });
+      const res = await fetch(`${api.url}/v1/projects`, { headers: { authorization: `Bearer ${DEMO_ADMIN_TOKENS[0]}` } });
       expect(res.status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
+      await api.stop();
     }
   });
 

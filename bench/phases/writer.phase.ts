@@ -1,23 +1,18 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import type { StreamEvent } from '@eap/core';
-import { copyLine, createEventWriter } from '@eap/worker';
+import { createEventWriter, EVENT_COLUMNS } from '@eap/worker';
 import { streamEvents } from '../support/bench-data.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import type { Progress } from '../support/progress.ts';
 
 /**
  * What deduplicating retries by (project, event_id) costs the write path: the worker's writer
- * (COPY, then ids into `event_ids` and only new ones into `events`) against the same COPY with
- * the former INSERT that relied on the former primary key of `events` (added back for its rounds), same batches of 1,000,
- * alternating rounds so both see the same machine state. PostgreSQL CPU per 1,000 events is the
+ * (COPY, then ids into `event_ids` and only new ones into `events`) against the same writer with
+ * the former INSERT, which relied on the former primary key of `events` (added back for its
+ * rounds); same batches of 1,000, alternating rounds so both see the same machine state. PostgreSQL CPU per 1,000 events is the
  * fairer figure on a busy machine.
  */
-const PK_ONLY = `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context)
-  SELECT project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context
-  FROM events_in ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`;
+const PK_ONLY = `INSERT INTO events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM events_in
+  ORDER BY project_id, event, "timestamp" ON CONFLICT DO NOTHING`;
 
 export async function writerPhase(
   databaseUrl: string,
@@ -26,34 +21,11 @@ export async function writerPhase(
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const writer = createEventWriter(pool);
-    // The former statement, run through the same COPY path: the writer's temporary table exists
-    // once the writer has run on the pool's only connection.
-    const pkOnly = async (events: readonly StreamEvent[]) => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await pipeline(
-          Readable.from([events.map(copyLine).join('')]),
-          client.query(
-            copyFrom(
-              'COPY events_in (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context) FROM STDIN',
-            ),
-          ),
-        );
-        const result = await client.query(PK_ONLY);
-        await client.query('COMMIT');
-        return { inserted: result.rowCount ?? 0 };
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
-    };
+    // The former statement, through the same COPY path.
+    const pkOnly = createEventWriter(pool, PK_ONLY).write;
     const methods = { dedup: writer.write, pk_only: pkOnly };
     const events = streamEvents(options.events, options.projectId, 11);
     await pool.query('SELECT eap_ensure_event_partitions(current_date - 1, current_date + 1)');
-    await writer.write(events.slice(0, 1)); // creates the writer's temporary table
     const components = { postgres: () => processTree(options.postgresDir) };
     const rates: Record<keyof typeof methods, number[]> = { dedup: [], pk_only: [] };
     const cpu: Record<keyof typeof methods, number[]> = { dedup: [], pk_only: [] };

@@ -1,25 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EventPipelineSpecSchema, type EventPipeline, type EventPipelineSpecInput } from './event-pipeline.schema.ts';
-import { loadMonitoringAssets } from './monitoring-assets.ts';
+import { EventPipelineSpecSchema } from './event-pipeline.schema.ts';
 import { buildOperatorInstall, OPERATOR_DISCOVERY_RULES, OPERATOR_PIPELINE_RULES } from './operator-install.ts';
-import { buildPipelineObjects, type KubeManifest } from './pipeline-objects.ts';
-
-function pipeline(spec: Partial<EventPipelineSpecInput> = {}): EventPipeline {
-  return {
-    apiVersion: 'eap.dev/v1alpha1',
-    kind: 'EventPipeline',
-    metadata: { name: 'shop', namespace: 'analytics' },
-    spec: EventPipelineSpecSchema.parse({ redis: { urlSecretRef: { name: 'r' } }, postgres: { urlSecretRef: { name: 'p' } }, ...spec }),
-  };
-}
-
-function objectsOf(p: EventPipeline) {
-  return buildPipelineObjects(p, {
-    servingImage: 'eap:1',
-    monitoringApis: { serviceMonitors: true, prometheusRules: true },
-    assets: loadMonitoringAssets(),
-  });
-}
+import { testPipeline, testPipelineObjects } from './pipeline.fixture.ts';
+import type { KubeManifest } from './pipeline-objects.ts';
 
 type ServiceSpec = { type?: string; clusterIP?: string; ports: Array<{ name: string; port: number }> };
 const labelsOf = (object: KubeManifest) => (object.metadata.labels ?? {}) as Record<string, string>;
@@ -28,7 +11,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 
 describe('the admin port of a pipeline', () => {
   it('is not on the API Service, whatever its type; each component has a headless admin-port Service', () => {
-    const objects = objectsOf(pipeline({ api: { service: { type: 'LoadBalancer', port: 443 } } }));
+    const objects = testPipelineObjects(testPipeline({ api: { service: { type: 'LoadBalancer', port: 443 } } }));
     const [api, ...metrics] = objects.services;
     if (!api) throw new Error('no API Service');
     expect(api.metadata.name).toBe('shop-api');
@@ -42,7 +25,7 @@ describe('the admin port of a pipeline', () => {
   });
 
   it('is what each ServiceMonitor selects: its component’s admin-port Service, never the public one', () => {
-    const objects = objectsOf(pipeline());
+    const objects = testPipelineObjects(testPipeline());
     for (const monitor of objects.serviceMonitors) {
       const selector = (monitor.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
       const selected = objects.services.filter((service) => matches(selector, labelsOf(service))).map((s) => s.metadata.name);
@@ -54,7 +37,7 @@ describe('the admin port of a pipeline', () => {
 
 describe('ServiceAccount tokens', () => {
   it('are not mounted into the migration, API or worker pods', () => {
-    const objects = objectsOf(pipeline());
+    const objects = testPipelineObjects(testPipeline());
     const podTemplates = [objects.migrationJob, ...objects.workloads.filter((o) => o.kind === 'Deployment')];
     expect(podTemplates).toHaveLength(3);
     for (const object of podTemplates) {
@@ -71,12 +54,12 @@ describe('spec.networkPolicy', () => {
   };
 
   it('is off by default: no NetworkPolicy', () => {
-    expect(pipeline().spec.networkPolicy).toEqual({ enabled: false, metricsFrom: [] });
-    expect(objectsOf(pipeline()).networkPolicies).toEqual([]);
+    expect(testPipeline().spec.networkPolicy).toEqual({ enabled: false, metricsFrom: [] });
+    expect(testPipelineObjects(testPipeline()).networkPolicies).toEqual([]);
   });
 
   it('lets anyone reach the API port and only metricsFrom reach the admin ports', () => {
-    const policies = objectsOf(pipeline({ networkPolicy: { enabled: true, metricsFrom: [monitoringPeer] } })).networkPolicies;
+    const policies = testPipelineObjects(testPipeline({ networkPolicy: { enabled: true, metricsFrom: [monitoringPeer] } })).networkPolicies;
     const admin = { from: [monitoringPeer], ports: [{ protocol: 'TCP', port: 9464 }] };
     expect(policies.map((p) => [p.metadata.name, p.spec])).toEqual([
       [
@@ -103,7 +86,7 @@ describe('spec.networkPolicy', () => {
   });
 
   it('with an empty metricsFrom leaves the admin port closed to other pods, not open to all', () => {
-    const policies = objectsOf(pipeline({ networkPolicy: { enabled: true } })).networkPolicies;
+    const policies = testPipelineObjects(testPipeline({ networkPolicy: { enabled: true } })).networkPolicies;
     expect(policies.map((p) => (p.spec as { ingress: unknown[] }).ingress)).toEqual([[{ ports: [{ protocol: 'TCP', port: 8000 }] }], []]);
   });
 

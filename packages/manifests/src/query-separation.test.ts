@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EventPipelineSpecSchema, type EventPipeline, type EventPipelineSpecInput } from './event-pipeline.schema.ts';
-import { loadMonitoringAssets } from './monitoring-assets.ts';
-import { buildPipelineObjects, type KubeManifest } from './pipeline-objects.ts';
+import type { EventPipelineSpecInput } from './event-pipeline.schema.ts';
+import type { KubeManifest } from './pipeline-objects.ts';
+import { testPipeline, testPipelineObjects } from './pipeline.fixture.ts';
 
 function objectsOf(spec: Partial<EventPipelineSpecInput> = {}) {
-  const pipeline: EventPipeline = {
-    apiVersion: 'eap.dev/v1alpha1',
-    kind: 'EventPipeline',
-    metadata: { name: 'shop', namespace: 'analytics' },
-    spec: EventPipelineSpecSchema.parse({
-      redis: { urlSecretRef: { name: 'r' } },
-      postgres: { urlSecretRef: { name: 'p' } },
-      api: { adminTokenSecretRef: { name: 'admin' } },
-      networkPolicy: { enabled: true },
-      ...spec,
-    }),
-  };
-  const objects = buildPipelineObjects(pipeline, {
-    servingImage: 'eap:1',
-    monitoringApis: { serviceMonitors: true, prometheusRules: true },
-    assets: loadMonitoringAssets(),
-  });
+  const objects = testPipelineObjects(
+    testPipeline({ api: { adminTokenSecretRef: { name: 'admin' } }, networkPolicy: { enabled: true }, ...spec }),
+  );
   const all = [...objects.services, ...objects.networkPolicies, ...objects.workloads, ...objects.serviceMonitors];
   return {
     names: all.map((o) => `${o.kind}/${o.metadata.name}`),

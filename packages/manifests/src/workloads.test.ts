@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
-import { EventPipelineSpecSchema, type EventPipeline, type EventPipelineSpecInput } from './event-pipeline.schema.ts';
+import { testPipeline } from './pipeline.fixture.ts';
 import { buildApiDeployment, buildWorkerDeployment, memoryMiB } from './workloads.ts';
-
-function pipeline(spec: Partial<EventPipelineSpecInput> = {}): EventPipeline {
-  return {
-    apiVersion: 'eap.dev/v1alpha1',
-    kind: 'EventPipeline',
-    metadata: { name: 'shop', namespace: 'analytics' },
-    spec: EventPipelineSpecSchema.parse({ redis: { urlSecretRef: { name: 'r' } }, postgres: { urlSecretRef: { name: 'p' } }, ...spec }),
-  };
-}
 
 type Container = { env: { name: string; value?: string }[]; resources: { limits?: Record<string, string> } };
 const containerOf = (deployment: { spec: unknown }) =>
@@ -32,16 +23,16 @@ describe('memoryMiB', () => {
 
 describe('the V8 heap of the API and worker containers', () => {
   it('is derived from their memory limits, which by default are the ones the project ships', () => {
-    const p = pipeline();
+    const p = testPipeline();
     expect(containerOf(buildWorkerDeployment(p, 'eap:1')).resources.limits?.memory).toBe('384Mi');
     expect(nodeOptions(containerOf(buildWorkerDeployment(p, 'eap:1')))).toBe(RECOMMENDED_NODE_OPTIONS.worker);
     expect(nodeOptions(containerOf(buildApiDeployment(p, 'eap:1')))).toBe(RECOMMENDED_NODE_OPTIONS.api);
   });
 
   it('follows a changed limit, and is left to V8 without one', () => {
-    const big = pipeline({ worker: { resources: { limits: { memory: '2Gi' } } } });
+    const big = testPipeline({ worker: { resources: { limits: { memory: '2Gi' } } } });
     expect(nodeOptions(containerOf(buildWorkerDeployment(big, 'eap:1')))).toBe('--max-semi-space-size=4 --max-old-space-size=1228');
-    const unlimited = pipeline({ worker: { resources: { requests: { memory: '256Mi' } } } });
+    const unlimited = testPipeline({ worker: { resources: { requests: { memory: '256Mi' } } } });
     expect(nodeOptions(containerOf(buildWorkerDeployment(unlimited, 'eap:1')))).toBe('--max-semi-space-size=4');
   });
 });

@@ -124,7 +124,8 @@ export function createBacklogMonitor(options: {
         }),
       };
     }
-    const own = projects.get(projectId) ?? 0;
+    // A count left high by a failed append cannot exceed what is really waiting.
+    const own = Math.min(projects.get(projectId) ?? 0, backlog);
     if (own >= projectCap) {
       return {
         reason: 'project_backlog_full',
@@ -145,8 +146,6 @@ export function createBacklogMonitor(options: {
     refusal,
     /** Last measured backlog, in entries. */
     current: () => backlog,
-    /** True when the last measurement reached the entry cap. */
-    isFull: () => backlog >= limits.maxEntries,
   };
 }
 export type BacklogMonitor = ReturnType<typeof createBacklogMonitor>;

@@ -103,10 +103,16 @@ export function createDlqTool(redis: Redis, shards: number) {
     const shard =
       Number.isInteger(recorded) && recorded >= 0 && recorded < shards ? recorded : shardFor(event.project_id, event.distinct_id, shards);
     const data = fieldValue(fields, 'data')!;
-    await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(data));
-    // Counted in the project's backlog as the API counts what it appends (the worker subtracts it).
+    // Counted in the project's backlog as the API counts what it appends: first, so the worker
+    // cannot subtract it before it was added (see the stream producer).
     const project = entryProjectId(data);
     if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, 1);
+    try {
+      await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(data));
+    } catch (error) {
+      if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, -1).catch(() => undefined);
+      throw error;
+    }
     await redis.xdel(DLQ_STREAM, id);
     return undefined;
   }

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamEvent } from '@eap/core';
 
-const COLUMNS =
+export const COLUMNS =
   'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -64,15 +64,17 @@ const WRITE_NEW_EVENTS = `
 /**
  * Writes a batch of events in one transaction: COPY into a per-connection temporary table, then
  * one statement that records the new ids in `event_ids` and inserts those events into `events`
- * (see WRITE_NEW_EVENTS), so redelivered entries and client retries are skipped. COPY measured about 30 % faster than a single
- * `INSERT … SELECT FROM unnest(…)` (see benchmarks/insert-methods.md). Returns how many rows were new.
+ * (see WRITE_NEW_EVENTS), so redelivered entries and client retries are skipped. COPY measured
+ * about 30 % faster than a single `INSERT … SELECT FROM unnest(…)` (see
+ * benchmarks/insert-methods.md). Returns how many rows were new. `insert`, the statement that
+ * moves the rows from `events_in`, is for the benchmark that compares it with the former one.
  *
  * Rows go in ordered by project, event and time, so each batch stores the events of one name next
  * to each other: a query over a rare event (a breakdown of purchases) then reads one heap page
  * per batch instead of one per event, and the (project_id, event, "timestamp") index is
  * inserted into in key order. Sorting a batch costs PostgreSQL well under a millisecond.
  */
-export function createEventWriter(pool: pg.Pool) {
+export function createEventWriter(pool: pg.Pool, insert: string = WRITE_NEW_EVENTS) {
   // Temporary tables live as long as their connection: create one per pooled connection.
   const prepared = new WeakSet<pg.PoolClient>();
 
@@ -87,7 +89,7 @@ export function createEventWriter(pool: pg.Pool) {
       await client.query('BEGIN');
       try {
         await pipeline(Readable.from([events.map(copyLine).join('')]), client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)));
-        const result = await client.query(WRITE_NEW_EVENTS);
+        const result = await client.query(insert);
         await client.query('COMMIT');
         return { inserted: result.rowCount ?? 0 };
       } catch (error) {
