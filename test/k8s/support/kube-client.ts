@@ -1,13 +1,140 @@
-// The tests talk to the API server with the operator's own client (operator/src/kube).
-export {
-  KubeApiError,
-  KubeClient,
-  type KubeList,
-  type KubeObject,
-  type KubeResponse,
-  type KubeStatus,
-  type RequestOptions,
-} from '../../../operator/src/kube/kube-client.ts';
+/**
+ * The tests' Kubernetes client: @kubernetes/client-node, the library the operator uses. Objects
+ * are named by reference ({ apiVersion, kind, name, namespace }) and go through the library's
+ * KubernetesObjectApi (which maps kinds to REST paths by discovery); subresources (/status,
+ * /scale) and the odd typed call go through the library's typed clients (`kube.typed(AppsV1Api)`).
+ */
+import {
+  type ApiConstructor,
+  ApiException,
+  type ApiType,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from '@kubernetes/client-node';
+
+/** A Kubernetes object as JSON: the library's KubernetesObject, open to every other field. */
+export type KubeObject = KubernetesObject & { [key: string]: unknown };
+
+/** Names one object. `namespace` undefined: a cluster-scoped object. */
+export interface KubeRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+}
+
+/** The library's error for a non-2xx answer; anything else (a refused connection) is not one. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+/** The HTTP status a request ends with: 2xx when it resolves, the error's status when the API refused it. */
+export async function statusOf(request: Promise<unknown>): Promise<number> {
+  try {
+    await request;
+    return 200;
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === undefined) throw error;
+    return status;
+  }
+}
+
+/** A kubeconfig file, loaded by the library (several files, relative paths and auth plugins included). */
+export function kubeConfigFromFile(file: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(file);
+  return kubeConfig;
+}
+
+/** The cluster of `base` (server and CA), authenticating with a bearer `token` and nothing else. */
+export function kubeConfigWithToken(base: KubeConfig, token: string): KubeConfig {
+  const cluster = base.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromClusterAndUser(cluster, { name: 'token', token });
+  return kubeConfig;
+}
+
+function header(ref: KubeRef) {
+  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+}
+
+export class TestKube {
+  readonly kubeConfig: KubeConfig;
+  readonly objects: KubernetesObjectApi;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.kubeConfig = kubeConfig;
+    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  }
+
+  static fromKubeconfig(file: string): TestKube {
+    return new TestKube(kubeConfigFromFile(file));
+  }
+
+  /** The same cluster, authenticating with `token` (e.g. a ServiceAccount's). */
+  withToken(token: string): TestKube {
+    return new TestKube(kubeConfigWithToken(this.kubeConfig, token));
+  }
+
+  /** One of the library's typed clients (CoreV1Api, AppsV1Api, CustomObjectsApi…) on this cluster. */
+  typed<T extends ApiType>(api: ApiConstructor<T>): T {
+    return this.kubeConfig.makeApiClient(api);
+  }
+
+  /** Reads an object; rejects with the library's ApiException (404 included). */
+  get<T extends KubernetesObject = KubeObject>(ref: KubeRef): Promise<T> {
+    return this.objects.read(header(ref)) as Promise<T>;
+  }
+
+  /** Reads an object; undefined when it does not exist. */
+  async find<T extends KubernetesObject = KubeObject>(ref: KubeRef): Promise<T | undefined> {
+    try {
+      return await this.get<T>(ref);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The objects of a kind (in `namespace`, or in all namespaces), optionally by label selector. */
+  async list<T extends KubernetesObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<T[]> {
+    const list = await this.objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    return list.items;
+  }
+
+  create<T extends KubernetesObject = KubeObject>(object: T): Promise<T> {
+    return this.objects.create(object);
+  }
+
+  /** Server-side apply as `fieldManager` (forcing conflicts by default, as a test owns its objects). */
+  apply<T extends KubernetesObject = KubeObject>(object: T, fieldManager = 'eap-tests', force = true): Promise<T> {
+    return this.objects.patch(object, undefined, undefined, fieldManager, force, PatchStrategy.ServerSideApply);
+  }
+
+  /** JSON merge patch (RFC 7386) of an object. */
+  mergePatch<T extends KubernetesObject = KubeObject>(ref: KubeRef, patch: Record<string, unknown>): Promise<T> {
+    const object = { ...patch, ...header(ref) } as KubernetesObject;
+    return this.objects.patch(object, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch) as Promise<T>;
+  }
+
+  /** Deletes an object; a missing one is fine. */
+  async delete(ref: KubeRef, options: { gracePeriodSeconds?: number; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } = {}) {
+    try {
+      await this.objects.delete(header(ref), undefined, undefined, options.gracePeriodSeconds, undefined, options.propagationPolicy);
+    } catch (error) {
+      if (httpStatusOf(error) !== 404) throw error;
+    }
+  }
+}
 
 /** Polls `fn` until it returns something other than undefined, or throws after `timeoutMs`. */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
