@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createOperatorMetrics } from './metrics.ts';
 import { createWorkQueue } from './work-queue.ts';
 
 describe('work queue', () => {
@@ -50,6 +51,43 @@ describe('work queue', () => {
     expect(queue.retries('k')).toBe(2);
     queue.forget('k');
     expect(queue.retries('k')).toBe(0);
+    queue.shutDown();
+  });
+
+  it('reports workqueue_* series as Go controllers do: adds, depth, waits, work time, retries, work in progress', async () => {
+    const metrics = createOperatorMetrics();
+    const queue = createWorkQueue({ baseDelayMs: 1, observer: metrics.workQueue.observer });
+    metrics.workQueue.track(queue);
+    const value = async (name: string) => {
+      const metric = await metrics.registry.getSingleMetric(name)?.get();
+      const sample = metric?.values.find((v) => v.labels.name === 'eventpipeline' && !('le' in v.labels));
+      return name.endsWith('_seconds') && metric?.type === 'histogram'
+        ? metric.values.find((v) => v.metricName === `${name}_count`)?.value
+        : sample?.value;
+    };
+
+    queue.add('a');
+    queue.add('b');
+    queue.add('a'); // already waiting: not an add
+    expect(await value('workqueue_adds_total')).toBe(2);
+    expect(await value('workqueue_depth')).toBe(2);
+
+    const key = await queue.get();
+    expect(await value('workqueue_depth')).toBe(1);
+    expect(await value('workqueue_queue_duration_seconds')).toBe(1);
+    queue.add('a'); // in progress: runs once more after, counted as an add
+    expect(await value('workqueue_adds_total')).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await value('workqueue_longest_running_processor_seconds')).toBeGreaterThan(0);
+    expect(await value('workqueue_unfinished_work_seconds')).toBeGreaterThan(0);
+
+    queue.done(key ?? '');
+    expect(await value('workqueue_work_duration_seconds')).toBe(1);
+    expect(await value('workqueue_unfinished_work_seconds')).toBe(0);
+    expect(queue.length).toBe(2);
+
+    queue.addRateLimited('c');
+    expect(await value('workqueue_retries_total')).toBe(1);
     queue.shutDown();
   });
 });

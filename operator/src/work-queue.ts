@@ -18,36 +18,69 @@ export interface WorkQueue {
   done(key: string): void;
   /** Keys waiting (not those in progress or scheduled later). */
   readonly length: number;
+  /** Seconds the keys in progress have been running, summed (stuck workers show as growth). */
+  unfinishedWorkSeconds(): number;
+  /** Seconds the longest-running key in progress has been running; 0 when none is. */
+  longestRunningSeconds(): number;
   shutDown(): void;
 }
 
-export function createWorkQueue(options: { baseDelayMs?: number; maxDelayMs?: number } = {}): WorkQueue {
+/**
+ * What a queue reports as it works, in the terms of client-go's workqueue metrics (adds, depth,
+ * time waiting, time processing, retries); createWorkQueueMetrics in metrics.ts turns these into
+ * Prometheus series.
+ */
+export interface WorkQueueObserver {
+  /** A key was added that was not already waiting; `depth` is the number now waiting. */
+  added(depth: number): void;
+  /** A worker took a key that had waited `waitedSeconds`; `depth` is the number still waiting. */
+  started(waitedSeconds: number, depth: number): void;
+  /** A worker finished a key after `seconds`. */
+  finished(seconds: number): void;
+  /** A failed key was scheduled again after its backoff. */
+  retried(): void;
+}
+
+export function createWorkQueue(options: { baseDelayMs?: number; maxDelayMs?: number; observer?: WorkQueueObserver } = {}): WorkQueue {
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 300_000;
+  const observer = options.observer;
   const queue: string[] = [];
-  const queued = new Set<string>();
-  const processing = new Set<string>();
+  /** Waiting keys and when they were queued. */
+  const queued = new Map<string, number>();
+  /** Keys in progress and when a worker took them. */
+  const processing = new Map<string, number>();
   const dirty = new Set<string>();
   const failures = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout>();
   const waiters: Array<(key: string | undefined) => void> = [];
   let shuttingDown = false;
 
-  function add(key: string): void {
-    if (shuttingDown) return;
-    if (processing.has(key)) {
-      dirty.add(key);
-      return;
-    }
-    if (queued.has(key)) return;
+  const seconds = (since: number, now = performance.now()) => (now - since) / 1000;
+
+  /** Hands `key` to a waiting worker, or queues it (it is neither waiting nor in progress). */
+  function enqueue(key: string, queuedAt: number): void {
     const waiter = waiters.shift();
     if (waiter) {
-      processing.add(key);
+      const now = performance.now();
+      processing.set(key, now);
+      observer?.started(seconds(queuedAt, now), queue.length);
       waiter(key);
       return;
     }
-    queued.add(key);
+    queued.set(key, queuedAt);
     queue.push(key);
+  }
+
+  function add(key: string): void {
+    if (shuttingDown || queued.has(key) || dirty.has(key)) return;
+    if (processing.has(key)) {
+      dirty.add(key);
+      observer?.added(queue.length);
+      return;
+    }
+    enqueue(key, performance.now());
+    observer?.added(queue.length);
   }
 
   function addAfter(key: string, delayMs: number): void {
@@ -73,6 +106,7 @@ export function createWorkQueue(options: { baseDelayMs?: number; maxDelayMs?: nu
     addRateLimited(key) {
       const count = failures.get(key) ?? 0;
       failures.set(key, count + 1);
+      observer?.retried();
       addAfter(key, Math.min(maxDelayMs, baseDelayMs * 2 ** count));
     },
     forget(key) {
@@ -85,18 +119,37 @@ export function createWorkQueue(options: { baseDelayMs?: number; maxDelayMs?: nu
       if (shuttingDown) return Promise.resolve(undefined);
       const key = queue.shift();
       if (key !== undefined) {
+        const now = performance.now();
+        const queuedAt = queued.get(key) ?? now;
         queued.delete(key);
-        processing.add(key);
+        processing.set(key, now);
+        observer?.started(seconds(queuedAt, now), queue.length);
         return Promise.resolve(key);
       }
       return new Promise((resolve) => waiters.push(resolve));
     },
     done(key) {
+      const startedAt = processing.get(key);
+      if (startedAt === undefined) return;
       processing.delete(key);
-      if (dirty.delete(key)) add(key);
+      observer?.finished(seconds(startedAt));
+      // Added while in progress: it runs once more, counted as waiting from now.
+      if (dirty.delete(key) && !shuttingDown) enqueue(key, performance.now());
     },
     get length() {
       return queue.length;
+    },
+    unfinishedWorkSeconds() {
+      const now = performance.now();
+      let total = 0;
+      for (const startedAt of processing.values()) total += seconds(startedAt, now);
+      return total;
+    },
+    longestRunningSeconds() {
+      const now = performance.now();
+      let longest = 0;
+      for (const startedAt of processing.values()) longest = Math.max(longest, seconds(startedAt, now));
+      return longest;
     },
     shutDown() {
       shuttingDown = true;
