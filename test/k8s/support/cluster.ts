@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KubeClient } from './kube-client.ts';
+import { Health, type V1Node } from '@kubernetes/client-node';
+import { TestKube } from './kube-client.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { generateClusterPki } from './pki.ts';
 import { freePorts, type ServerProcess, startServer, waitUntil } from './processes.ts';
@@ -71,8 +72,6 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
     // Reverse start order: controllers and the API server before etcd.
     for (const server of [...servers].reverse()) await server.stop();
   };
-  let kube: KubeClient | undefined;
-
   try {
     const [etcdClientPort, etcdPeerPort, apiserverPort] = (await freePorts(3)) as [number, number, number];
     const pki = await generateClusterPki(pkiDir, KUBERNETES_SERVICE_IP);
@@ -154,9 +153,9 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
         user: 'system:kube-controller-manager',
       }),
     ]);
-    const admin = KubeClient.fromKubeconfig(adminKubeconfig);
-    kube = admin;
-    await waitUntil('kube-apiserver /readyz', async () => (await admin.request('GET', '/readyz')).status === 200, {
+    const admin = TestKube.fromKubeconfig(adminKubeconfig);
+    const health = new Health(admin.kubeConfig);
+    await waitUntil('kube-apiserver /readyz', () => health.readyz({ signal: AbortSignal.timeout(2000) }), {
       timeoutMs: 90_000,
       intervalMs: 100,
       server: apiserver,
@@ -188,7 +187,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
     servers.push(controllerManager);
     await waitUntil(
       'the ServiceAccount controller to create default/default',
-      async () => (await admin.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+      async () => (await admin.find({ apiVersion: 'v1', kind: 'ServiceAccount', name: 'default', namespace: 'default' })) !== undefined,
       { timeoutMs: 60_000, intervalMs: 200, server: controllerManager },
     );
     mark('kube-controller-manager ready');
@@ -199,10 +198,8 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       mark(`kwok nodes ready (${options.kwokNodes.join(', ')})`);
     }
 
-    admin.close();
     return { kubeconfig: adminKubeconfig, server, timings, logDir, stop };
   } catch (error) {
-    kube?.close();
     await stop();
     throw error;
   }
@@ -211,7 +208,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
 async function startSimulatedNodes(
   options: TestClusterOptions,
   servers: ServerProcess[],
-  kube: KubeClient,
+  kube: TestKube,
   kubeconfig: string,
   logDir: string,
 ): Promise<void> {
@@ -249,7 +246,7 @@ async function startSimulatedNodes(
   );
   servers.push(kwokServer);
   for (const name of options.kwokNodes ?? []) {
-    await kube.create('/api/v1/nodes', {
+    await kube.create<V1Node>({
       apiVersion: 'v1',
       kind: 'Node',
       metadata: {
@@ -263,7 +260,7 @@ async function startSimulatedNodes(
     await waitUntil(
       `simulated node ${name} to be Ready`,
       async () => {
-        const node = await kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(`/api/v1/nodes/${name}`);
+        const node = await kube.get<V1Node>({ apiVersion: 'v1', kind: 'Node', name });
         return node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
       },
       { timeoutMs: 30_000, intervalMs: 200, server: kwokServer },

@@ -12,6 +12,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  type V1Status,
 } from '@kubernetes/client-node';
 
 /** A Kubernetes object as JSON: the library's KubernetesObject, open to every other field. */
@@ -40,6 +41,47 @@ export async function statusOf(request: Promise<unknown>): Promise<number> {
     if (status === undefined) throw error;
     return status;
   }
+}
+
+/**
+ * The Status object the API server refused a request with (reason, message, details.causes), from
+ * the library's ApiException, whose body is the response's text; undefined for any other error.
+ */
+export function apiStatusOf(error: unknown): V1Status | undefined {
+  if (!(error instanceof ApiException)) return undefined;
+  const body: unknown = error.body;
+  if (body !== null && typeof body === 'object') return body as V1Status;
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as V1Status;
+    } catch {
+      return { code: error.code, message: body };
+    }
+  }
+  return { code: error.code };
+}
+
+/** What the API server said when it refused a request: the HTTP status and its Status object. */
+export interface Refusal {
+  code: number;
+  reason?: string | undefined;
+  message: string;
+  details?: V1Status['details'];
+}
+
+/**
+ * The refusal of a request that must fail (403, 409, 422…). Rejects when the request succeeds, and
+ * when it fails without an answer from the API server (a refused connection is not a refusal).
+ */
+export async function refusalOf(request: Promise<unknown>): Promise<Refusal> {
+  try {
+    await request;
+  } catch (error) {
+    const status = apiStatusOf(error);
+    if (status === undefined) throw error;
+    return { code: httpStatusOf(error) ?? 0, reason: status.reason, message: status.message ?? '', details: status.details };
+  }
+  throw new Error('the API server accepted a request it was expected to refuse');
 }
 
 /** A kubeconfig file, loaded by the library (several files, relative paths and auth plugins included). */

@@ -11,8 +11,8 @@ const b64 = (pem: string) => Buffer.from(pem).toString('base64');
 
 /**
  * Writes a kubeconfig with the certificates embedded. It is JSON, which is valid YAML: kubectl,
- * helm, client-go and @kubernetes/client-node read it as a kubeconfig, and so does the operator's
- * client (operator/src/kube/kube-config.ts).
+ * helm, client-go and @kubernetes/client-node (the operator's and the tests' client) read it as a
+ * kubeconfig.
  */
 export async function writeKubeconfig(
   file: string,
