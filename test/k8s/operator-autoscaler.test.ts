@@ -5,21 +5,22 @@
  */
 import { CONSUMER_GROUP, streamKey } from '@eap/core';
 import { childNames, imageReference, migrationJobName } from '@eap/manifests';
+import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ContainerService, startRedisContainer } from '../support/test-containers.ts';
-import { eventually, KubeClient, type KubeList, type KubeObject } from './support/kube-client.ts';
+import { eventually, TestKube } from './support/kube-client.ts';
 import {
-  EP_PATH,
   finishMigrationJob,
   type PipelineObject,
   pipelineManifest,
+  pipelineRef,
   waitForCondition,
   type OperatorNamespace,
   setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
+const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'scaled';
 const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 
@@ -28,9 +29,14 @@ let setup: OperatorNamespace;
 let redisServer: ContainerService;
 let redis: Redis;
 
+// The /scale subresource, as the autoscaler writes it.
 const workerReplicas = async () =>
-  (await kube.get<{ spec: { replicas: number } }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${names.worker}/scale`)).spec.replicas;
-const status = async () => (await kube.get<PipelineObject>(EP_PATH(namespace, NAME))).status;
+  (await kube.typed(AppsV1Api).readNamespacedDeploymentScale({ name: names.worker, namespace })).spec?.replicas;
+const status = async () => (await kube.get<PipelineObject>(pipelineRef(namespace, NAME))).status;
+const workerDeployment = () => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: names.worker, namespace });
+/** The pipeline's WorkersScaled events. */
+const scaledEvents = async () =>
+  (await kube.typed(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${NAME},reason=WorkersScaled` })).items;
 
 async function waitForReplicas(want: number, timeoutMs = 30_000): Promise<void> {
   try {
@@ -38,10 +44,7 @@ async function waitForReplicas(want: number, timeoutMs = 30_000): Promise<void> 
   } catch (error) {
     const now = await status();
     const autoscaler = now?.conditions?.find((c) => c.type === 'AutoscalerHealthy');
-    const events = await kube.get<KubeList<KubeObject & { message?: string }>>(`/api/v1/namespaces/${namespace}/events`, {
-      fieldSelector: `involvedObject.name=${NAME},reason=WorkersScaled`,
-    });
-    const scaled = events.items.map((e) => `${e.metadata?.creationTimestamp} ${e.message}`);
+    const scaled = (await scaledEvents()).map((e) => `${e.metadata?.creationTimestamp?.toISOString()} ${e.message}`);
     throw new Error(
       `${(error as Error).message}; workers ${JSON.stringify(now?.workers)}, autoscaler ${JSON.stringify(autoscaler)}, scaled ${JSON.stringify(scaled)}`,
     );
@@ -56,7 +59,6 @@ beforeAll(async () => {
   namespace = setup.namespace;
   const image = { repository: 'eap', tag: 'scale-test' };
   await kube.create(
-    EP_PATH(namespace),
     pipelineManifest(namespace, NAME, {
       image,
       streams: { shards: 2 },
@@ -73,16 +75,15 @@ beforeAll(async () => {
     { metadata: { name: NAME, namespace } } as never,
     imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
   );
-  await eventually('the migration Job', () => kube.find(`/apis/batch/v1/namespaces/${namespace}/jobs/${job}`));
+  await eventually('the migration Job', () => kube.find({ apiVersion: 'batch/v1', kind: 'Job', name: job, namespace }));
   await finishMigrationJob(kube, namespace, job, 'Succeeded');
-  await eventually('the worker Deployment', () => kube.find(`/apis/apps/v1/namespaces/${namespace}/deployments/${names.worker}`));
+  await eventually('the worker Deployment', () => kube.find(workerDeployment()));
 });
 
 afterAll(async () => {
   await setup?.tearDown();
   redis?.disconnect();
   await redisServer?.remove();
-  kube.close();
 });
 
 describe('worker autoscaling on the consumer-group backlog', () => {
@@ -111,14 +112,10 @@ describe('worker autoscaling on the consumer-group backlog', () => {
     expect(workers.lastScaleTime).toBeDefined();
     // A spec change re-applies the worker Deployment: the replicas set through /scale stay, since
     // the applied manifest never carries spec.replicas.
-    await kube.mergePatch(EP_PATH(namespace, NAME), { spec: { worker: { batchSize: 500 } } });
+    await kube.mergePatch(pipelineRef(namespace, NAME), { spec: { worker: { batchSize: 500 } } });
     await eventually('the worker Deployment to be re-applied', async () => {
-      const deployment = await kube.get<
-        KubeObject & {
-          spec: { replicas: number; template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } };
-        }
-      >(`/apis/apps/v1/namespaces/${namespace}/deployments/${names.worker}`);
-      const batch = deployment.spec.template.spec.containers[0]?.env.find((e) => e.name === 'WORKER_BATCH_SIZE')?.value;
+      const deployment = await kube.get<V1Deployment>(workerDeployment());
+      const batch = deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'WORKER_BATCH_SIZE')?.value;
       return batch === '500' ? deployment : undefined;
     });
     expect(await workerReplicas()).toBeGreaterThanOrEqual(5);
@@ -134,10 +131,7 @@ describe('worker autoscaling on the consumer-group backlog', () => {
     }
     await waitForReplicas(1);
     expect((await status())?.workers?.backlog).toBe(0);
-    const events = await kube.get<KubeList<KubeObject & { reason?: string; message?: string }>>(`/api/v1/namespaces/${namespace}/events`, {
-      fieldSelector: `involvedObject.name=${NAME},reason=WorkersScaled`,
-    });
-    const messages = events.items.map((e) => e.message ?? '');
+    const messages = (await scaledEvents()).map((e) => e.message ?? '');
     expect(messages.some((m) => m.startsWith('worker replicas 1 → 5'))).toBe(true);
     expect(messages.some((m) => /worker replicas 6 → 1/.test(m))).toBe(true);
   });

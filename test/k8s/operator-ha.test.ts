@@ -7,13 +7,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '@eap/local-services';
 import { childNames, imageReference, migrationJobName } from '@eap/manifests';
+import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
+import { eventually, TestKube } from './support/kube-client.ts';
 import {
-  EP_PATH,
   finishMigrationJob,
   makeDeploymentAvailable,
   pipelineManifest,
+  pipelineRef,
   rootPath,
   waitForCondition,
   writeTokenKubeconfig,
@@ -21,7 +22,7 @@ import {
   setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
+const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'ha';
 const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 const LEASE = 'eap-operator-leader';
@@ -69,11 +70,9 @@ async function startOperator(identity: string): Promise<OperatorProcess> {
 }
 
 const holder = async () =>
-  (
-    await kube.find<KubeObject & { spec?: { holderIdentity?: string } }>(
-      `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${LEASE}`,
-    )
-  )?.spec?.holderIdentity;
+  (await kube.find<V1Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LEASE, namespace }))?.spec?.holderIdentity;
+const job = (name: string) => ({ apiVersion: 'batch/v1', kind: 'Job', name, namespace });
+const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace });
 const leaderFlag = async (op: OperatorProcess) =>
   ((await (await fetch(`http://127.0.0.1:${op.port}/healthz`)).json()) as { leader: boolean }).leader;
 const jobOf = (tag: string) =>
@@ -92,7 +91,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const op of processes) op.child.kill('SIGKILL');
   await setup?.tearDown();
-  kube.close();
 });
 
 describe('operator high availability', () => {
@@ -110,8 +108,8 @@ describe('operator high availability', () => {
     });
     const metrics = await (await fetch(`http://127.0.0.1:${(leader === 'operator-a' ? b : a).port}/metrics`)).text();
     expect(metrics).toMatch(/^eap_operator_leader 0$/m);
-    await kube.create(EP_PATH(namespace), pipelineManifest(namespace, NAME, { image: { repository: 'eap', tag: 'v1' } }));
-    await eventually('the migration Job', () => kube.find(`/apis/batch/v1/namespaces/${namespace}/jobs/${jobOf('v1')}`));
+    await kube.create(pipelineManifest(namespace, NAME, { image: { repository: 'eap', tag: 'v1' } }));
+    await eventually('the migration Job', () => kube.find(job(jobOf('v1'))));
   });
 
   it('fails over to the standby within 20 s when the leader is killed', async () => {
@@ -124,7 +122,7 @@ describe('operator high availability', () => {
     expect(failoverMs).toBeLessThan(20_000);
     // The new leader carries on: the finished migration leads to the workloads.
     await finishMigrationJob(kube, namespace, jobOf('v1'), 'Succeeded');
-    await eventually('the API Deployment', () => kube.find(`/apis/apps/v1/namespaces/${namespace}/deployments/${names.api}`));
+    await eventually('the API Deployment', () => kube.find(deployment(names.api)));
     expect(await leaderFlag(standby)).toBe(true);
     console.log(`[operator-ha] failover after SIGKILL of the leader: ${(failoverMs / 1000).toFixed(1)} s`);
   });
@@ -146,9 +144,9 @@ describe('operator high availability', () => {
 
   it('converges after being killed in the middle of an upgrade', async () => {
     const current = processes.find((p) => p.identity === 'operator-c') as OperatorProcess;
-    await kube.mergePatch(EP_PATH(namespace, NAME), { spec: { image: { tag: 'v2' } } });
+    await kube.mergePatch(pipelineRef(namespace, NAME), { spec: { image: { tag: 'v2' } } });
     // Killed as soon as its reconcile has created the new Job, before the rest of that reconcile.
-    await eventually('the v2 migration Job', () => kube.find(`/apis/batch/v1/namespaces/${namespace}/jobs/${jobOf('v2')}`), 20_000, 20);
+    await eventually('the v2 migration Job', () => kube.find(job(jobOf('v2'))), 20_000, 20);
     current.child.kill('SIGKILL');
     await finishMigrationJob(kube, namespace, jobOf('v2'), 'Succeeded');
     await startOperator('operator-d');
@@ -157,12 +155,7 @@ describe('operator high availability', () => {
       async () => {
         const images = await Promise.all(
           [names.api, names.worker].map(
-            async (n) =>
-              (
-                await kube.get<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(
-                  `/apis/apps/v1/namespaces/${namespace}/deployments/${n}`,
-                )
-              ).spec.template.spec.containers[0]?.image,
+            async (n) => (await kube.get<V1Deployment>(deployment(n))).spec?.template.spec?.containers[0]?.image,
           ),
         );
         return images.every((image) => image === 'eap:v2') ? true : undefined;

@@ -7,42 +7,25 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { childNames, FIELD_MANAGER, imageReference, migrationJobName } from '@eap/manifests';
+import { CoreV1Api, type V1Deployment, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../operator/src/operator.ts';
 import { readToolManifest } from '../../scripts/k8s/tool-manifest.ts';
-import { eventually, KubeClient, type KubeList, type KubeObject } from './support/kube-client.ts';
+import { eventually, TestKube } from './support/kube-client.ts';
 import {
-  EP_PATH,
   finishMigrationJob,
   makeDeploymentAvailable,
   type PipelineObject,
   pipelineManifest,
+  pipelineRef,
   waitForCondition,
   type OperatorNamespace,
   setUpOperatorNamespace,
 } from './support/operator-harness.ts';
 
 const kubeconfig = inject('kubeconfig');
-const kube = KubeClient.fromKubeconfig(kubeconfig);
+const kube = TestKube.fromKubeconfig(kubeconfig);
 const execFileAsync = promisify(execFile);
-
-interface DeploymentObject extends KubeObject {
-  spec: {
-    replicas?: number;
-    template: {
-      spec: {
-        containers: Array<{
-          image: string;
-          env?: Array<{ name: string; value?: string }>;
-          ports?: Array<{ name: string }>;
-          livenessProbe?: unknown;
-          readinessProbe?: unknown;
-        }>;
-        terminationGracePeriodSeconds?: number;
-      };
-    };
-  };
-}
 
 let namespace: string;
 let setup: OperatorNamespace;
@@ -55,9 +38,16 @@ const jobFor = (tag: string) =>
     imageReference({ ...pipeline.image, tag, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
   );
 const names = childNames({ metadata: { name: pipeline.name, namespace: '' } } as never);
-const deploymentPath = (name: string) => `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
-const env = (deployment: DeploymentObject, name: string) =>
-  deployment.spec.template.spec.containers[0]?.env?.find((e) => e.name === name)?.value;
+const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace });
+const job = (name: string) => ({ apiVersion: 'batch/v1', kind: 'Job', name, namespace });
+const shop = () => pipelineRef(namespace, pipeline.name);
+const container = (object: V1Deployment) => object.spec?.template.spec?.containers[0];
+const env = (object: V1Deployment, name: string) => container(object)?.env?.find((e) => e.name === name)?.value;
+/** The objects of the kinds a pipeline owns that are not being deleted. */
+const notDeleted = async (kinds: Array<[apiVersion: string, kind: string]>) =>
+  (await Promise.all(kinds.map(([apiVersion, kind]) => kube.list(apiVersion, kind, namespace))))
+    .flat()
+    .filter((o) => !o.metadata?.deletionTimestamp);
 
 beforeAll(async () => {
   setup = await setUpOperatorNamespace(kube, 'lifecycle');
@@ -67,48 +57,45 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await setup?.tearDown();
-  kube.close();
 });
 
 describe('EventPipeline lifecycle', () => {
   it('runs the migration Job first and creates no workloads until it succeeds', async () => {
-    await kube.create(EP_PATH(namespace), pipelineManifest(namespace, pipeline.name, { image: pipeline.image, api: { replicas: 2 } }));
-    const job = await eventually<KubeObject>('the migration Job', () =>
-      kube.find(`/apis/batch/v1/namespaces/${namespace}/jobs/${jobFor('1.0.0')}`),
-    );
-    expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'EventPipeline', name: pipeline.name, controller: true });
+    await kube.create(pipelineManifest(namespace, pipeline.name, { image: pipeline.image, api: { replicas: 2 } }));
+    const migration = await eventually('the migration Job', () => kube.find<V1Job>(job(jobFor('1.0.0'))));
+    expect(migration.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'EventPipeline', name: pipeline.name, controller: true });
     const condition = await waitForCondition(kube, namespace, pipeline.name, 'MigrationsComplete', 'False', 'MigrationsRunning');
     expect(condition.message).toContain(jobFor('1.0.0'));
-    expect(await kube.find(deploymentPath(names.api))).toBeUndefined();
-    expect(await kube.find(deploymentPath(names.worker))).toBeUndefined();
+    expect(await kube.find(deployment(names.api))).toBeUndefined();
+    expect(await kube.find(deployment(names.worker))).toBeUndefined();
     // Services exist from the start (they select nothing until pods come).
-    expect(await kube.find(`/api/v1/namespaces/${namespace}/services/${names.api}`)).toBeDefined();
+    expect(await kube.find({ apiVersion: 'v1', kind: 'Service', name: names.api, namespace })).toBeDefined();
     await waitForCondition(kube, namespace, pipeline.name, 'Ready', 'False', 'MigrationsRunning');
   });
 
   it('creates the workloads by server-side apply once migrations succeed, and becomes Ready', async () => {
     await finishMigrationJob(kube, namespace, jobFor('1.0.0'), 'Succeeded');
     await waitForCondition(kube, namespace, pipeline.name, 'MigrationsComplete', 'True');
-    const api = await eventually('the API Deployment', () => kube.find<DeploymentObject>(deploymentPath(names.api)));
-    const worker = await eventually('the worker Deployment', () => kube.find<DeploymentObject>(deploymentPath(names.worker)));
-    expect(api.spec.replicas).toBe(2);
-    const container = api.spec.template.spec.containers[0];
-    expect(container?.image).toBe('registry.example/eap:1.0.0');
-    expect(container?.ports?.map((p) => p.name)).toEqual(['http', 'metrics']);
-    expect(container?.livenessProbe).toMatchObject({ httpGet: { path: '/livez', port: 'metrics' } });
-    expect(container?.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
+    const api = await eventually('the API Deployment', () => kube.find<V1Deployment>(deployment(names.api)));
+    const worker = await eventually('the worker Deployment', () => kube.find<V1Deployment>(deployment(names.worker)));
+    expect(api.spec?.replicas).toBe(2);
+    const apiContainer = container(api);
+    expect(apiContainer?.image).toBe('registry.example/eap:1.0.0');
+    expect(apiContainer?.ports?.map((p) => p.name)).toEqual(['http', 'metrics']);
+    expect(apiContainer?.livenessProbe).toMatchObject({ httpGet: { path: '/livez', port: 'metrics' } });
+    expect(apiContainer?.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
     // The worker's replicas belong to the autoscaler (/scale), never to the applied manifest.
     const applied = worker.metadata?.managedFields?.find((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply');
     expect(JSON.stringify(applied?.fieldsV1)).not.toContain('f:replicas');
     expect(JSON.stringify(api.metadata?.managedFields?.find((f) => f.manager === FIELD_MANAGER)?.fieldsV1)).toContain('f:replicas');
-    expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(25);
-    const pdbs = await kube.get<KubeList>(`/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`);
-    expect(pdbs.items.map((p) => p.metadata?.name).sort()).toEqual([names.api, names.worker]);
+    expect(worker.spec?.template.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(25);
+    const pdbs = await kube.list('policy/v1', 'PodDisruptionBudget', namespace);
+    expect(pdbs.map((p) => p.metadata?.name).sort()).toEqual([names.api, names.worker]);
 
     await makeDeploymentAvailable(kube, namespace, names.api);
     await makeDeploymentAvailable(kube, namespace, names.worker);
     await waitForCondition(kube, namespace, pipeline.name, 'Ready', 'True');
-    const status = (await kube.get<PipelineObject>(EP_PATH(namespace, pipeline.name))).status;
+    const status = (await kube.get<PipelineObject>(shop())).status;
     expect(status?.servingImage).toBe('registry.example/eap:1.0.0');
     expect(status?.conditions?.find((c) => c.type === 'ApiAvailable')).toMatchObject({ status: 'True', observedGeneration: 1 });
     // ServiceMonitorReady (CRDNotInstalled here, unless the monitoring test installed them) never blocks Ready.
@@ -134,17 +121,17 @@ describe('EventPipeline lifecycle', () => {
 
   it('reflects a spec change in the children within 2 s', async () => {
     const begin = Date.now();
-    await kube.mergePatch(EP_PATH(namespace, pipeline.name), {
+    await kube.mergePatch(shop(), {
       spec: { api: { replicas: 3, rateLimit: { perSecond: 50 } }, worker: { batchSize: 250 } },
     });
     await eventually(
       'the API and worker Deployments to follow the spec',
       async () => {
         const [api, worker] = await Promise.all([
-          kube.get<DeploymentObject>(deploymentPath(names.api)),
-          kube.get<DeploymentObject>(deploymentPath(names.worker)),
+          kube.get<V1Deployment>(deployment(names.api)),
+          kube.get<V1Deployment>(deployment(names.worker)),
         ]);
-        return api.spec.replicas === 3 && env(api, 'RATE_LIMIT_PER_SECOND') === '50' && env(worker, 'WORKER_BATCH_SIZE') === '250'
+        return api.spec?.replicas === 3 && env(api, 'RATE_LIMIT_PER_SECOND') === '50' && env(worker, 'WORKER_BATCH_SIZE') === '250'
           ? true
           : undefined;
       },
@@ -161,52 +148,41 @@ describe('EventPipeline lifecycle', () => {
   });
 
   it('keeps the running version serving when the migrations of a new image fail', async () => {
-    await kube.mergePatch(EP_PATH(namespace, pipeline.name), { spec: { image: { tag: '2.0.0-broken' }, migrations: { backoffLimit: 0 } } });
-    await eventually('the migration Job of the new image', () =>
-      kube.find(`/apis/batch/v1/namespaces/${namespace}/jobs/${jobFor('2.0.0-broken')}`),
-    );
+    await kube.mergePatch(shop(), { spec: { image: { tag: '2.0.0-broken' }, migrations: { backoffLimit: 0 } } });
+    await eventually('the migration Job of the new image', () => kube.find(job(jobFor('2.0.0-broken'))));
     await finishMigrationJob(kube, namespace, jobFor('2.0.0-broken'), 'Failed');
     const failed = await waitForCondition(kube, namespace, pipeline.name, 'MigrationsComplete', 'False', 'MigrationJobFailed');
     expect(failed.message).toContain('registry.example/eap:1.0.0 keeps serving');
     await waitForCondition(kube, namespace, pipeline.name, 'Ready', 'False', 'MigrationJobFailed');
     for (const name of [names.api, names.worker]) {
-      expect((await kube.get<DeploymentObject>(deploymentPath(name))).spec.template.spec.containers[0]?.image).toBe(
-        'registry.example/eap:1.0.0',
-      );
+      expect(container(await kube.get<V1Deployment>(deployment(name)))?.image).toBe('registry.example/eap:1.0.0');
     }
-    const events = await kube.get<KubeList<KubeObject & { reason?: string }>>(`/api/v1/namespaces/${namespace}/events`, {
-      fieldSelector: `involvedObject.name=${pipeline.name}`,
-    });
+    const events = await kube.typed(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pipeline.name}` });
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['MigrationStarted', 'MigrationJobFailed']));
   });
 
   it('moves the workloads to a new image only after its migrations succeeded', async () => {
-    await kube.mergePatch(EP_PATH(namespace, pipeline.name), { spec: { image: { tag: '2.0.1' } } });
-    await eventually('the migration Job of 2.0.1', () => kube.find(`/apis/batch/v1/namespaces/${namespace}/jobs/${jobFor('2.0.1')}`));
+    await kube.mergePatch(shop(), { spec: { image: { tag: '2.0.1' } } });
+    await eventually('the migration Job of 2.0.1', () => kube.find(job(jobFor('2.0.1'))));
     await waitForCondition(kube, namespace, pipeline.name, 'MigrationsComplete', 'False', 'MigrationsRunning');
-    expect((await kube.get<DeploymentObject>(deploymentPath(names.api))).spec.template.spec.containers[0]?.image).toBe(
-      'registry.example/eap:1.0.0',
-    );
+    expect(container(await kube.get<V1Deployment>(deployment(names.api)))?.image).toBe('registry.example/eap:1.0.0');
     await finishMigrationJob(kube, namespace, jobFor('2.0.1'), 'Succeeded');
     await eventually('both Deployments on 2.0.1', async () => {
       const images = await Promise.all(
-        [names.api, names.worker].map(
-          async (n) => (await kube.get<DeploymentObject>(deploymentPath(n))).spec.template.spec.containers[0]?.image,
-        ),
+        [names.api, names.worker].map(async (n) => container(await kube.get<V1Deployment>(deployment(n)))?.image),
       );
       return images.every((image) => image === 'registry.example/eap:2.0.1') ? true : undefined;
     });
     // Jobs of earlier images are removed once a newer one succeeded.
     await eventually('old migration Jobs to be deleted', async () => {
-      const jobs = await kube.get<KubeList>(`/apis/batch/v1/namespaces/${namespace}/jobs`);
-      const left = jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name);
+      const left = (await notDeleted([['batch/v1', 'Job']])).map((j) => j.metadata?.name);
       return left.length === 1 && left[0] === jobFor('2.0.1') ? true : undefined;
     });
     await makeDeploymentAvailable(kube, namespace, names.api);
     await makeDeploymentAvailable(kube, namespace, names.worker);
     const ready = await waitForCondition(kube, namespace, pipeline.name, 'Ready', 'True');
     expect(ready.reason).toBe('PipelineReady');
-    expect((await kube.get<PipelineObject>(EP_PATH(namespace, pipeline.name))).status?.servingImage).toBe('registry.example/eap:2.0.1');
+    expect((await kube.get<PipelineObject>(shop())).status?.servingImage).toBe('registry.example/eap:2.0.1');
   });
 
   it('serves its metrics and health', async () => {
@@ -220,17 +196,16 @@ describe('EventPipeline lifecycle', () => {
   });
 
   it('is deleted with every child by the garbage collector', async () => {
-    await kube.delete(EP_PATH(namespace, pipeline.name));
+    await kube.delete(shop());
     await eventually(
       'the garbage collector to delete the children',
       async () => {
-        const [deployments, services, jobs, pdbs] = await Promise.all([
-          kube.get<KubeList>(`/apis/apps/v1/namespaces/${namespace}/deployments`),
-          kube.get<KubeList>(`/api/v1/namespaces/${namespace}/services`),
-          kube.get<KubeList>(`/apis/batch/v1/namespaces/${namespace}/jobs`),
-          kube.get<KubeList>(`/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`),
+        const left = await notDeleted([
+          ['apps/v1', 'Deployment'],
+          ['v1', 'Service'],
+          ['batch/v1', 'Job'],
+          ['policy/v1', 'PodDisruptionBudget'],
         ]);
-        const left = [...deployments.items, ...services.items, ...jobs.items, ...pdbs.items].filter((o) => !o.metadata?.deletionTimestamp);
         return left.length === 0 ? true : undefined;
       },
       60_000,

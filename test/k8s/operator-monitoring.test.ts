@@ -4,13 +4,28 @@
  * operator's discovery poll without any change to the pipeline, no restart), deleted when turned off.
  */
 import { childNames } from '@eap/manifests';
+import { CustomObjectsApi, type V1ConfigMap, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../operator/src/operator.ts';
-import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
+import { eventually, type KubeObject, type KubeRef, statusOf, TestKube } from './support/kube-client.ts';
 import { prometheusOperatorCrds } from './support/monitoring-crds.ts';
-import { EP_PATH, pipelineManifest, waitForCondition, type OperatorNamespace, setUpOperatorNamespace } from './support/operator-harness.ts';
+import {
+  pipelineManifest,
+  pipelineRef,
+  waitForCondition,
+  type OperatorNamespace,
+  setUpOperatorNamespace,
+} from './support/operator-harness.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
+const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
+const MONITORING = { group: 'monitoring.coreos.com', version: 'v1' };
+const monitoring = (kind: 'ServiceMonitor' | 'PrometheusRule', name: string): KubeRef => ({
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind,
+  name,
+  namespace,
+});
+const crdRef = (name: string): KubeRef => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
 const NAME = 'observed';
 const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 
@@ -35,23 +50,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await setup?.tearDown();
-  for (const crd of prometheusOperatorCrds())
-    await kube.delete(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-  kube.close();
+  for (const crd of prometheusOperatorCrds()) await kube.delete(crdRef(crd.metadata.name));
 });
 
 describe('monitoring objects', () => {
   it('reports CRDNotInstalled without the Prometheus Operator CRDs, and does not loop on it', async () => {
-    const discovery = await kube.request('GET', '/apis/monitoring.coreos.com/v1');
-    expect(discovery.status, 'this file installs the Prometheus Operator CRDs itself; they must not exist yet').toBe(404);
-    await kube.create(EP_PATH(namespace), pipelineManifest(namespace, NAME, { monitoring: { grafanaDashboards: { enabled: true } } }));
+    // Discovery of the group version (GET /apis/monitoring.coreos.com/v1).
+    const discovery = await statusOf(kube.typed(CustomObjectsApi).getAPIResources(MONITORING));
+    expect(discovery, 'this file installs the Prometheus Operator CRDs itself; they must not exist yet').toBe(404);
+    await kube.create(pipelineManifest(namespace, NAME, { monitoring: { grafanaDashboards: { enabled: true } } }));
     const condition = await waitForCondition(kube, namespace, NAME, 'ServiceMonitorReady', 'False', 'CRDNotInstalled');
     expect(condition.message).toContain('monitoring.coreos.com/v1');
     expect(await errorCount()).toBe(0);
     // Dashboards need no CRD: one ConfigMap each, labelled for the Grafana sidecar.
     for (const id of ['pipeline-health', 'product-overview']) {
-      const configMap = await eventually<KubeObject & { data?: Record<string, string> }>(`dashboard ${id}`, () =>
-        kube.find(`/api/v1/namespaces/${namespace}/configmaps/${names.dashboard(id)}`),
+      const configMap = await eventually(`dashboard ${id}`, () =>
+        kube.find<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', name: names.dashboard(id), namespace }),
       );
       expect(configMap.metadata?.labels?.grafana_dashboard).toBe('1');
       expect(JSON.parse(configMap.data?.[`eap-${id}.json`] ?? '{}').panels.length).toBeGreaterThan(0);
@@ -60,17 +74,12 @@ describe('monitoring objects', () => {
   });
 
   it('creates ServiceMonitors and the PrometheusRule once the CRDs are installed', async () => {
-    for (const crd of prometheusOperatorCrds()) {
-      const response = await kube.apply(
-        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
-        crd,
-        'eap-tests',
-        true,
-      );
-      expect(response.status).toBeLessThan(300);
-    }
+    // A rejected apply rejects the promise: the test ends there.
+    for (const crd of prometheusOperatorCrds()) await kube.apply(crd, 'eap-tests', true);
     await eventually('monitoring.coreos.com/v1 to be served', async () =>
-      (await kube.request('GET', '/apis/monitoring.coreos.com/v1/servicemonitors')).status === 200 ? true : undefined,
+      (await statusOf(kube.typed(CustomObjectsApi).listClusterCustomObject({ ...MONITORING, plural: 'servicemonitors' }))) === 200
+        ? true
+        : undefined,
     );
     // Nothing about the pipeline changes: the operator's discovery poll (every 10 s by default,
     // the resync period is 5 min) notices the new kinds and reconciles the idle pipeline.
@@ -80,17 +89,17 @@ describe('monitoring objects', () => {
     for (const name of [names.api, names.worker]) {
       const monitor = await kube.get<
         KubeObject & { spec: { endpoints: Array<{ port: string; interval: string }>; selector: { matchLabels: Record<string, string> } } }
-      >(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${name}`);
+      >(monitoring('ServiceMonitor', name));
       expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', interval: '30s', path: '/metrics' })]);
       // Only the admin-port Service of the component matches: never the public API Service.
-      const services = await kube.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${namespace}/services`);
-      const selected = services.items.filter((service) =>
+      const services = await kube.list<V1Service>('v1', 'Service', namespace);
+      const selected = services.filter((service) =>
         Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => service.metadata?.labels?.[key] === value),
       );
       expect(selected.map((service) => service.metadata?.name)).toEqual([`${name}-metrics`]);
     }
     const rule = await kube.get<KubeObject & { spec: { groups: Array<{ rules: Array<{ alert: string }> }> } }>(
-      `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules/${names.prometheusRule}`,
+      monitoring('PrometheusRule', names.prometheusRule),
     );
     expect(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort()).toEqual([
       'EapApiErrors',
@@ -103,7 +112,7 @@ describe('monitoring objects', () => {
   });
 
   it('deletes them when turned off', async () => {
-    await kube.mergePatch(EP_PATH(namespace, NAME), {
+    await kube.mergePatch(pipelineRef(namespace, NAME), {
       spec: {
         monitoring: { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, grafanaDashboards: { enabled: false } },
       },
@@ -111,10 +120,10 @@ describe('monitoring objects', () => {
     await waitForCondition(kube, namespace, NAME, 'ServiceMonitorReady', 'True', 'Disabled');
     await eventually('the monitoring objects to be deleted', async () => {
       const left = await Promise.all([
-        kube.find(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${names.api}`),
-        kube.find(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/servicemonitors/${names.worker}`),
-        kube.find(`/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules/${names.prometheusRule}`),
-        kube.find(`/api/v1/namespaces/${namespace}/configmaps/${names.dashboard('pipeline-health')}`),
+        kube.find(monitoring('ServiceMonitor', names.api)),
+        kube.find(monitoring('ServiceMonitor', names.worker)),
+        kube.find(monitoring('PrometheusRule', names.prometheusRule)),
+        kube.find({ apiVersion: 'v1', kind: 'ConfigMap', name: names.dashboard('pipeline-health'), namespace }),
       ]);
       return left.every((object) => object === undefined || object.metadata?.deletionTimestamp) ? true : undefined;
     });

@@ -6,25 +6,26 @@
  * namespace stay out of its reach.
  */
 import { childNames, imageReference, migrationJobName } from '@eap/manifests';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../operator/src/operator.ts';
-import { eventually, KubeClient, type KubeObject } from './support/kube-client.ts';
+import { eventually, type KubeObject, type KubeRef, statusOf, TestKube } from './support/kube-client.ts';
 import {
   createNamespace,
   createUrlSecrets,
-  EP_PATH,
   finishMigrationJob,
   installCrd,
   type Manifest,
   makeDeploymentAvailable,
   operatorClientWithChartRbac,
   pipelineManifest,
+  pipelineRef,
   randomSuffix,
   startOperatorInProcess,
   waitForCondition,
 } from './support/operator-harness.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kubeconfig'));
+const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'scoped';
 const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
 const image = { repository: 'registry.example/eap', tag: '1.0.0' };
@@ -53,7 +54,6 @@ afterAll(async () => {
   await operator?.stop();
   await rbac?.cleanup();
   for (const namespace of [watched, elsewhere, operatorNamespace]) await namespace?.remove();
-  kube.close();
 });
 
 describe('the operator watching one namespace', () => {
@@ -76,10 +76,12 @@ describe('the operator watching one namespace', () => {
   });
 
   it('can read Secrets and pipelines of the watched namespace only', async () => {
-    expect((await rbac.client.request('GET', `/api/v1/namespaces/${watched.name}/secrets/eap-redis`)).status).toBe(200);
-    expect((await rbac.client.request('GET', `/api/v1/namespaces/${elsewhere.name}/secrets/eap-redis`)).status).toBe(403);
-    expect((await rbac.client.request('GET', '/apis/eap.dev/v1alpha1/eventpipelines')).status).toBe(403);
-    expect((await rbac.client.request('GET', `/apis/eap.dev/v1alpha1/namespaces/${elsewhere.name}/eventpipelines`)).status).toBe(403);
+    const secret = (namespace: string): KubeRef => ({ apiVersion: 'v1', kind: 'Secret', name: 'eap-redis', namespace });
+    expect(await statusOf(rbac.client.get(secret(watched.name)))).toBe(200);
+    expect(await statusOf(rbac.client.get(secret(elsewhere.name)))).toBe(403);
+    // Lists: of every namespace, then of another one.
+    expect(await statusOf(rbac.client.list('eap.dev/v1alpha1', 'EventPipeline'))).toBe(403);
+    expect(await statusOf(rbac.client.list('eap.dev/v1alpha1', 'EventPipeline', elsewhere.name))).toBe(403);
   });
 
   it('takes a pipeline of the watched namespace to Ready with those rules, leader election included', async () => {
@@ -89,43 +91,40 @@ describe('the operator watching one namespace', () => {
       POD_NAME: 'scoped-operator-0',
       RETRY_PERIOD_SECONDS: '1',
     });
-    await kube.create(
-      EP_PATH(watched.name),
-      pipelineManifest(watched.name, NAME, { image, api: { replicas: 1 }, networkPolicy: { enabled: true } }),
-    );
+    await kube.create(pipelineManifest(watched.name, NAME, { image, api: { replicas: 1 }, networkPolicy: { enabled: true } }));
     const jobName = migrationJobName(
       { metadata: { name: NAME, namespace: '' } } as never,
       imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
     );
-    await eventually('the migration Job', () => kube.find(`/apis/batch/v1/namespaces/${watched.name}/jobs/${jobName}`));
+    await eventually('the migration Job', () => kube.find({ apiVersion: 'batch/v1', kind: 'Job', name: jobName, namespace: watched.name }));
     await finishMigrationJob(kube, watched.name, jobName, 'Succeeded');
-    await eventually('the worker Deployment', () => kube.find(`/apis/apps/v1/namespaces/${watched.name}/deployments/${names.worker}`));
+    await eventually('the worker Deployment', () =>
+      kube.find({ apiVersion: 'apps/v1', kind: 'Deployment', name: names.worker, namespace: watched.name }),
+    );
     await makeDeploymentAvailable(kube, watched.name, names.api);
     await makeDeploymentAvailable(kube, watched.name, names.worker);
     await waitForCondition(kube, watched.name, NAME, 'Ready', 'True');
     expect(operator.isLeader).toBe(true);
-    for (const path of [
-      `/api/v1/namespaces/${watched.name}/services/${names.apiMetrics}`,
-      `/apis/policy/v1/namespaces/${watched.name}/poddisruptionbudgets/${names.api}`,
-      `/apis/networking.k8s.io/v1/namespaces/${watched.name}/networkpolicies/${names.worker}`,
+    for (const ref of [
+      { apiVersion: 'v1', kind: 'Service', name: names.apiMetrics },
+      { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.api },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: names.worker },
     ]) {
-      expect(await kube.find<KubeObject>(path), path).toBeDefined();
+      expect(await kube.find<KubeObject>({ ...ref, namespace: watched.name }), `${ref.kind} ${ref.name}`).toBeDefined();
     }
   });
 
   it('leaves pipelines of other namespaces alone', async () => {
-    await kube.create(EP_PATH(elsewhere.name), pipelineManifest(elsewhere.name, NAME, { image }));
+    await kube.create(pipelineManifest(elsewhere.name, NAME, { image }));
     // The watched pipeline is reconciled again meanwhile (a spec change), so the operator is at work, not stopped.
-    await kube.mergePatch(EP_PATH(watched.name, NAME), { spec: { api: { rateLimit: { perSecond: 10 } } } });
+    await kube.mergePatch(pipelineRef(watched.name, NAME), { spec: { api: { rateLimit: { perSecond: 10 } } } });
     await eventually('the API Deployment to follow the spec change', async () => {
-      const api = await kube.get<{
-        spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
-      }>(`/apis/apps/v1/namespaces/${watched.name}/deployments/${names.api}`);
-      const env = api.spec.template.spec.containers[0]?.env ?? [];
+      const api = await kube.get<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', name: names.api, namespace: watched.name });
+      const env = api.spec?.template.spec?.containers[0]?.env ?? [];
       return env.some((e) => e.name === 'RATE_LIMIT_PER_SECOND' && e.value === '10') ? true : undefined;
     });
-    const other = await kube.get<KubeObject & { status?: unknown }>(EP_PATH(elsewhere.name, NAME));
+    const other = await kube.get<KubeObject & { status?: unknown }>(pipelineRef(elsewhere.name, NAME));
     expect(other.status).toBeUndefined();
-    expect(await kube.find(`/api/v1/namespaces/${elsewhere.name}/services/${names.api}`)).toBeUndefined();
+    expect(await kube.find({ apiVersion: 'v1', kind: 'Service', name: names.api, namespace: elsewhere.name })).toBeUndefined();
   });
 });
