@@ -1,16 +1,37 @@
+/**
+ * The operator's installation (everything but the CRD) from cdk8s-plus-28 constructs. The Helm
+ * chart charts/eap-operator templates the same objects; a test compares both renderings.
+ *
+ * cdk8s-plus brings defaults of its own; each one is either taken on purpose (the ServiceAccount
+ * does not mount a token, the pod asks for one) or undone here, so that the output is what the
+ * chart renders: no `cdk8s.io/metadata.addr` label, our resources instead of its 1 CPU / 512 MiB,
+ * no startup probe, and nothing the API server defaults anyway (strategy, dnsPolicy, Service type…).
+ * What cdk8s-plus models differently from Kubernetes' own shapes (nodeSelector, tolerations,
+ * affinity, imagePullSecrets, topology spread) is passed through as the chart's values give it.
+ */
+import { ApiObject, App, Chart, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct, type IConstruct } from 'constructs';
 import { DEFAULT_IMAGE, EVENT_PIPELINE } from './event-pipeline.schema.ts';
+
+/** Kubernetes JSON given by the user and passed through unchanged (a toleration, an affinity). */
+export type KubeJson = Record<string, unknown>;
 
 /** Options of the operator installation; the Helm chart's values.yaml has the same defaults. */
 export interface OperatorInstallOptions {
   /** Namespace the operator runs in (its Lease lives there). Default `eap-system`. */
   namespace?: string;
-  /** Name prefix of every object. Default `eap-operator`. */
+  /** Name of the objects (Helm: `eap-operator` for a release of that name, else `<release>-eap-operator`). Default `eap-operator`. */
   name?: string;
-  /** Operator image. Default ghcr.io/eap-dev/eap-operator:<release>. */
+  /** Value of `app.kubernetes.io/instance`, part of the pod selector (Helm: the release name). Default: `name`. */
+  instance?: string;
+  /** Operator image. Default ghcr.io/eap-dev/eap-operator:<release>, pull policy IfNotPresent. */
   image?: { repository?: string; tag?: string; pullPolicy?: string };
+  /** Secrets of type kubernetes.io/dockerconfigjson to pull the image with. Default none. */
+  imagePullSecrets?: Array<{ name: string }>;
   /** Operator pods; one leads, the others wait on the Lease. Default 2. */
   replicas?: number;
-  /** Port of /metrics and /healthz. Default 8080. */
+  /** Port of /metrics, /livez and /readyz. Default 8080. */
   metricsPort?: number;
   /**
    * Watch only this namespace's EventPipelines; default all namespaces. When set, the rules that
@@ -19,6 +40,32 @@ export interface OperatorInstallOptions {
   watchNamespace?: string;
   /** Log level. Default info. */
   logLevel?: string;
+  /** The operator container's requests and limits. Default requests 50m CPU and 96Mi, limit 256Mi. */
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  /** Node labels the pods must match. Default none. */
+  nodeSelector?: Record<string, string>;
+  /** Tolerations of the pods (Kubernetes' own shape). Default none. */
+  tolerations?: KubeJson[];
+  /** Affinity of the pods (Kubernetes' own shape). Default none (a topology spread keeps replicas apart). */
+  affinity?: KubeJson;
+  /** PriorityClass of the pods. Default none. */
+  priorityClassName?: string;
+  /** Annotations of the pods. Default none. */
+  podAnnotations?: Record<string, string>;
+  /** Extra labels of the pods (never in the selector). Default none. */
+  podLabels?: Record<string, string>;
+  /**
+   * The ServiceAccount the operator runs as. `create` false: an existing one, `name` (default
+   * `default`), still bound to the operator's roles. `annotations`, e.g. for IRSA or workload identity.
+   * Default: created, named like the other objects.
+   */
+  serviceAccount?: { create?: boolean; name?: string; annotations?: Record<string, string> };
+  /**
+   * A PodDisruptionBudget keeping `minAvailable` operator pods through voluntary disruptions
+   * (node drains). Only with more than one replica: with one it would block every drain.
+   * Default enabled, minAvailable 1.
+   */
+  podDisruptionBudget?: { enabled?: boolean; minAvailable?: number | string };
   /** A ServiceMonitor for the operator's own metrics (needs the Prometheus Operator CRDs). Default false. */
   serviceMonitor?: { enabled?: boolean; interval?: string; labels?: Record<string, string> };
 }
@@ -30,12 +77,18 @@ export const OPERATOR_DEFAULTS = {
   replicas: 2,
   metricsPort: 8080,
   logLevel: 'info',
+  resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+  podDisruptionBudget: { enabled: true, minAvailable: 1 },
 } as const;
 
 /** Name of the Lease the operator replicas compete for. */
 export const LEADER_LEASE_NAME = 'eap-operator-leader';
 
+/** One RBAC rule (one resource per rule, as cdk8s-plus writes them). */
+export type PolicyRule = { apiGroups: string[]; resources: string[]; verbs: string[] } | { nonResourceURLs: string[]; verbs: string[] };
+
 const ALL_READ = ['get', 'list', 'watch'];
+const MANAGE = [...ALL_READ, 'create', 'patch', 'delete'];
 
 /**
  * Least-privilege rules for reconciling EventPipelines: what it needs and nothing else (no delete
@@ -43,25 +96,22 @@ const ALL_READ = ['get', 'list', 'watch'];
  * when the operator watches every namespace, by a Role in the watched namespace when it watches
  * one. The operator's tests run it with exactly these rules.
  */
-export const OPERATOR_PIPELINE_RULES = [
+export const OPERATOR_PIPELINE_RULES: PolicyRule[] = [
   { apiGroups: [EVENT_PIPELINE.group], resources: [EVENT_PIPELINE.plural], verbs: ALL_READ },
   { apiGroups: [EVENT_PIPELINE.group], resources: [`${EVENT_PIPELINE.plural}/status`], verbs: ['get', 'patch', 'update'] },
   // Needed to set blockOwnerDeletion on children where OwnerReferencesPermissionEnforcement is on.
   { apiGroups: [EVENT_PIPELINE.group], resources: [`${EVENT_PIPELINE.plural}/finalizers`], verbs: ['update'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: MANAGE },
   { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['services'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: MANAGE },
+  { apiGroups: [''], resources: ['services'], verbs: MANAGE },
+  { apiGroups: [''], resources: ['configmaps'], verbs: MANAGE },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: [...ALL_READ, 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'create', 'patch', 'delete'] },
-  {
-    apiGroups: ['monitoring.coreos.com'],
-    resources: ['servicemonitors', 'prometheusrules'],
-    verbs: [...ALL_READ, 'create', 'patch', 'delete'],
-  },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: MANAGE },
+  { apiGroups: ['monitoring.coreos.com'], resources: ['prometheusrules'], verbs: MANAGE },
 ];
 
 /**
@@ -69,132 +119,238 @@ export const OPERATOR_PIPELINE_RULES = [
  * served (most clusters grant discovery to every authenticated client through system:discovery;
  * this rule keeps the operator working where that binding was narrowed).
  */
-export const OPERATOR_DISCOVERY_RULES = [{ nonResourceURLs: ['/apis/monitoring.coreos.com/v1'], verbs: ['get'] }];
+export const OPERATOR_DISCOVERY_RULES: PolicyRule[] = [{ nonResourceURLs: ['/apis/monitoring.coreos.com/v1'], verbs: ['get'] }];
 
 /** Rules in the operator's own namespace: the leader-election Lease. */
-export const OPERATOR_NAMESPACE_RULES = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }];
+export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];
+
+/** Adds each rule to a Role or ClusterRole construct. */
+function allow(role: kplus.Role | kplus.ClusterRole, rules: PolicyRule[]): void {
+  for (const rule of rules) {
+    if ('nonResourceURLs' in rule) {
+      (role as kplus.ClusterRole).allow(rule.verbs, ...rule.nonResourceURLs.map((url) => kplus.NonApiResource.of(url)));
+      continue;
+    }
+    const [apiGroup = '', resourceType = ''] = [rule.apiGroups[0], rule.resources[0]];
+    role.allow(rule.verbs, kplus.ApiResource.custom({ apiGroup, resourceType }));
+  }
+}
+
+/*
+ * JSON patches of a cdk8s-plus object apply to its typed (L1) props, before they turn into
+ * Kubernetes JSON: pointers use the props' names (`setHostnameAsFqdn`), quantities and
+ * int-or-strings are `{ value }` objects; every other field we patch has the same name in both.
+ */
+
+/** Removes what cdk8s-plus writes at these JSON pointers. */
+function drop(construct: IConstruct, ...paths: string[]): void {
+  ApiObject.of(construct).addJsonPatch(...paths.map((path) => JsonPatch.remove(path)));
+}
+
+/** Sets a JSON pointer to a value given as Kubernetes JSON; nothing when the value is empty. */
+function put(construct: IConstruct, path: string, value: unknown): void {
+  const empty = value === undefined || value === '' || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+  if (!empty) ApiObject.of(construct).addJsonPatch(JsonPatch.add(path, value));
+}
+
+/** Resource requirements as the typed props hold them. */
+function quantities(resources: OperatorInstallOptions['resources'] & object) {
+  const typed = (amounts: Record<string, string | number> | undefined) =>
+    amounts &&
+    Object.fromEntries(
+      Object.entries(amounts).map(([key, amount]) => [
+        key,
+        typeof amount === 'number' ? kplus.k8s.Quantity.fromNumber(amount) : kplus.k8s.Quantity.fromString(amount),
+      ]),
+    );
+  return {
+    ...(resources.requests ? { requests: typed(resources.requests) } : {}),
+    ...(resources.limits ? { limits: typed(resources.limits) } : {}),
+  };
+}
+
+/** The metrics port's name, as an int-or-string of the typed props. */
+const METRICS_PORT_NAME = { value: 'metrics' };
+
+const nonEmpty = (record: Record<string, string> | undefined) => (record && Object.keys(record).length > 0 ? record : undefined);
 
 /**
  * Everything that installs the operator (besides the CRD): ServiceAccount, ClusterRole and
  * binding, Role and binding for the Lease, with `watchNamespace` a Role and binding there holding
- * the pipeline rules (the ClusterRole then keeps only discovery), Deployment, metrics Service and
- * optional ServiceMonitor.
- * The cdk8s app synthesizes these; the Helm chart templates the same objects and a test compares
- * both renderings at default values.
+ * the pipeline rules (the ClusterRole then keeps only discovery), Deployment, metrics Service,
+ * PodDisruptionBudget with more than one replica, and the optional ServiceMonitor.
  */
-export function buildOperatorInstall(options: OperatorInstallOptions = {}) {
-  const namespace = options.namespace ?? OPERATOR_DEFAULTS.namespace;
-  const name = options.name ?? OPERATOR_DEFAULTS.name;
-  const image = { ...OPERATOR_DEFAULTS.image, ...options.image };
-  const metricsPort = options.metricsPort ?? OPERATOR_DEFAULTS.metricsPort;
-  const selector = { 'app.kubernetes.io/name': 'eap-operator', 'app.kubernetes.io/instance': name };
-  const labels = { ...selector, 'app.kubernetes.io/part-of': 'eap', 'app.kubernetes.io/version': image.tag };
-  const meta = (objectName: string) => ({ name: objectName, namespace, labels });
-  const env = [
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-    { name: 'METRICS_PORT', value: String(metricsPort) },
-    { name: 'LOG_LEVEL', value: options.logLevel ?? OPERATOR_DEFAULTS.logLevel },
-    ...(options.watchNamespace ? [{ name: 'WATCH_NAMESPACE', value: options.watchNamespace }] : []),
-  ];
-  const watched = options.watchNamespace;
-  const clusterRules = watched ? OPERATOR_DISCOVERY_RULES : [...OPERATOR_PIPELINE_RULES, ...OPERATOR_DISCOVERY_RULES];
-  const objects: Array<Record<string, unknown>> = [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name) },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules: clusterRules },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: meta(`${name}-leader-election`),
-      rules: OPERATOR_NAMESPACE_RULES,
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: meta(`${name}-leader-election`),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-leader-election` },
-      subjects: [{ kind: 'ServiceAccount', name, namespace }],
-    },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: meta(name),
-      spec: {
-        replicas: options.replicas ?? OPERATOR_DEFAULTS.replicas,
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels: selector },
-          spec: {
-            serviceAccountName: name,
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-            // Spread the replicas so one node failure leaves a standby to take the Lease.
-            topologySpreadConstraints: [
-              {
-                maxSkew: 1,
-                topologyKey: 'kubernetes.io/hostname',
-                whenUnsatisfiable: 'ScheduleAnyway',
-                labelSelector: { matchLabels: selector },
-              },
-            ],
-            terminationGracePeriodSeconds: 30,
-            containers: [
-              {
-                name: 'operator',
-                image: `${image.repository}:${image.tag}`,
-                imagePullPolicy: image.pullPolicy,
-                env,
-                ports: [{ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' }],
-                livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 10, failureThreshold: 3 },
-                readinessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 5 },
-                resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              },
-            ],
+export class OperatorInstall extends Construct {
+  constructor(scope: Construct, id: string, options: OperatorInstallOptions = {}) {
+    super(scope, id);
+    const namespace = options.namespace ?? OPERATOR_DEFAULTS.namespace;
+    const name = options.name ?? OPERATOR_DEFAULTS.name;
+    const image = { ...OPERATOR_DEFAULTS.image, ...options.image };
+    const metricsPort = options.metricsPort ?? OPERATOR_DEFAULTS.metricsPort;
+    const replicas = options.replicas ?? OPERATOR_DEFAULTS.replicas;
+    const selector = { 'app.kubernetes.io/name': 'eap-operator', 'app.kubernetes.io/instance': options.instance ?? name };
+    const labels = { ...selector, 'app.kubernetes.io/part-of': 'eap', 'app.kubernetes.io/version': image.tag };
+    const meta = (objectName: string, objectNamespace?: string) => ({ name: objectName, namespace: objectNamespace, labels });
+
+    const serviceAccount = this.serviceAccount(options.serviceAccount, name, namespace, labels);
+
+    const clusterRole = new kplus.ClusterRole(this, 'cluster-role', { metadata: meta(name) });
+    const clusterRules = options.watchNamespace ? OPERATOR_DISCOVERY_RULES : [...OPERATOR_PIPELINE_RULES, ...OPERATOR_DISCOVERY_RULES];
+    allow(clusterRole, clusterRules);
+    // cdk8s-plus writes `resourceNames: []` on every resource rule of a ClusterRole.
+    drop(clusterRole, ...clusterRules.flatMap((rule, index) => ('resources' in rule ? [`/rules/${index}/resourceNames`] : [])));
+    const clusterBinding = new kplus.ClusterRoleBinding(this, 'cluster-role-binding', { metadata: meta(name), role: clusterRole });
+    clusterBinding.addSubjects(serviceAccount);
+    drop(clusterBinding, '/subjects/0/apiGroup');
+
+    this.role('leader-election', meta(`${name}-leader-election`, namespace), OPERATOR_NAMESPACE_RULES, serviceAccount);
+    if (options.watchNamespace) this.role('watched', meta(name, options.watchNamespace), OPERATOR_PIPELINE_RULES, serviceAccount);
+
+    const deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: meta(name, namespace),
+      replicas,
+      select: false,
+      podMetadata: { labels: { ...options.podLabels, ...labels }, annotations: nonEmpty(options.podAnnotations) },
+      serviceAccount,
+      // The ServiceAccount mounts no token by default (cdk8s-plus); the operator pod needs one.
+      automountServiceAccountToken: true,
+      securityContext: { ensureNonRoot: true, user: 1000, group: 1000 },
+      terminationGracePeriod: Duration.seconds(30),
+      containers: [
+        {
+          name: 'operator',
+          image: `${image.repository}:${image.tag}`,
+          imagePullPolicy: image.pullPolicy as kplus.ImagePullPolicy,
+          envVariables: {
+            POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+            POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+            METRICS_PORT: kplus.EnvValue.fromValue(String(metricsPort)),
+            LOG_LEVEL: kplus.EnvValue.fromValue(options.logLevel ?? OPERATOR_DEFAULTS.logLevel),
+            ...(options.watchNamespace ? { WATCH_NAMESPACE: kplus.EnvValue.fromValue(options.watchNamespace) } : {}),
+          },
+          ports: [{ name: 'metrics', number: metricsPort, protocol: kplus.Protocol.TCP }],
+          liveness: kplus.Probe.fromHttpGet('/livez', { port: metricsPort, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+          readiness: kplus.Probe.fromHttpGet('/readyz', { port: metricsPort, periodSeconds: Duration.seconds(5), failureThreshold: 3 }),
+          // Set below as given (Kubernetes quantities), instead of cdk8s-plus's 1 CPU / 512 MiB.
+          resources: {},
+          securityContext: {
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: [kplus.Capability.ALL] },
           },
         },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: meta(`${name}-metrics`),
-      spec: { selector, ports: [{ name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP' }] },
-    },
-  ];
-  if (watched) {
-    objects.push(
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name, namespace: watched, labels },
-        rules: OPERATOR_PIPELINE_RULES,
-      },
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name, namespace: watched, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-        subjects: [{ kind: 'ServiceAccount', name, namespace }],
-      },
+      ],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    const pod = '/spec/template/spec';
+    const container = `${pod}/containers/0`;
+    drop(
+      deployment,
+      '/spec/template/metadata/labels/cdk8s.io~1metadata.addr',
+      '/spec/minReadySeconds',
+      '/spec/progressDeadlineSeconds',
+      '/spec/strategy',
+      `${pod}/dnsPolicy`,
+      `${pod}/hostNetwork`,
+      `${pod}/restartPolicy`,
+      `${pod}/setHostnameAsFqdn`,
+      `${pod}/securityContext/fsGroupChangePolicy`,
+      // Pod-level runAsNonRoot holds for the container; privileged is false unless asked for.
+      `${container}/securityContext/runAsNonRoot`,
+      `${container}/securityContext/privileged`,
+      `${container}/startupProbe`,
+      `${container}/livenessProbe/httpGet/scheme`,
+      `${container}/readinessProbe/httpGet/scheme`,
     );
+    // Probes and the Service target the port by its name (cdk8s-plus takes numbers only).
+    for (const probe of ['livenessProbe', 'readinessProbe']) put(deployment, `${container}/${probe}/httpGet/port`, METRICS_PORT_NAME);
+    put(deployment, `${pod}/securityContext/seccompProfile`, { type: 'RuntimeDefault' });
+    // Spread the replicas so one node failure leaves a standby to take the Lease.
+    put(deployment, `${pod}/topologySpreadConstraints`, [
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ]);
+    put(deployment, `${container}/resources`, quantities(options.resources ?? OPERATOR_DEFAULTS.resources));
+    put(deployment, `${pod}/imagePullSecrets`, options.imagePullSecrets);
+    put(deployment, `${pod}/nodeSelector`, options.nodeSelector);
+    put(deployment, `${pod}/tolerations`, options.tolerations);
+    put(deployment, `${pod}/affinity`, options.affinity);
+    put(deployment, `${pod}/priorityClassName`, options.priorityClassName);
+
+    const service = new kplus.Service(this, 'metrics-service', {
+      metadata: meta(`${name}-metrics`, namespace),
+      ports: [{ name: 'metrics', port: metricsPort, targetPort: metricsPort, protocol: kplus.Protocol.TCP }],
+    });
+    for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
+    drop(service, '/spec/type', '/spec/externalIPs');
+    put(service, '/spec/ports/0/targetPort', METRICS_PORT_NAME);
+
+    const budget = { ...OPERATOR_DEFAULTS.podDisruptionBudget, ...options.podDisruptionBudget };
+    if (budget.enabled && replicas > 1) {
+      new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+        metadata: meta(name, namespace),
+        spec: {
+          minAvailable:
+            typeof budget.minAvailable === 'number'
+              ? kplus.k8s.IntOrString.fromNumber(budget.minAvailable)
+              : kplus.k8s.IntOrString.fromString(budget.minAvailable),
+          selector: { matchLabels: selector },
+        },
+      });
+    }
+
+    if (options.serviceMonitor?.enabled) {
+      new ApiObject(this, 'service-monitor', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name, namespace, labels: { ...labels, ...options.serviceMonitor.labels } },
+        spec: {
+          selector: { matchLabels: selector },
+          endpoints: [{ port: 'metrics', path: '/metrics', interval: options.serviceMonitor.interval ?? '30s' }],
+        },
+      });
+    }
   }
-  if (options.serviceMonitor?.enabled) {
-    objects.push({
-      apiVersion: 'monitoring.coreos.com/v1',
-      kind: 'ServiceMonitor',
-      metadata: { name, namespace, labels: { ...labels, ...options.serviceMonitor.labels } },
-      spec: {
-        selector: { matchLabels: selector },
-        endpoints: [{ port: 'metrics', path: '/metrics', interval: options.serviceMonitor.interval ?? '30s' }],
-      },
+
+  /** The operator's ServiceAccount: created here (no token mounted unless a pod asks), or an existing one by name. */
+  private serviceAccount(
+    options: OperatorInstallOptions['serviceAccount'],
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+  ): kplus.IServiceAccount {
+    if (options?.create === false) {
+      return kplus.ServiceAccount.fromServiceAccountName(this, 'service-account', options.name || 'default', { namespaceName: namespace });
+    }
+    return new kplus.ServiceAccount(this, 'service-account', {
+      metadata: { name: options?.name || name, namespace, labels, annotations: nonEmpty(options?.annotations) },
+      automountToken: false,
     });
   }
-  return objects;
+
+  /** A Role with `rules` and its RoleBinding (same name) to the operator's ServiceAccount. */
+  private role(
+    id: string,
+    metadata: { name: string; namespace?: string; labels: Record<string, string> },
+    rules: PolicyRule[],
+    subject: kplus.IServiceAccount,
+  ) {
+    const role = new kplus.Role(this, `${id}-role`, { metadata });
+    allow(role, rules);
+    const binding = new kplus.RoleBinding(this, `${id}-role-binding`, { metadata, role });
+    binding.addSubjects(subject);
+    drop(binding, '/subjects/0/apiGroup');
+  }
+}
+
+/**
+ * The operator install as plain Kubernetes JSON objects, synthesized from an in-memory cdk8s
+ * chart. The cdk8s app writes these to operator.k8s.yaml; the Helm chart templates the same
+ * objects and a test compares both renderings.
+ */
+export function buildOperatorInstall(options: OperatorInstallOptions = {}): Array<Record<string, unknown>> {
+  const chart = new Chart(new App(), 'operator', { disableResourceNameHashes: true });
+  new OperatorInstall(chart, 'install', options);
+  return chart.toJson() as Array<Record<string, unknown>>;
 }
