@@ -6,16 +6,16 @@
  * - operator.k8s.yaml: the operator install (namespace eap-system; a test compares it with the
  *   Helm chart's rendering at default values);
  * - sample-eventpipeline.k8s.yaml: an EventPipeline with every default;
- * - pipeline-plain.k8s.yaml: the objects the operator would create for that sample, for users who
- *   want `kubectl apply` without the operator (no autoscaling; the worker runs minReplicas, and
- *   the API and workers report not-ready until the migration Job has run).
+ * - pipeline-plain.k8s.yaml: the objects the operator would create for that sample (the same
+ *   PipelineChildren constructs, from cdk8s-plus-28), for users who want `kubectl apply` without
+ *   the operator (no autoscaling; the worker runs minReplicas, and the API and workers report
+ *   not-ready until the migration Job has run).
  */
 import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
   buildEventPipelineCrd,
   buildOperatorInstall,
-  buildPipelineObjects,
   type EventPipeline,
   EVENT_PIPELINE,
   EVENT_PIPELINE_API_VERSION,
@@ -23,6 +23,7 @@ import {
   type KubeManifest,
   imageReference,
   loadMonitoringAssets,
+  PipelineChildren,
 } from '../packages/manifests/src/index.ts';
 
 /** The sample pipeline: namespace `eap`, Secrets `eap-redis` and `eap-postgres` (key `url`). */
@@ -38,7 +39,7 @@ export function samplePipeline(): EventPipeline {
   };
 }
 
-/** A chart of plain objects: each becomes one ApiObject with its own name (no cdk8s name hashing). */
+/** A chart of plain objects (the CRD, the operator install, the sample): each becomes one ApiObject with its own name (no cdk8s name hashing). */
 class ObjectsChart extends Chart {
   constructor(scope: Construct, id: string, objects: Array<Record<string, unknown>>) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -63,23 +64,15 @@ export function synth(outdir: string): void {
       spec: { redis: sample.spec.redis, postgres: sample.spec.postgres },
     },
   ]);
-  const objects = buildPipelineObjects(sample, {
+  const plain = new Chart(app, 'pipeline-plain', { disableResourceNameHashes: true });
+  new PipelineChildren(plain, sample.metadata.name, {
+    pipeline: sample,
     servingImage: imageReference(sample.spec.image),
     monitoringApis: { serviceMonitors: true, prometheusRules: true },
     assets: loadMonitoringAssets(),
+    // Without the operator nothing scales the workers.
+    workerReplicas: sample.spec.worker.minReplicas,
   });
-  const workloads = objects.workloads.map((object) =>
-    object.kind === 'Deployment' && object.metadata.name.endsWith('-worker')
-      ? { ...object, spec: { replicas: sample.spec.worker.minReplicas, ...(object.spec as object) } }
-      : object,
-  );
-  new ObjectsChart(app, 'pipeline-plain', [
-    objects.migrationJob,
-    ...objects.services,
-    ...workloads,
-    ...objects.serviceMonitors,
-    ...objects.prometheusRules,
-  ]);
   app.synth();
 }
 

@@ -1,3 +1,4 @@
+export * from './chart-json.ts';
 export * from './crd.ts';
 export * from './event-pipeline.schema.ts';
 export * from './labels.ts';
@@ -5,5 +6,7 @@ export * from './monitoring.ts';
 export * from './monitoring-assets.ts';
 export * from './network-access.ts';
 export * from './operator-install.ts';
+export * from './pipeline-children.ts';
 export * from './pipeline-objects.ts';
+export * from './services.ts';
 export * from './workloads.ts';

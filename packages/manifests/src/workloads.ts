@@ -1,12 +1,41 @@
 import { createHash } from 'node:crypto';
 import { nodeOptionsFor } from '@eap/core';
+import { Duration, Size } from 'cdk8s';
+import {
+  Cpu,
+  Deployment,
+  DeploymentStrategy,
+  EnvFieldPaths,
+  EnvValue,
+  Job,
+  k8s,
+  LabelSelector,
+  PercentOrAbsolute,
+  Protocol,
+} from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { overrideDeploymentDefaults, overridePodTemplate } from './cdk8s-plus-defaults.ts';
+import { type KubeManifest, synthesizeOne } from './chart-json.ts';
 import type { EventPipeline, EventPipelineSpec } from './event-pipeline.schema.ts';
 import { childMeta, childNames, selectorLabels } from './labels.ts';
+import {
+  ADMIN_CONTAINER_PORT,
+  ADMIN_PORT_NAME,
+  adminProbes,
+  CONTAINER_SECURITY,
+  connectionEnv,
+  type EnvEntry,
+  podOptions,
+  podTemplateAdditions,
+  pullPolicy,
+  plainEnv,
+  secretEnv,
+} from './pod-template.ts';
+
+export { ADMIN_CONTAINER_PORT } from './pod-template.ts';
 
 /** Public port of the API container (the Service maps spec.api.service.port to it). */
 export const API_CONTAINER_PORT = 8000;
-/** Admin port of every EAP process: /metrics, /livez, /readyz. Named `metrics`. */
-export const ADMIN_CONTAINER_PORT = 9464;
 /** The worker finishes the batch in hand within this time on SIGTERM (its SHUTDOWN_DRAIN_MS). */
 const WORKER_DRAIN_SECONDS = 20;
 /** The API drains in-flight requests within this time on SIGTERM (its SHUTDOWN_DRAIN_MS). */
@@ -53,232 +82,230 @@ export function migrationJobName(pipeline: EventPipeline, image: string): string
   return `${pipeline.metadata.name.slice(0, 40)}-migrate-${hash}`;
 }
 
-function secretEnv(name: string, ref: { name: string; key: string }) {
-  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
-}
-
-function connectionEnv(spec: EventPipelineSpec) {
-  return [secretEnv('DATABASE_URL', spec.postgres.urlSecretRef), secretEnv('REDIS_URL', spec.redis.urlSecretRef)];
-}
-
-function podSecurity() {
-  return {
-    pod: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-    container: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-  };
-}
-
-function podSpecBase(spec: EventPipelineSpec) {
-  return {
-    // The API, the workers and the migrations never call the Kubernetes API: no token in the pod.
-    automountServiceAccountToken: false,
-    securityContext: podSecurity().pod,
-    ...(spec.image.pullSecrets.length > 0 ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
-  };
-}
-
-const adminProbes = {
-  livenessProbe: { httpGet: { path: '/livez', port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-  readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-  startupProbe: { httpGet: { path: '/livez', port: 'metrics' }, periodSeconds: 2, failureThreshold: 30 },
-};
-
-/** The Job that runs `eap migrate up` for `image`; the API and workers move to `image` only after it succeeded. */
-export function buildMigrationJob(pipeline: EventPipeline, image: string) {
-  const { spec } = pipeline;
-  const name = migrationJobName(pipeline, image);
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { ...childMeta(pipeline, name, 'migrations'), annotations: { 'eap.dev/image': image } },
-    spec: {
-      backoffLimit: spec.migrations.backoffLimit,
-      activeDeadlineSeconds: spec.migrations.activeDeadlineSeconds,
-      template: {
-        metadata: { labels: selectorLabels(pipeline, 'migrations') },
-        spec: {
-          ...podSpecBase(spec),
-          restartPolicy: 'Never',
-          containers: [
-            {
-              name: 'migrate',
-              image,
-              imagePullPolicy: spec.image.pullPolicy,
-              args: ['migrate', 'up'],
-              env: [...connectionEnv(spec), { name: 'LOG_LEVEL', value: 'info' }],
-              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-              securityContext: podSecurity().container,
-            },
-          ],
-        },
-      },
-    },
-  };
-}
-
-/**
- * The API Deployment: `eap api`, public port `http`, admin port `metrics`, probes on /livez and
- * /readyz. With `spec.query.separate` it serves ingest, admin and docs (API_SERVE=ingest) and
- * `role: 'query'` builds the query Deployment from the same template (API_SERVE=query: the
- * query API and docs), with its own name, labels, replicas and resources.
- */
-export function buildApiDeployment(pipeline: EventPipeline, image: string, role: 'api' | 'query' = 'api') {
-  const { spec } = pipeline;
-  const names = childNames(pipeline);
-  const query = role === 'query';
-  const resources = query ? spec.query.resources : spec.api.resources;
-  const serve = query ? 'query' : spec.query.separate ? 'ingest' : undefined;
-  const env = [
-    ...connectionEnv(spec),
-    ...(serve ? [{ name: 'API_SERVE', value: serve }] : []),
-    { name: 'PORT', value: String(API_CONTAINER_PORT) },
-    { name: 'ADMIN_PORT', value: String(ADMIN_CONTAINER_PORT) },
-    { name: 'STREAM_SHARDS', value: String(spec.streams.shards) },
-    { name: 'RATE_LIMIT_PER_SECOND', value: String(spec.api.rateLimit.perSecond) },
-    { name: 'RATE_LIMIT_BURST', value: String(spec.api.rateLimit.burst) },
-    { name: 'SHUTDOWN_DELAY_MS', value: String(API_DELAY_SECONDS * 1000) },
-    { name: 'SHUTDOWN_DRAIN_MS', value: String(API_DRAIN_SECONDS * 1000) },
-    { name: 'NODE_OPTIONS', value: nodeOptionsOf(resources) },
-    // The admin routes are ingest's: a query process never gets the token.
-    ...(spec.api.adminTokenSecretRef && !query ? [secretEnv('EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
-    ...(spec.api.allowDemoAdminToken && !query ? [{ name: 'EAP_ALLOW_DEMO_TOKEN', value: 'true' }] : []),
-  ];
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: childMeta(pipeline, names[role], role),
-    spec: {
-      replicas: query ? spec.query.replicas : spec.api.replicas,
-      selector: { matchLabels: selectorLabels(pipeline, role) },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels: selectorLabels(pipeline, role) },
-        spec: {
-          ...podSpecBase(spec),
-          // Readiness turns false at SIGTERM and the API serves on while the endpoint goes away,
-          // then in-flight requests drain; the rest is slack.
-          terminationGracePeriodSeconds: API_DELAY_SECONDS + API_DRAIN_SECONDS + 17,
-          containers: [
-            {
-              name: role,
-              image,
-              imagePullPolicy: spec.image.pullPolicy,
-              args: ['api'],
-              env,
-              ports: [
-                { name: 'http', containerPort: API_CONTAINER_PORT, protocol: 'TCP' },
-                { name: 'metrics', containerPort: ADMIN_CONTAINER_PORT, protocol: 'TCP' },
-              ],
-              ...adminProbes,
-              resources,
-              securityContext: podSecurity().container,
-            },
-          ],
-        },
-      },
-    },
-  };
-}
-
-/**
- * The API Service: `http` for clients, and nothing else. It may be a LoadBalancer or NodePort, so
- * the admin port has its own headless Service (buildMetricsServices in network-access.ts).
- */
-export function buildApiService(pipeline: EventPipeline) {
-  const service = pipeline.spec.api.service;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: childMeta(pipeline, childNames(pipeline).api, 'api'),
-    spec: {
-      type: service.type,
-      selector: selectorLabels(pipeline, 'api'),
-      ports: [
-        {
-          name: 'http',
-          port: service.port,
-          targetPort: 'http',
-          protocol: 'TCP',
-          ...(service.nodePort !== undefined && service.type !== 'ClusterIP' ? { nodePort: service.nodePort } : {}),
-        },
-      ],
-    },
-  };
-}
-
 /** The components running `eap api`: the API, and the query pods when `spec.query.separate`. */
 export function apiComponents(pipeline: EventPipeline): ('api' | 'query')[] {
   return pipeline.spec.query.separate ? ['api', 'query'] : ['api'];
 }
 
-/** The query Service (with `spec.query.separate`): ClusterIP, `http` on port 8000, for the clients of the query API. */
-export function buildQueryService(pipeline: EventPipeline) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: childMeta(pipeline, childNames(pipeline).query, 'query'),
-    spec: {
-      type: 'ClusterIP',
-      selector: selectorLabels(pipeline, 'query'),
-      ports: [{ name: 'http', port: API_CONTAINER_PORT, targetPort: 'http', protocol: 'TCP' }],
-    },
-  };
+/** Adds the Job that runs `eap migrate up` for `image`; the API and workers move to `image` only after it succeeded. */
+export function addMigrationJob(scope: Construct, pipeline: EventPipeline, image: string): Job {
+  const { spec } = pipeline;
+  const name = migrationJobName(pipeline, image);
+  const id = `job-${name}`;
+  const job = new Job(scope, id, {
+    metadata: { ...childMeta(pipeline, name, 'migrations'), annotations: { 'eap.dev/image': image } },
+    backoffLimit: spec.migrations.backoffLimit,
+    activeDeadline: Duration.seconds(spec.migrations.activeDeadlineSeconds),
+    ...podOptions(selectorLabels(pipeline, 'migrations')),
+    containers: [
+      {
+        name: 'migrate',
+        image,
+        imagePullPolicy: pullPolicy(spec),
+        args: ['migrate', 'up'],
+        envVariables: Object.fromEntries([...connectionEnv(scope, id, spec), plainEnv('LOG_LEVEL', 'info')]),
+        resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) } },
+        securityContext: CONTAINER_SECURITY,
+      },
+    ],
+  });
+  // A Job's restartPolicy is cdk8s-plus's Never; its grace period was always the API default.
+  overridePodTemplate(job, { keepRestartPolicy: true, dropTerminationGrace: true, add: podTemplateAdditions(spec), containers: [{}] });
+  return job;
+}
+
+/** Both Deployments roll one new pod in before an old one goes. */
+const ROLLING_UPDATE = DeploymentStrategy.rollingUpdate({
+  maxSurge: PercentOrAbsolute.absolute(1),
+  maxUnavailable: PercentOrAbsolute.absolute(0),
+});
+
+interface ServingDeploymentProps {
+  role: 'api' | 'query' | 'worker';
+  image: string;
+  /** Undefined: no `spec.replicas` (the autoscaler owns the count through `/scale`). */
+  replicas: number | undefined;
+  terminationGraceSeconds: number;
+  args: string[];
+  env: EnvEntry[];
+  ports: Array<{ name: string; number: number }>;
+  resources: EventPipelineSpec['worker']['resources'];
+}
+
+/** The construct id of a Deployment; the Secret references of its environment are named after it. */
+const deploymentId = (pipeline: EventPipeline, role: ServingDeploymentProps['role']) => `deployment-${childNames(pipeline)[role]}`;
+
+/** A Deployment of `eap` serving on the admin port: the API, query and worker Deployments differ only in these props. */
+function addServingDeployment(scope: Construct, pipeline: EventPipeline, props: ServingDeploymentProps): Deployment {
+  const { spec } = pipeline;
+  const labels = selectorLabels(pipeline, props.role);
+  const deployment = new Deployment(scope, deploymentId(pipeline, props.role), {
+    metadata: childMeta(pipeline, childNames(pipeline)[props.role], props.role),
+    replicas: props.replicas,
+    strategy: ROLLING_UPDATE,
+    terminationGracePeriod: Duration.seconds(props.terminationGraceSeconds),
+    ...podOptions(labels),
+    containers: [
+      {
+        name: props.role,
+        image: props.image,
+        imagePullPolicy: pullPolicy(spec),
+        args: props.args,
+        envVariables: Object.fromEntries(props.env),
+        ports: props.ports.map((port) => ({ ...port, protocol: Protocol.TCP })),
+        ...adminProbes(),
+        // None of cdk8s-plus's default requests and limits: the spec's, exactly (overridePodTemplate).
+        resources: {},
+        securityContext: CONTAINER_SECURITY,
+      },
+    ],
+  });
+  deployment.select(LabelSelector.of({ labels }));
+  // cdk8s-plus writes `replicas: 2` unless something else scales the Deployment, as the operator's autoscaler does.
+  if (props.replicas === undefined) deployment.markHasAutoscaler();
+  overrideDeploymentDefaults(deployment);
+  overridePodTemplate(deployment, {
+    add: podTemplateAdditions(spec),
+    containers: [{ resources: props.resources, probePort: ADMIN_PORT_NAME }],
+  });
+  return deployment;
 }
 
 /**
- * The worker Deployment. It has no `spec.replicas`: the autoscaler owns the replica count through
- * the `/scale` subresource, and applying a manifest without it never resets that count.
+ * Adds the API Deployment: `eap api`, public port `http`, admin port `metrics`, probes on /livez
+ * and /readyz. With `spec.query.separate` it serves ingest, admin and docs (API_SERVE=ingest) and
+ * `role: 'query'` adds the query Deployment from the same template (API_SERVE=query: the query
+ * API and docs), with its own name, labels, replicas and resources.
  */
-export function buildWorkerDeployment(pipeline: EventPipeline, image: string) {
+export function addApiDeployment(scope: Construct, pipeline: EventPipeline, image: string, role: 'api' | 'query' = 'api'): Deployment {
   const { spec } = pipeline;
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: childMeta(pipeline, childNames(pipeline).worker, 'worker'),
-    spec: {
-      selector: { matchLabels: selectorLabels(pipeline, 'worker') },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels: selectorLabels(pipeline, 'worker') },
-        spec: {
-          ...podSpecBase(spec),
-          // The batch in hand is written and acknowledged within the drain time; entries still
-          // pending after a kill are taken over by the other workers (XAUTOCLAIM), so nothing is lost.
-          terminationGracePeriodSeconds: WORKER_DRAIN_SECONDS + 10,
-          containers: [
-            {
-              name: 'worker',
-              image,
-              imagePullPolicy: spec.image.pullPolicy,
-              args: ['worker'],
-              env: [
-                ...connectionEnv(spec),
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'ADMIN_PORT', value: String(ADMIN_CONTAINER_PORT) },
-                { name: 'STREAM_SHARDS', value: String(spec.streams.shards) },
-                { name: 'WORKER_BATCH_SIZE', value: String(spec.worker.batchSize) },
-                { name: 'SHUTDOWN_DRAIN_MS', value: String(WORKER_DRAIN_SECONDS * 1000) },
-                { name: 'NODE_OPTIONS', value: nodeOptionsOf(spec.worker.resources) },
-              ],
-              ports: [{ name: 'metrics', containerPort: ADMIN_CONTAINER_PORT, protocol: 'TCP' }],
-              ...adminProbes,
-              resources: spec.worker.resources,
-              securityContext: podSecurity().container,
-            },
-          ],
-        },
-      },
-    },
-  };
+  const query = role === 'query';
+  const resources = query ? spec.query.resources : spec.api.resources;
+  const serve = query ? 'query' : spec.query.separate ? 'ingest' : undefined;
+  const id = deploymentId(pipeline, role);
+  const env: EnvEntry[] = [
+    ...connectionEnv(scope, id, spec),
+    ...(serve ? [plainEnv('API_SERVE', serve)] : []),
+    plainEnv('PORT', String(API_CONTAINER_PORT)),
+    plainEnv('ADMIN_PORT', String(ADMIN_CONTAINER_PORT)),
+    plainEnv('STREAM_SHARDS', String(spec.streams.shards)),
+    plainEnv('RATE_LIMIT_PER_SECOND', String(spec.api.rateLimit.perSecond)),
+    plainEnv('RATE_LIMIT_BURST', String(spec.api.rateLimit.burst)),
+    plainEnv('SHUTDOWN_DELAY_MS', String(API_DELAY_SECONDS * 1000)),
+    plainEnv('SHUTDOWN_DRAIN_MS', String(API_DRAIN_SECONDS * 1000)),
+    plainEnv('NODE_OPTIONS', nodeOptionsOf(resources)),
+    // The admin routes are ingest's: a query process never gets the token.
+    ...(spec.api.adminTokenSecretRef && !query ? [secretEnv(scope, id, 'EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
+    ...(spec.api.allowDemoAdminToken && !query ? [plainEnv('EAP_ALLOW_DEMO_TOKEN', 'true')] : []),
+  ];
+  return addServingDeployment(scope, pipeline, {
+    role,
+    image,
+    replicas: query ? spec.query.replicas : spec.api.replicas,
+    // Readiness turns false at SIGTERM and the API serves on while the endpoint goes away,
+    // then in-flight requests drain; the rest is slack.
+    terminationGraceSeconds: API_DELAY_SECONDS + API_DRAIN_SECONDS + 17,
+    args: ['api'],
+    env,
+    ports: [
+      { name: 'http', number: API_CONTAINER_PORT },
+      { name: ADMIN_PORT_NAME, number: ADMIN_CONTAINER_PORT },
+    ],
+    resources,
+  });
 }
 
-/** Voluntary disruptions (node drains) take at most one pod of each component at a time. */
-export function buildPodDisruptionBudgets(pipeline: EventPipeline) {
+/**
+ * Adds the worker Deployment. It has no `spec.replicas`: the autoscaler owns the replica count
+ * through the `/scale` subresource, and applying a manifest without it never resets that count.
+ * `replicas` sets one for manifests applied without the operator (the cdk8s app's plain pipeline).
+ */
+export function addWorkerDeployment(scope: Construct, pipeline: EventPipeline, image: string, replicas?: number): Deployment {
+  const { spec } = pipeline;
+  const id = deploymentId(pipeline, 'worker');
+  return addServingDeployment(scope, pipeline, {
+    role: 'worker',
+    image,
+    replicas,
+    // The batch in hand is written and acknowledged within the drain time; entries still
+    // pending after a kill are taken over by the other workers (XAUTOCLAIM), so nothing is lost.
+    terminationGraceSeconds: WORKER_DRAIN_SECONDS + 10,
+    args: ['worker'],
+    env: [
+      ...connectionEnv(scope, id, spec),
+      ['POD_NAME', EnvValue.fromFieldRef(EnvFieldPaths.POD_NAME)],
+      plainEnv('ADMIN_PORT', String(ADMIN_CONTAINER_PORT)),
+      plainEnv('STREAM_SHARDS', String(spec.streams.shards)),
+      plainEnv('WORKER_BATCH_SIZE', String(spec.worker.batchSize)),
+      plainEnv('SHUTDOWN_DRAIN_MS', String(WORKER_DRAIN_SECONDS * 1000)),
+      plainEnv('NODE_OPTIONS', nodeOptionsOf(spec.worker.resources)),
+    ],
+    ports: [{ name: ADMIN_PORT_NAME, number: ADMIN_CONTAINER_PORT }],
+    resources: spec.worker.resources,
+  });
+}
+
+/**
+ * Voluntary disruptions (node drains) take at most one pod of each component at a time.
+ * cdk8s-plus-28 has no PodDisruptionBudget construct: its typed `k8s` class.
+ */
+export function addPodDisruptionBudgets(scope: Construct, pipeline: EventPipeline): k8s.KubePodDisruptionBudget[] {
   const names = childNames(pipeline);
-  return ([...apiComponents(pipeline), 'worker'] as const).map((component) => ({
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
-    metadata: childMeta(pipeline, names[component], component),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(pipeline, component) } },
-  }));
+  return ([...apiComponents(pipeline), 'worker'] as const).map(
+    (component) =>
+      new k8s.KubePodDisruptionBudget(scope, `pdb-${names[component]}`, {
+        metadata: childMeta(pipeline, names[component], component),
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(pipeline, component) } },
+      }),
+  );
+}
+
+/** An HTTP probe on a named container port, as synthesized. */
+interface HttpProbeJson {
+  httpGet: { path: string; port: string };
+  periodSeconds: number;
+  timeoutSeconds?: number;
+  failureThreshold: number;
+}
+
+/** A Deployment as synthesized, typed as far as callers read it. */
+export type DeploymentManifest = KubeManifest & {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        terminationGracePeriodSeconds: number;
+        containers: Array<{
+          name: string;
+          image: string;
+          args: string[];
+          env: Array<{ name: string; value?: string; valueFrom?: Record<string, unknown> }>;
+          ports: Array<{ name: string; containerPort: number; protocol: string }>;
+          livenessProbe: HttpProbeJson;
+          readinessProbe: HttpProbeJson;
+          startupProbe: HttpProbeJson;
+          resources: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+          securityContext: { allowPrivilegeEscalation: boolean; readOnlyRootFilesystem: boolean; capabilities: { drop: string[] } };
+        }>;
+        [field: string]: unknown;
+      };
+    };
+  };
+};
+
+/** The migration Job for `image` as JSON (the operator creates it before anything else). */
+export function buildMigrationJob(pipeline: EventPipeline, image: string): KubeManifest {
+  return synthesizeOne((scope) => addMigrationJob(scope, pipeline, image));
+}
+
+/** The API (or query) Deployment as JSON: see addApiDeployment. */
+export function buildApiDeployment(pipeline: EventPipeline, image: string, role: 'api' | 'query' = 'api'): DeploymentManifest {
+  return synthesizeOne((scope) => addApiDeployment(scope, pipeline, image, role));
+}
+
+/** The worker Deployment as JSON: see addWorkerDeployment. */
+export function buildWorkerDeployment(pipeline: EventPipeline, image: string): DeploymentManifest {
+  return synthesizeOne((scope) => addWorkerDeployment(scope, pipeline, image));
 }
