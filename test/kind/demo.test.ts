@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { V1Job, V1Lease } from '@kubernetes/client-node';
+import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventually, KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
-import { EP_PATH, type PipelineObject } from '../k8s/support/operator-harness.ts';
+import { eventually, TestKube } from '../k8s/support/kube-client.ts';
+import { type PipelineObject, pipelineRef } from '../k8s/support/operator-harness.ts';
 import { REPO_ROOT } from '../support/docker.ts';
 import {
   countEvents,
@@ -20,25 +21,23 @@ import {
   kubectl,
   OPERATOR_NAMESPACE,
   pods,
+  serviceProxyJson,
   sql,
   waitForStored,
 } from './support/cluster.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kindKubeconfig'));
-afterAll(() => kube.close());
+const kube = TestKube.fromKubeconfig(inject('kindKubeconfig'));
 
 describe('the kind demo', () => {
   it('is Ready: a migration Job ran eap migrate up in a pod, API and worker pods pass their probes', async () => {
     await kubectl(['-n', DEMO_NAMESPACE, 'wait', '--for=condition=Ready', 'evp/demo', '--timeout=60s']);
-    const pipeline = await kube.get<PipelineObject>(EP_PATH(DEMO_NAMESPACE, 'demo'));
+    const pipeline = await kube.get<PipelineObject>(pipelineRef(DEMO_NAMESPACE, 'demo'));
     const conditions = Object.fromEntries((pipeline.status?.conditions ?? []).map((c) => [c.type, c.status]));
     expect(conditions).toMatchObject({ Ready: 'True', MigrationsComplete: 'True', ApiAvailable: 'True', WorkersAvailable: 'True' });
     expect(pipeline.status?.servingImage).toBe('eap:dev');
 
-    const jobs = await kube.get<{ items: Array<KubeObject & { status?: { succeeded?: number } }> }>(
-      `/apis/batch/v1/namespaces/${DEMO_NAMESPACE}/jobs`,
-    );
-    const migration = jobs.items.find((job) => job.metadata?.name?.startsWith('demo-migrate-'));
+    const jobs = await kube.list<V1Job>('batch/v1', 'Job', DEMO_NAMESPACE);
+    const migration = jobs.find((job) => job.metadata?.name?.startsWith('demo-migrate-'));
     expect(migration?.status?.succeeded).toBe(1);
     // The pod that succeeded (an earlier attempt may have failed while PostgreSQL was starting:
     // the Job's backoffLimit covers that).
@@ -73,9 +72,12 @@ describe('the kind demo', () => {
       'the leader Lease held by a running operator replica',
       async () => {
         const operators = await pods(kube, OPERATOR_NAMESPACE, 'app.kubernetes.io/name=eap-operator');
-        const lease = await kube.get<KubeObject & { spec?: { holderIdentity?: string } }>(
-          `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/eap-operator-leader`,
-        );
+        const lease = await kube.get<V1Lease>({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          name: 'eap-operator-leader',
+          namespace: OPERATOR_NAMESPACE,
+        });
         const names = operators.map((pod) => pod.metadata?.name);
         const ready = operators.every((pod) => pod.status?.containerStatuses?.every((c) => c.ready));
         return operators.length === 2 && ready && names.includes(lease.spec?.holderIdentity) ? { names, lease } : undefined;
@@ -86,13 +88,15 @@ describe('the kind demo', () => {
   });
 
   it("runs the demo Prometheus, which finds the pipeline's API and worker pods and scrapes them", async () => {
-    const query = `/api/v1/namespaces/${DEMO_NAMESPACE}/services/prometheus:9090/proxy/api/v1/query`;
+    const prometheus = <T>(path: string, query?: Record<string, string>) =>
+      serviceProxyJson<T>(kube, DEMO_NAMESPACE, 'prometheus:9090', path, query);
     const upTargets = await eventually(
       'the API and worker pods scraped (up == 1)',
       async () => {
-        const answer = await kube.get<{ data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(query, {
-          query: 'up{job="eap"} == 1',
-        });
+        const answer = await prometheus<{ data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(
+          'api/v1/query',
+          { query: 'up{job="eap"} == 1' },
+        );
         const containers = new Set((answer.data?.result ?? []).map((r) => r.metric.container));
         return containers.has('api') && containers.has('worker') ? containers : undefined;
       },
@@ -100,9 +104,7 @@ describe('the kind demo', () => {
       2_000,
     );
     expect([...upTargets].sort()).toEqual(['api', 'worker']);
-    const rules = await kube.get<{ data?: { groups?: Array<{ rules: Array<{ name: string; health: string }> }> } }>(
-      `/api/v1/namespaces/${DEMO_NAMESPACE}/services/prometheus:9090/proxy/api/v1/rules`,
-    );
+    const rules = await prometheus<{ data?: { groups?: Array<{ rules: Array<{ name: string; health: string }> }> } }>('api/v1/rules');
     const loaded = (rules.data?.groups ?? []).flatMap((group) => group.rules);
     // Every rule of the project's alert file, loaded (and healthy) in the demo Prometheus.
     const shipped = parse(readFileSync(`${REPO_ROOT}/deploy/prometheus/alerts.yml`, 'utf8')) as {

@@ -4,8 +4,9 @@
  * operator pod deleted while events arrive lose nothing, and the other operator replica takes
  * over the Lease.
  */
+import { AppsV1Api, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
+import { eventually, TestKube } from '../k8s/support/kube-client.ts';
 import {
   createProject,
   createTestPipeline,
@@ -16,16 +17,13 @@ import {
   waitForStored,
 } from './support/cluster.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kindKubeconfig'));
+const kube = TestKube.fromKubeconfig(inject('kindKubeconfig'));
 let pipeline: TestPipeline;
 const STABILIZATION_SECONDS = 20;
 
-interface Scale {
-  spec?: { replicas?: number };
-  status?: { replicas?: number };
-}
+// The worker Deployment's /scale subresource, which the operator's autoscaler sets.
 const workerScale = () =>
-  kube.get<Scale & KubeObject>(`/apis/apps/v1/namespaces/${pipeline.namespace}/deployments/${pipeline.name}-worker/scale`);
+  kube.typed(AppsV1Api).readNamespacedDeploymentScale({ name: `${pipeline.name}-worker`, namespace: pipeline.namespace });
 const readyWorkers = async () =>
   (await pods(kube, pipeline.namespace, `app.kubernetes.io/instance=${pipeline.name},app.kubernetes.io/component=worker`)).filter(
     (pod) => pod.metadata?.deletionTimestamp === undefined && pod.status?.containerStatuses?.every((c) => c.ready),
@@ -52,7 +50,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pipeline?.remove();
-  kube.close();
 });
 
 describe('autoscaling with real worker pods', () => {
@@ -100,8 +97,8 @@ describe('autoscaling with real worker pods', () => {
 describe('pods deleted under load', () => {
   it('loses nothing when a worker pod and the leader operator pod are deleted, and the other operator takes over', async () => {
     const project = await createProject(pipeline.apiUrl, pipeline.adminToken, 'faults');
-    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/leases/eap-operator-leader`;
-    const holder = async () => (await kube.get<KubeObject & { spec?: { holderIdentity?: string } }>(leasePath)).spec?.holderIdentity;
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'eap-operator-leader', namespace: OPERATOR_NAMESPACE };
+    const holder = async () => (await kube.get<V1Lease>(lease)).spec?.holderIdentity;
     const leader = await holder();
     expect(leader).toBeTruthy();
 
@@ -113,8 +110,9 @@ describe('pods deleted under load', () => {
         pipeline.namespace,
         `app.kubernetes.io/instance=${pipeline.name},app.kubernetes.io/component=worker`,
       );
-      await kube.delete(`/api/v1/namespaces/${pipeline.namespace}/pods/${worker?.metadata?.name}`, { gracePeriodSeconds: '0' });
-      await kube.delete(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/pods/${leader}`, { gracePeriodSeconds: '0' });
+      const pod = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'Pod', name, namespace });
+      await kube.delete(pod(pipeline.namespace, worker?.metadata?.name ?? ''), { gracePeriodSeconds: 0 });
+      await kube.delete(pod(OPERATOR_NAMESPACE, leader ?? ''), { gracePeriodSeconds: 0 });
       const deleted = Date.now();
       const next = await eventually(
         'another operator replica holding the Lease',

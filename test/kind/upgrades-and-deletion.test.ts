@@ -10,10 +10,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, KubeClient, type KubeObject } from '../k8s/support/kube-client.ts';
 import { toolPath } from '../../scripts/k8s/tool-manifest.ts';
+import { eventually, TestKube } from '../k8s/support/kube-client.ts';
 import { prometheusOperatorCrds } from '../k8s/support/monitoring-crds.ts';
-import { EP_PATH, type PipelineObject } from '../k8s/support/operator-harness.ts';
+import { type PipelineObject, pipelineRef } from '../k8s/support/operator-harness.ts';
 import { docker, REPO_ROOT } from '../support/docker.ts';
 import {
   createProject,
@@ -28,7 +28,7 @@ import {
 } from './support/cluster.ts';
 import { make } from './global-setup.ts';
 
-const kube = KubeClient.fromKubeconfig(inject('kindKubeconfig'));
+const kube = TestKube.fromKubeconfig(inject('kindKubeconfig'));
 let pipeline: TestPipeline;
 const contexts: string[] = [];
 /** Cluster-scoped CRDs this file installed, removed after it. */
@@ -49,8 +49,10 @@ async function imageWithMigration(tag: string, name: string, migrationSql: strin
   await kindLoad(`eap:${tag}`);
 }
 
-const setTag = (tag: string) => kube.mergePatch(EP_PATH(pipeline.namespace, pipeline.name), { spec: { image: { tag } } });
-const status = () => kube.get<PipelineObject>(EP_PATH(pipeline.namespace, pipeline.name));
+const pipelineObject = () => pipelineRef(pipeline.namespace, pipeline.name);
+const setTag = (tag: string) => kube.mergePatch(pipelineObject(), { spec: { image: { tag } } });
+const status = () => kube.get<PipelineObject>(pipelineObject());
+const crdRef = (name: string) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
 const condition = async (type: string) => (await status()).status?.conditions?.find((c) => c.type === type);
 
 beforeAll(async () => {
@@ -72,8 +74,7 @@ afterAll(async () => {
   for (const context of contexts) rmSync(context, { recursive: true, force: true });
   await pipeline?.remove().catch(() => undefined);
   for (const tag of ['e2e-next', 'e2e-broken']) await docker(['image', 'rm', `eap:${tag}`]).catch(() => undefined);
-  for (const name of crds) await kube.delete(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`).catch(() => undefined);
-  kube.close();
+  for (const name of crds) await kube.delete(crdRef(name)).catch(() => undefined);
 });
 
 describe('upgrades', () => {
@@ -149,7 +150,7 @@ describe('upgrades', () => {
 
 describe('monitoring CRDs installed after the pipeline is up', () => {
   it('are noticed without touching the pipeline: ServiceMonitors and the PrometheusRule appear', async () => {
-    await kube.mergePatch(EP_PATH(pipeline.namespace, pipeline.name), {
+    await kube.mergePatch(pipelineObject(), {
       spec: { monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } },
     });
     await eventually(
@@ -160,7 +161,7 @@ describe('monitoring CRDs installed after the pipeline is up', () => {
     );
     for (const crd of prometheusOperatorCrds()) {
       crds.push(crd.metadata.name);
-      await kube.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd, 'eap-tests', true);
+      await kube.apply(crd, 'eap-tests', true);
     }
     const installed = Date.now();
     await eventually(
@@ -170,10 +171,8 @@ describe('monitoring CRDs installed after the pipeline is up', () => {
       500,
     );
     console.log(`monitoring: ServiceMonitorReady=True ${((Date.now() - installed) / 1000).toFixed(1)} s after the CRDs were applied`);
-    const monitors = await kube.get<{ items: KubeObject[] }>(
-      `/apis/monitoring.coreos.com/v1/namespaces/${pipeline.namespace}/servicemonitors`,
-    );
-    expect(monitors.items.map((item) => item.metadata?.name).sort()).toEqual([`${pipeline.name}-api`, `${pipeline.name}-worker`]);
+    const monitors = await kube.list('monitoring.coreos.com/v1', 'ServiceMonitor', pipeline.namespace);
+    expect(monitors.map((item) => item.metadata?.name).sort()).toEqual([`${pipeline.name}-api`, `${pipeline.name}-worker`]);
   });
 });
 
@@ -181,19 +180,23 @@ describe('deletion', () => {
   it('removes everything an EventPipeline created when it is deleted', async () => {
     const selector = `app.kubernetes.io/managed-by=eap-operator,app.kubernetes.io/instance=${pipeline.name}`;
     const owned = async () => {
-      const paths = [
-        `/apis/apps/v1/namespaces/${pipeline.namespace}/deployments`,
-        `/api/v1/namespaces/${pipeline.namespace}/services`,
-        `/apis/batch/v1/namespaces/${pipeline.namespace}/jobs`,
-        `/apis/policy/v1/namespaces/${pipeline.namespace}/poddisruptionbudgets`,
-        `/api/v1/namespaces/${pipeline.namespace}/configmaps`,
-        `/api/v1/namespaces/${pipeline.namespace}/pods`,
-      ];
-      const lists = await Promise.all(paths.map((path) => kube.get<{ items: KubeObject[] }>(path, { labelSelector: selector })));
-      return lists.flatMap((list) => list.items.map((item) => `${item.kind ?? ''} ${item.metadata?.name}`));
+      const kinds = [
+        ['apps/v1', 'Deployment'],
+        ['v1', 'Service'],
+        ['batch/v1', 'Job'],
+        ['policy/v1', 'PodDisruptionBudget'],
+        ['v1', 'ConfigMap'],
+        ['v1', 'Pod'],
+      ] as const;
+      const lists = await Promise.all(
+        kinds.map(async ([apiVersion, kind]) =>
+          (await kube.list(apiVersion, kind, pipeline.namespace, selector)).map((item) => `${kind} ${item.metadata?.name}`),
+        ),
+      );
+      return lists.flat();
     };
     expect((await owned()).length).toBeGreaterThan(0);
-    await kube.delete(EP_PATH(pipeline.namespace, pipeline.name));
+    await kube.delete(pipelineObject());
     await eventually('no object of the pipeline left', async () => ((await owned()).length === 0 ? true : undefined), 180_000, 1_000);
   });
 
@@ -204,22 +207,24 @@ describe('deletion', () => {
     });
     try {
       const left = async () => {
-        const byLabel = { labelSelector: 'app.kubernetes.io/name=eap-operator' };
+        const byLabel = 'app.kubernetes.io/name=eap-operator';
+        const rbac = 'rbac.authorization.k8s.io/v1';
         const lists = await Promise.all([
-          kube.get<{ items: KubeObject[] }>(`/apis/apps/v1/namespaces/${OPERATOR_NAMESPACE}/deployments`, byLabel),
-          kube.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/pods`, byLabel),
-          kube.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/serviceaccounts`, byLabel),
-          kube.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/services`, byLabel),
-          kube.get<{ items: KubeObject[] }>('/apis/rbac.authorization.k8s.io/v1/clusterroles', byLabel),
-          kube.get<{ items: KubeObject[] }>('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', byLabel),
-          kube.get<{ items: KubeObject[] }>(`/apis/rbac.authorization.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/roles`, byLabel),
-          kube.get<{ items: KubeObject[] }>(`/apis/rbac.authorization.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/rolebindings`, byLabel),
+          kube.list('apps/v1', 'Deployment', OPERATOR_NAMESPACE, byLabel),
+          kube.list('v1', 'Pod', OPERATOR_NAMESPACE, byLabel),
+          kube.list('v1', 'ServiceAccount', OPERATOR_NAMESPACE, byLabel),
+          kube.list('v1', 'Service', OPERATOR_NAMESPACE, byLabel),
+          // Cluster-scoped kinds: no namespace.
+          kube.list(rbac, 'ClusterRole', undefined, byLabel),
+          kube.list(rbac, 'ClusterRoleBinding', undefined, byLabel),
+          kube.list(rbac, 'Role', OPERATOR_NAMESPACE, byLabel),
+          kube.list(rbac, 'RoleBinding', OPERATOR_NAMESPACE, byLabel),
         ]);
-        return lists.flatMap((list) => list.items.map((item) => item.metadata?.name));
+        return lists.flat().map((item) => item.metadata?.name);
       };
       await eventually('no operator object left', async () => ((await left()).length === 0 ? true : undefined), 120_000, 1_000);
       // The CRD stays, as Helm keeps crds/ on uninstall (deleting it would delete every pipeline).
-      expect(await kube.find('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/eventpipelines.eap.dev')).toBeDefined();
+      expect(await kube.find(crdRef('eventpipelines.eap.dev'))).toBeDefined();
     } finally {
       // Leave the cluster as `make deploy` made it.
       await make(['deploy'], { KUBECONFIG: kubeconfig });

@@ -6,9 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { CoreV1Api, type ObservableMiddleware, setHeaderMiddleware, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { type KubeClient, type KubeObject, eventually } from '../../k8s/support/kube-client.ts';
-import { EP_PATH, type PipelineObject } from '../../k8s/support/operator-harness.ts';
+import { eventually, type TestKube } from '../../k8s/support/kube-client.ts';
+import { type PipelineObject, pipelineRef } from '../../k8s/support/operator-harness.ts';
 
 export const CLUSTER = 'eap';
 export const DEMO_NAMESPACE = 'eap';
@@ -171,7 +172,7 @@ let nextNodePort = 30100 + Math.floor(Math.random() * 500);
  * PostgreSQL (a database of its own), its API on a NodePort of the kind node. Waits for Ready.
  */
 export async function createTestPipeline(
-  kube: KubeClient,
+  kube: TestKube,
   options: { redisDb: number; spec?: Record<string, unknown>; image?: { tag: string } },
 ): Promise<TestPipeline> {
   const suffix = randomBytes(3).toString('hex');
@@ -181,11 +182,12 @@ export async function createTestPipeline(
   const adminToken = randomBytes(12).toString('hex');
   const nodePort = nextNodePort++;
   await sql('eap', `CREATE DATABASE ${database}`);
-  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await kube.create(`/api/v1/namespaces/${namespace}/secrets`, {
+  const namespaceRef = { apiVersion: 'v1', kind: 'Namespace', name: namespace };
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await kube.create({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'backends' },
+    metadata: { name: 'backends', namespace },
     stringData: {
       'redis-url': `redis://redis.${DEMO_NAMESPACE}.svc:6379/${options.redisDb}`,
       'postgres-url': `postgres://eap:eap@postgres.${DEMO_NAMESPACE}.svc:5432/${database}`,
@@ -209,7 +211,7 @@ export async function createTestPipeline(
     // every replica of a test (scaled, surged during a rollout) can be scheduled.
     worker: { resources: SMALL, ...(options.spec?.worker as Record<string, unknown> | undefined) },
   };
-  await kube.create(EP_PATH(namespace), { apiVersion: 'eap.dev/v1alpha1', kind: 'EventPipeline', metadata: { name, namespace }, spec });
+  await kube.create({ apiVersion: 'eap.dev/v1alpha1', kind: 'EventPipeline', metadata: { name, namespace }, spec });
   await waitForPipelineReady(kube, namespace, name);
   return {
     namespace,
@@ -218,28 +220,18 @@ export async function createTestPipeline(
     apiUrl: `http://${inject('kindNodeAddress')}:${nodePort}`,
     adminToken,
     async remove() {
-      await kube.delete(`/api/v1/namespaces/${namespace}`);
-      await eventually(
-        `namespace ${namespace} gone`,
-        async () => ((await kube.find(`/api/v1/namespaces/${namespace}`)) ? undefined : true),
-        180_000,
-        1_000,
-      );
+      await kube.delete(namespaceRef);
+      await eventually(`namespace ${namespace} gone`, async () => ((await kube.find(namespaceRef)) ? undefined : true), 180_000, 1_000);
       await sql('eap', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     },
   };
 }
 
-export async function waitForPipelineReady(
-  kube: KubeClient,
-  namespace: string,
-  name: string,
-  timeoutMs = 300_000,
-): Promise<PipelineObject> {
+export async function waitForPipelineReady(kube: TestKube, namespace: string, name: string, timeoutMs = 300_000): Promise<PipelineObject> {
   return eventually(
     `EventPipeline ${namespace}/${name} Ready`,
     async () => {
-      const pipeline = await kube.get<PipelineObject>(EP_PATH(namespace, name));
+      const pipeline = await kube.get<PipelineObject>(pipelineRef(namespace, name));
       const ready = pipeline.status?.conditions?.find((c) => c.type === 'Ready');
       return pipeline.status?.observedGeneration === pipeline.metadata?.generation && ready?.status === 'True' ? pipeline : undefined;
     },
@@ -248,12 +240,34 @@ export async function waitForPipelineReady(
   );
 }
 
-export interface PodObject extends KubeObject {
-  spec?: { containers?: Array<{ name: string; image?: string }>; nodeName?: string };
-  status?: { phase?: string; containerStatuses?: Array<{ ready: boolean; restartCount: number; image?: string }> };
+export function pods(kube: TestKube, namespace: string, selector: string): Promise<V1Pod[]> {
+  return kube.list<V1Pod>('v1', 'Pod', namespace, selector);
 }
 
-export async function pods(kube: KubeClient, namespace: string, selector: string): Promise<PodObject[]> {
-  const list = await kube.get<{ items: PodObject[] }>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: selector });
-  return list.items;
+/**
+ * GET through the API server's proxy to a Service (`name` may carry the port, `prometheus:9090`):
+ * the JSON answer. The library's proxy call takes a path but no query string of the proxied
+ * request: a middleware adds it to the request.
+ */
+export async function serviceProxyJson<T>(
+  kube: TestKube,
+  namespace: string,
+  name: string,
+  path: string,
+  query: Record<string, string> = {},
+): Promise<T> {
+  // The Accept header the proxy call sets anyway: the library's one way to make a middleware.
+  const accept = setHeaderMiddleware('Accept', 'application/json, */*;q=0.8');
+  const withQuery: ObservableMiddleware = {
+    pre: (request) => {
+      for (const [key, value] of Object.entries(query)) request.setQueryParam(key, value);
+      return accept.pre(request);
+    },
+    post: (response) => accept.post(response),
+  };
+  const answer: unknown = await kube
+    .typed(CoreV1Api)
+    .connectGetNamespacedServiceProxyWithPath({ name, namespace, path }, { middleware: [withQuery], middlewareMergeStrategy: 'append' });
+  // Typed as a string, but a JSON answer arrives parsed.
+  return (typeof answer === 'string' ? JSON.parse(answer) : answer) as T;
 }
