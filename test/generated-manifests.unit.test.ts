@@ -1,15 +1,23 @@
 /**
  * Generated Kubernetes files: the CRD in the Helm chart and docs/eventpipeline.md are committed and
  * must match a fresh generation; `make synth` (cdk8s/dist/, a build output, not committed) must
- * produce the same CRD and a sample the spec schema accepts.
+ * produce the same CRD, a sample the spec schema accepts, and for it the objects the operator
+ * applies (both synthesize the same PipelineChildren constructs).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { synth } from '../cdk8s/app.ts';
+import { samplePipeline, synth } from '../cdk8s/app.ts';
 import { parseAllDocuments } from 'yaml';
-import { buildEventPipelineCrd, crdYaml, EventPipelineSpecSchema } from '../packages/manifests/src/index.ts';
+import {
+  buildEventPipelineCrd,
+  buildPipelineObjects,
+  crdYaml,
+  EventPipelineSpecSchema,
+  imageReference,
+  loadMonitoringAssets,
+} from '../packages/manifests/src/index.ts';
 import { eventPipelineReference } from '../scripts/docs/eventpipeline-reference.ts';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -48,5 +56,24 @@ describe('generated Kubernetes files', () => {
     const worker = plain.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-worker'));
     expect(worker.spec.replicas).toBe(EventPipelineSpecSchema.parse(sample.spec).worker.minReplicas);
     expect(plain.every((o) => o.metadata.ownerReferences === undefined)).toBe(true);
+  });
+
+  it('`make synth` writes for the sample pipeline what the operator applies for it, but for the worker replicas', () => {
+    synth(fresh);
+    const plain = parseAllDocuments(readFileSync(join(fresh, 'pipeline-plain.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const pipeline = samplePipeline();
+    const objects = buildPipelineObjects(pipeline, {
+      servingImage: imageReference(pipeline.spec.image),
+      monitoringApis: { serviceMonitors: true, prometheusRules: true },
+      assets: loadMonitoringAssets(),
+    });
+    const { migrationJob, ...groups } = objects;
+    const operatorObjects = JSON.parse(JSON.stringify([migrationJob, ...Object.values(groups).flat()]));
+    const worker = operatorObjects.find(
+      (o: { kind: string; metadata: { name: string } }) => o.kind === 'Deployment' && o.metadata.name === 'demo-worker',
+    );
+    expect(worker.spec.replicas).toBeUndefined();
+    worker.spec.replicas = pipeline.spec.worker.minReplicas;
+    expect(plain).toEqual(operatorObjects);
   });
 });
