@@ -15,7 +15,6 @@ import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
   buildEventPipelineCrd,
-  buildOperatorInstall,
   type EventPipeline,
   EVENT_PIPELINE,
   EVENT_PIPELINE_API_VERSION,
@@ -23,6 +22,7 @@ import {
   type KubeManifest,
   imageReference,
   loadMonitoringAssets,
+  OperatorInstall,
   PipelineChildren,
 } from '../packages/manifests/src/index.ts';
 
@@ -39,7 +39,7 @@ export function samplePipeline(): EventPipeline {
   };
 }
 
-/** A chart of plain objects (the CRD, the operator install, the sample): each becomes one ApiObject with its own name (no cdk8s name hashing). */
+/** A chart of plain objects (the CRD, the sample): each becomes one ApiObject with its own name (no cdk8s name hashing). */
 class ObjectsChart extends Chart {
   constructor(scope: Construct, id: string, objects: Array<Record<string, unknown>>) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -54,7 +54,7 @@ class ObjectsChart extends Chart {
 export function synth(outdir: string): void {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, outputFileExtension: '.k8s.yaml' });
   new ObjectsChart(app, 'eventpipeline-crd', [buildEventPipelineCrd()]);
-  new ObjectsChart(app, 'operator', buildOperatorInstall());
+  new OperatorInstall(new Chart(app, 'operator', { disableResourceNameHashes: true }), 'install');
   const sample = samplePipeline();
   new ObjectsChart(app, 'sample-eventpipeline', [
     {
