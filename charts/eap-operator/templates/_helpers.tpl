@@ -30,6 +30,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+Labels of the `helm test` objects: not the operator's name, so that its Service, PodDisruptionBudget
+and spread never select the test pod, and a query for the operator's pods never finds it.
+*/}}
+{{- define "eap-operator.testLabels" -}}
+app.kubernetes.io/name: eap-operator-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: eap
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
 {{/* The ServiceAccount the operator runs as: created (default: the objects' name) or an existing one (default: default). */}}
 {{- define "eap-operator.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}

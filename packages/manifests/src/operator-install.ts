@@ -12,6 +12,12 @@
 import { ApiObject, App, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
+import {
+  overrideDeploymentDefaults,
+  overridePodTemplate,
+  overrideServiceDefaults,
+  type ResourceRequirements,
+} from './cdk8s-plus-defaults.ts';
 import { DEFAULT_IMAGE, EVENT_PIPELINE } from './event-pipeline.schema.ts';
 
 /** Kubernetes JSON given by the user and passed through unchanged (a toleration, an affinity). */
@@ -41,7 +47,7 @@ export interface OperatorInstallOptions {
   /** Log level. Default info. */
   logLevel?: string;
   /** The operator container's requests and limits. Default requests 50m CPU and 96Mi, limit 256Mi. */
-  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  resources?: ResourceRequirements;
   /** Node labels the pods must match. Default none. */
   nodeSelector?: Record<string, string>;
   /** Tolerations of the pods (Kubernetes' own shape). Default none. */
@@ -138,43 +144,14 @@ function allow(role: kplus.Role | kplus.ClusterRole, rules: PolicyRule[]): void 
   }
 }
 
-/*
- * JSON patches of a cdk8s-plus object apply to its typed (L1) props, before they turn into
- * Kubernetes JSON: pointers use the props' names (`setHostnameAsFqdn`), quantities and
- * int-or-strings are `{ value }` objects; every other field we patch has the same name in both.
- */
-
-/** Removes what cdk8s-plus writes at these JSON pointers. */
+/** Removes what cdk8s-plus writes at these JSON pointers of its typed props (cdk8s-plus-defaults.ts). */
 function drop(construct: IConstruct, ...paths: string[]): void {
   ApiObject.of(construct).addJsonPatch(...paths.map((path) => JsonPatch.remove(path)));
 }
 
-/** Sets a JSON pointer to a value given as Kubernetes JSON; nothing when the value is empty. */
-function put(construct: IConstruct, path: string, value: unknown): void {
-  const empty = value === undefined || value === '' || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
-  if (!empty) ApiObject.of(construct).addJsonPatch(JsonPatch.add(path, value));
-}
+const METRICS_PORT_NAME = 'metrics';
 
-/** Resource requirements as the typed props hold them. */
-function quantities(resources: OperatorInstallOptions['resources'] & object) {
-  const typed = (amounts: Record<string, string | number> | undefined) =>
-    amounts &&
-    Object.fromEntries(
-      Object.entries(amounts).map(([key, amount]) => [
-        key,
-        typeof amount === 'number' ? kplus.k8s.Quantity.fromNumber(amount) : kplus.k8s.Quantity.fromString(amount),
-      ]),
-    );
-  return {
-    ...(resources.requests ? { requests: typed(resources.requests) } : {}),
-    ...(resources.limits ? { limits: typed(resources.limits) } : {}),
-  };
-}
-
-/** The metrics port's name, as an int-or-string of the typed props. */
-const METRICS_PORT_NAME = { value: 'metrics' };
-
-const nonEmpty = (record: Record<string, string> | undefined) => (record && Object.keys(record).length > 0 ? record : undefined);
+const nonEmptyMap = (record: Record<string, string> | undefined) => (record && Object.keys(record).length > 0 ? record : undefined);
 
 /**
  * Everything that installs the operator (besides the CRD): ServiceAccount, ClusterRole and
@@ -212,7 +189,7 @@ export class OperatorInstall extends Construct {
       metadata: meta(name, namespace),
       replicas,
       select: false,
-      podMetadata: { labels: { ...options.podLabels, ...labels }, annotations: nonEmpty(options.podAnnotations) },
+      podMetadata: { labels: { ...options.podLabels, ...labels }, annotations: nonEmptyMap(options.podAnnotations) },
       serviceAccount,
       // The ServiceAccount mounts no token by default (cdk8s-plus); the operator pod needs one.
       automountServiceAccountToken: true,
@@ -230,10 +207,10 @@ export class OperatorInstall extends Construct {
             LOG_LEVEL: kplus.EnvValue.fromValue(options.logLevel ?? OPERATOR_DEFAULTS.logLevel),
             ...(options.watchNamespace ? { WATCH_NAMESPACE: kplus.EnvValue.fromValue(options.watchNamespace) } : {}),
           },
-          ports: [{ name: 'metrics', number: metricsPort, protocol: kplus.Protocol.TCP }],
+          ports: [{ name: METRICS_PORT_NAME, number: metricsPort, protocol: kplus.Protocol.TCP }],
           liveness: kplus.Probe.fromHttpGet('/livez', { port: metricsPort, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
           readiness: kplus.Probe.fromHttpGet('/readyz', { port: metricsPort, periodSeconds: Duration.seconds(5), failureThreshold: 3 }),
-          // Set below as given (Kubernetes quantities), instead of cdk8s-plus's 1 CPU / 512 MiB.
+          // None of cdk8s-plus's 1 CPU / 512 MiB: ours, exactly (overridePodTemplate).
           resources: {},
           securityContext: {
             readOnlyRootFilesystem: true,
@@ -244,47 +221,54 @@ export class OperatorInstall extends Construct {
       ],
     });
     deployment.select(kplus.LabelSelector.of({ labels: selector }));
-    const pod = '/spec/template/spec';
-    const container = `${pod}/containers/0`;
-    drop(
-      deployment,
-      '/spec/template/metadata/labels/cdk8s.io~1metadata.addr',
-      '/spec/minReadySeconds',
-      '/spec/progressDeadlineSeconds',
-      '/spec/strategy',
-      `${pod}/dnsPolicy`,
-      `${pod}/hostNetwork`,
-      `${pod}/restartPolicy`,
-      `${pod}/setHostnameAsFqdn`,
-      `${pod}/securityContext/fsGroupChangePolicy`,
-      // Pod-level runAsNonRoot holds for the container; privileged is false unless asked for.
-      `${container}/securityContext/runAsNonRoot`,
-      `${container}/securityContext/privileged`,
-      `${container}/startupProbe`,
-      `${container}/livenessProbe/httpGet/scheme`,
-      `${container}/readinessProbe/httpGet/scheme`,
+    overrideDeploymentDefaults(deployment);
+    const resources = options.resources ?? OPERATOR_DEFAULTS.resources;
+    const nonEmpty = (value: unknown) =>
+      value !== undefined && value !== '' && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+    overridePodTemplate(deployment, {
+      add: Object.fromEntries(
+        Object.entries({
+          'securityContext/seccompProfile': { type: 'RuntimeDefault' },
+          // Spread the replicas so one node failure leaves a standby to take the Lease.
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selector },
+            },
+          ],
+          // Kubernetes' own shapes, as the chart's values give them (cdk8s-plus's scheduling API writes affinities instead).
+          imagePullSecrets: options.imagePullSecrets,
+          nodeSelector: options.nodeSelector,
+          tolerations: options.tolerations,
+          affinity: options.affinity,
+          priorityClassName: options.priorityClassName,
+        }).filter(([, value]) => nonEmpty(value)),
+      ),
+      // No resources at all when given none (`resources: {}`), as the chart renders `resources: null`.
+      containers: [{ resources: nonEmpty(resources) ? resources : undefined }],
+    });
+    // The operator's probes are HTTP liveness and readiness on the metrics port, by its name; no
+    // startup probe (cdk8s-plus adds a TCP one) and no rollout strategy but the API's default.
+    const container = '/spec/template/spec/containers/0';
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.remove('/spec/strategy'),
+      JsonPatch.remove(`${container}/startupProbe`),
+      ...['livenessProbe', 'readinessProbe'].flatMap((probe) => [
+        JsonPatch.replace(`${container}/${probe}/httpGet/port`, { value: METRICS_PORT_NAME }),
+        JsonPatch.remove(`${container}/${probe}/httpGet/scheme`),
+      ]),
     );
-    // Probes and the Service target the port by its name (cdk8s-plus takes numbers only).
-    for (const probe of ['livenessProbe', 'readinessProbe']) put(deployment, `${container}/${probe}/httpGet/port`, METRICS_PORT_NAME);
-    put(deployment, `${pod}/securityContext/seccompProfile`, { type: 'RuntimeDefault' });
-    // Spread the replicas so one node failure leaves a standby to take the Lease.
-    put(deployment, `${pod}/topologySpreadConstraints`, [
-      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
-    ]);
-    put(deployment, `${container}/resources`, quantities(options.resources ?? OPERATOR_DEFAULTS.resources));
-    put(deployment, `${pod}/imagePullSecrets`, options.imagePullSecrets);
-    put(deployment, `${pod}/nodeSelector`, options.nodeSelector);
-    put(deployment, `${pod}/tolerations`, options.tolerations);
-    put(deployment, `${pod}/affinity`, options.affinity);
-    put(deployment, `${pod}/priorityClassName`, options.priorityClassName);
 
     const service = new kplus.Service(this, 'metrics-service', {
       metadata: meta(`${name}-metrics`, namespace),
-      ports: [{ name: 'metrics', port: metricsPort, targetPort: metricsPort, protocol: kplus.Protocol.TCP }],
+      ports: [{ name: METRICS_PORT_NAME, port: metricsPort, targetPort: metricsPort, protocol: kplus.Protocol.TCP }],
     });
     for (const [key, value] of Object.entries(selector)) service.selectLabel(key, value);
-    drop(service, '/spec/type', '/spec/externalIPs');
-    put(service, '/spec/ports/0/targetPort', METRICS_PORT_NAME);
+    overrideServiceDefaults(service, [METRICS_PORT_NAME]);
+    // ClusterIP, the API's default, stays unwritten.
+    ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/type'));
 
     const budget = { ...OPERATOR_DEFAULTS.podDisruptionBudget, ...options.podDisruptionBudget };
     if (budget.enabled && replicas > 1) {
@@ -324,7 +308,7 @@ export class OperatorInstall extends Construct {
       return kplus.ServiceAccount.fromServiceAccountName(this, 'service-account', options.name || 'default', { namespaceName: namespace });
     }
     return new kplus.ServiceAccount(this, 'service-account', {
-      metadata: { name: options?.name || name, namespace, labels, annotations: nonEmpty(options?.annotations) },
+      metadata: { name: options?.name || name, namespace, labels, annotations: nonEmptyMap(options?.annotations) },
       automountToken: false,
     });
   }
