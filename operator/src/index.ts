@@ -1,5 +1,4 @@
 export * from './config.ts';
-export * from './kube/kube-client.ts';
-export * from './kube/kube-config.ts';
-export * from './kube/resources.ts';
+export * from './kube-clients.ts';
+export * from './kube-config-loader.ts';
 export * from './operator.ts';

@@ -1,9 +1,9 @@
 import type { Logger } from '@eap/core';
-import { KubeApiError, type KubeClient } from './kube/kube-client.ts';
-import { RESOURCES, resourcePath } from './kube/resources.ts';
+import { type CoordinationV1Api, type V1Lease, type V1LeaseSpec, V1MicroTime } from '@kubernetes/client-node';
+import { describeKubeError, httpStatusOf, unlessNotFound } from './kube-clients.ts';
 
 export interface LeaderElectionOptions {
-  kube: KubeClient;
+  coordination: CoordinationV1Api;
   logger: Logger;
   namespace: string;
   name: string;
@@ -19,18 +19,8 @@ export interface LeaderElectionOptions {
   onStoppedLeading: () => void;
 }
 
-interface Lease {
-  metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec: {
-    holderIdentity?: string | null;
-    leaseDurationSeconds?: number;
-    acquireTime?: string | null;
-    renewTime?: string | null;
-    leaseTransitions?: number;
-  };
-}
-
-const microTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
+/** A Lease's times are MicroTime (six fractional digits); the library's V1MicroTime writes them so. */
+const microTime = (ms: number) => new V1MicroTime(ms);
 
 /**
  * Leader election on a coordination.k8s.io Lease, as client-go does it: the holder renews the
@@ -38,22 +28,38 @@ const microTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z'
  * lease duration (measured on their own clock, so clock skew between nodes does not matter);
  * updates carry the resourceVersion, so two candidates cannot both win. A leader that cannot
  * renew within the renew deadline stops leading. `release()` hands the Lease over at shutdown
- * so a standby takes over within a retry period instead of a lease duration.
+ * so a standby takes over within a retry period instead of a lease duration. `answeredWithin`
+ * says whether the API server has answered an attempt lately (a standby's readiness).
  */
 export function createLeaderElector(options: LeaderElectionOptions) {
-  const { kube, logger, identity } = options;
+  const { coordination, logger, identity } = options;
+  const { namespace, name } = options;
   const leaseDurationMs = options.leaseDurationMs ?? 12_000;
   const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
   const retryPeriodMs = options.retryPeriodMs ?? 2_000;
-  const path = resourcePath(RESOURCES.lease, options.namespace);
-  const leasePath = resourcePath(RESOURCES.lease, options.namespace, options.name);
   let leading = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let lastRenew = 0;
   let observed: { record: string; at: number } | undefined;
+  let lastAnswerAt: number | undefined;
 
-  function desiredSpec(now: number, previous?: Lease['spec']): Lease['spec'] {
+  /** Runs a Lease request, noting that the API server answered (conflicts and absence are answers too). */
+  async function ask<T>(request: Promise<T>): Promise<T> {
+    try {
+      const result = await request;
+      lastAnswerAt = Date.now();
+      return result;
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 404 || status === 409) lastAnswerAt = Date.now();
+      throw error;
+    }
+  }
+
+  const readLease = () => ask(unlessNotFound(coordination.readNamespacedLease({ name, namespace })));
+
+  function desiredSpec(now: number, previous?: V1LeaseSpec): V1LeaseSpec {
     const takingOver = previous?.holderIdentity !== identity;
     return {
       holderIdentity: identity,
@@ -67,15 +73,16 @@ export function createLeaderElector(options: LeaderElectionOptions) {
   /** One attempt; true when this candidate holds the Lease afterwards. */
   async function tryAcquireOrRenew(): Promise<boolean> {
     const now = Date.now();
-    const lease = await kube.find<Lease>(leasePath);
+    const lease = await readLease();
     if (!lease) {
-      const created = await kube.request('POST', path, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: options.name, namespace: options.namespace },
-        spec: desiredSpec(now),
-      });
-      return created.status === 201;
+      const body: V1Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: desiredSpec(now) };
+      try {
+        await ask(coordination.createNamespacedLease({ namespace, body }));
+        return true;
+      } catch (error) {
+        if (httpStatusOf(error) === 409) return false; // another candidate created it first
+        throw error;
+      }
     }
     const spec = lease.spec ?? {};
     const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
@@ -83,10 +90,14 @@ export function createLeaderElector(options: LeaderElectionOptions) {
     const holder = spec.holderIdentity ?? '';
     const duration = (spec.leaseDurationSeconds ?? 0) * 1000;
     if (holder !== '' && holder !== identity && now < observed.at + duration) return false;
-    const updated = await kube.request('PUT', leasePath, { ...lease, spec: desiredSpec(now, spec) });
-    if (updated.status === 409) return false; // someone else updated it first
-    if (updated.status !== 200) throw new KubeApiError('PUT', leasePath, updated.status, updated.body);
-    return true;
+    try {
+      // The update carries the resourceVersion read above: it fails (409) if anyone wrote meanwhile.
+      await ask(coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: desiredSpec(now, spec) } }));
+      return true;
+    } catch (error) {
+      if (httpStatusOf(error) === 409) return false; // someone else updated it first
+      throw error;
+    }
   }
 
   async function loop(): Promise<void> {
@@ -97,7 +108,7 @@ export function createLeaderElector(options: LeaderElectionOptions) {
         lastRenew = Date.now();
         if (!leading) {
           leading = true;
-          logger.info({ identity, lease: `${options.namespace}/${options.name}` }, 'became the leader');
+          logger.info({ identity, lease: `${namespace}/${name}` }, 'became the leader');
           options.onStartedLeading();
         }
       } else if (leading) {
@@ -105,7 +116,7 @@ export function createLeaderElector(options: LeaderElectionOptions) {
         return;
       }
     } catch (error) {
-      logger.warn({ err: error }, 'leader election: could not read or update the Lease');
+      logger.warn({ answer: describeKubeError(error) }, 'leader election: could not read or update the Lease');
     }
     if (leading && Date.now() - lastRenew > renewDeadlineMs) {
       lose(`could not renew the Lease within ${renewDeadlineMs} ms`);
@@ -128,6 +139,10 @@ export function createLeaderElector(options: LeaderElectionOptions) {
     get isLeader(): boolean {
       return leading;
     },
+    /** The API server answered a Lease request within the last `ms`. */
+    answeredWithin(ms: number): boolean {
+      return lastAnswerAt !== undefined && Date.now() - lastAnswerAt <= ms;
+    },
     /** Stops competing; when leading, clears the holder so a standby takes over at once. */
     async release(): Promise<void> {
       stopped = true;
@@ -135,15 +150,15 @@ export function createLeaderElector(options: LeaderElectionOptions) {
       if (!leading) return;
       leading = false;
       try {
-        const lease = await kube.find<Lease>(leasePath);
+        const lease = await readLease();
         if (lease?.spec?.holderIdentity === identity) {
-          await kube.request('PUT', leasePath, {
-            ...lease,
-            spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, acquireTime: null, renewTime: microTime(Date.now()) },
-          });
+          // Omitted fields are cleared by the update: no holder, no acquire time.
+          const { holderIdentity: _holder, acquireTime: _acquired, ...rest } = lease.spec;
+          const spec: V1LeaseSpec = { ...rest, leaseDurationSeconds: 1, renewTime: microTime(Date.now()) };
+          await ask(coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } }));
         }
       } catch (error) {
-        logger.warn({ err: error }, 'could not release the Lease; a standby takes over when it expires');
+        logger.warn({ answer: describeKubeError(error) }, 'could not release the Lease; a standby takes over when it expires');
       }
     },
   };

@@ -1,13 +1,13 @@
 import { ConfigError, createLogger } from '@eap/core';
 import { identityOf, loadOperatorConfig } from './config.ts';
-import { KubeClient } from './kube/kube-client.ts';
-import { loadConnection } from './kube/kube-config.ts';
+import { loadKubeConfig, NoClusterError } from './kube-config-loader.ts';
 import { createOperator } from './operator.ts';
 import { operatorHelp, parseOperatorArgs } from './usage.ts';
 
 /**
  * `eap-operator`: reconciles EventPipelines until SIGTERM/SIGINT (then hands the leader Lease
- * over) or until leadership is lost (then exits 1, so Kubernetes restarts it as a standby).
+ * over), or until leadership is lost or its caches cannot sync (then exits 1, so Kubernetes
+ * restarts it as a standby).
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const args = parseOperatorArgs(argv);
@@ -30,28 +30,27 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     throw error;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'eap-operator', base: { identity: identityOf(config) } });
-  let connection: ReturnType<typeof loadConnection>;
+  let kubeConfig: ReturnType<typeof loadKubeConfig>;
   try {
-    connection = loadConnection();
+    kubeConfig = loadKubeConfig();
   } catch (error) {
     // No cluster to talk to (no ServiceAccount, KUBECONFIG unreadable): say so and exit, not a stack trace.
-    process.stderr.write(`eap-operator: cannot connect to Kubernetes: ${(error as Error).message}\n`);
+    if (!(error instanceof NoClusterError)) throw error;
+    process.stderr.write(`eap-operator: cannot connect to Kubernetes: ${error.message}\n`);
     return 1;
   }
-  const kube = new KubeClient(connection);
-  const operator = createOperator({ config, kube, logger });
+  const operator = createOperator({ config, kubeConfig, logger });
   await operator.start();
   const outcome = await Promise.race([
     new Promise<'signal'>((resolve) => {
       process.once('SIGTERM', () => resolve('signal'));
       process.once('SIGINT', () => resolve('signal'));
     }),
-    operator.lostLeadership.then(() => 'lost' as const),
+    operator.ended.then((end) => end.reason),
   ]);
   const hardStop = setTimeout(() => process.exit(1), 20_000).unref();
   await operator.stop();
   clearTimeout(hardStop);
-  kube.close();
   logger.info({ outcome }, 'stopped');
-  return outcome === 'lost' ? 1 : 0;
+  return outcome === 'signal' ? 0 : 1;
 }

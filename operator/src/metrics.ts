@@ -79,6 +79,24 @@ function createWorkQueueMetrics(registry: Registry) {
   };
 }
 
+/** The informers' list-and-watch caches: whether each synced, and watches opened again (operator/src/resource-informer.ts). */
+function createInformerMetrics(registry: Registry) {
+  return {
+    synced: new Gauge({
+      name: 'eap_operator_informer_synced',
+      help: '1 once the cache of a watched kind (resource) has synced, 0 before and after it gave up.',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    watchRestarts: new Counter({
+      name: 'eap_operator_watch_restarts_total',
+      help: 'Watches opened again after an error or after receiving nothing for WATCH_INACTIVITY_TIMEOUT_SECONDS, by resource and reason (error, inactivity).',
+      labelNames: ['resource', 'reason'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
 /** The operator's own metrics, served on METRICS_PORT at /metrics. */
 export function createOperatorMetrics() {
   const registry = new Registry();
@@ -86,6 +104,7 @@ export function createOperatorMetrics() {
   return {
     registry,
     workQueue: createWorkQueueMetrics(registry),
+    informers: createInformerMetrics(registry),
     reconciles: new Counter({
       name: 'eap_operator_reconciles_total',
       help: 'Reconciles of EventPipelines by result (success, error).',

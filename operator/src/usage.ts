@@ -21,8 +21,9 @@ export function operatorHelp(): string {
 
 Usage: eap-operator [--help]
 
-Runs until SIGTERM/SIGINT. It takes no arguments: the environment configures it. Without
-KUBECONFIG it uses the pod's ServiceAccount, so outside a cluster it needs KUBECONFIG.
+Runs until SIGTERM/SIGINT. It takes no arguments: the environment configures it. It finds
+its cluster as kubectl does: KUBECONFIG (one or more files), else ~/.kube/config, else the
+pod's ServiceAccount. /livez and /readyz on METRICS_PORT say whether it works and does its part.
 
 Environment:
 ${variables.map((variable) => `  ${variable.name.padEnd(width)}${variable.description}`).join('\n')}

@@ -1,9 +1,8 @@
 import type { Logger } from '@eap/core';
-import { childNames, type EventPipeline } from '@eap/manifests';
+import { childNames, type EventPipeline, FIELD_MANAGER } from '@eap/manifests';
 import { Redis } from 'ioredis';
 import type { EventRecorder } from '../event-recorder.ts';
-import type { KubeClient } from '../kube/kube-client.ts';
-import { RESOURCES, resourcePath } from '../kube/resources.ts';
+import { describeKubeError, type KubeClients, MERGE_PATCH, unlessNotFound } from '../kube-clients.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { readBacklog } from './backlog-reader.ts';
 import { decideReplicas, emptyMemory, type ScalingMemory } from './scaling-policy.ts';
@@ -46,21 +45,19 @@ const keyOf = (pipeline: EventPipeline) => `${pipeline.metadata.namespace}/${pip
  * and is reported as AutoscalerHealthy=False; the next tick tries again.
  */
 export function createAutoscaler(deps: {
-  kube: KubeClient;
+  clients: Pick<KubeClients, 'core' | 'apps'>;
   logger: Logger;
   metrics: OperatorMetrics;
   recordEvent: EventRecorder;
   /** Called when a loop's state changed, so the pipeline's status gets updated. */
   onStateChange: (key: string) => void;
 }): Autoscaler {
-  const { kube, logger, metrics } = deps;
+  const { clients, logger, metrics } = deps;
   const loops = new Map<string, Loop>();
 
   async function redisUrlOf(pipeline: EventPipeline): Promise<string> {
     const ref = pipeline.spec.redis.urlSecretRef;
-    const secret = await kube.find<{ data?: Record<string, string> }>(
-      resourcePath(RESOURCES.secret, pipeline.metadata.namespace, ref.name),
-    );
+    const secret = await unlessNotFound(clients.core.readNamespacedSecret({ name: ref.name, namespace: pipeline.metadata.namespace }));
     if (!secret) throw Object.assign(new Error(`Secret ${ref.name} not found`), { reason: 'SecretNotFound' });
     const value = secret.data?.[ref.key];
     if (!value) throw Object.assign(new Error(`Secret ${ref.name} has no key ${ref.key}`), { reason: 'SecretNotFound' });
@@ -85,8 +82,8 @@ export function createAutoscaler(deps: {
   async function tick(key: string, loop: Loop): Promise<AutoscalerState> {
     const { pipeline } = loop;
     const ns = pipeline.metadata.namespace;
-    const scalePath = resourcePath(RESOURCES.deployment, ns, childNames(pipeline).worker, 'scale');
-    const scale = await kube.find<{ spec?: { replicas?: number } }>(scalePath);
+    const worker = { name: childNames(pipeline).worker, namespace: ns };
+    const scale = await unlessNotFound(clients.apps.readNamespacedDeploymentScale(worker));
     if (!scale)
       return { healthy: 'Unknown', reason: 'WaitingForWorkers', message: 'the worker Deployment does not exist yet (migrations pending)' };
     const current = scale.spec?.replicas ?? 0;
@@ -102,28 +99,31 @@ export function createAutoscaler(deps: {
         ...loop.state,
         healthy: 'False',
         reason,
-        message: `${(error as Error).message}; keeping ${current} replicas`,
+        message: `${describeKubeError(error)}; keeping ${current} replicas`,
         replicas: current,
       };
     }
 
-    const worker = pipeline.spec.worker;
+    const limits = pipeline.spec.worker;
     const decision = decideReplicas({
       now: Date.now(),
       current,
       backlog: reading.backlog,
       spec: {
-        minReplicas: worker.minReplicas,
-        maxReplicas: worker.maxReplicas,
-        targetBacklogPerReplica: worker.targetBacklogPerReplica,
-        stabilizationSeconds: worker.scaleDown.stabilizationSeconds,
+        minReplicas: limits.minReplicas,
+        maxReplicas: limits.maxReplicas,
+        targetBacklogPerReplica: limits.targetBacklogPerReplica,
+        stabilizationSeconds: limits.scaleDown.stabilizationSeconds,
       },
       memory: loop.memory,
     });
     loop.memory = decision.memory;
     let lastScaleTime = loop.state.lastScaleTime;
     if (decision.replicas !== current) {
-      await kube.mergePatch(scalePath, { spec: { replicas: decision.replicas } });
+      await clients.apps.patchNamespacedDeploymentScale(
+        { ...worker, body: { spec: { replicas: decision.replicas } }, fieldManager: FIELD_MANAGER },
+        MERGE_PATCH,
+      );
       lastScaleTime = new Date().toISOString();
       metrics.scaleEvents.inc({ direction: decision.replicas > current ? 'up' : 'down' });
       deps.recordEvent(pipeline, 'Normal', 'WorkersScaled', `worker replicas ${current} → ${decision.replicas}: ${decision.reason}`);
@@ -154,7 +154,7 @@ export function createAutoscaler(deps: {
       next = await tick(key, loop);
     } catch (error) {
       metrics.autoscalerErrors.inc({ reason: 'KubernetesError' });
-      next = { ...loop.state, healthy: 'False', reason: 'ScaleFailed', message: (error as Error).message };
+      next = { ...loop.state, healthy: 'False', reason: 'ScaleFailed', message: describeKubeError(error) };
     }
     loop.running = false;
     if (loop.stopped) return;

@@ -1,7 +1,8 @@
-import type { KubeObject } from '../kube/kube-client.ts';
 import type { ConditionUpdate } from './conditions.ts';
 
-export interface DeploymentLike extends KubeObject {
+/** The fields of a Deployment availability reads (the library's V1Deployment has them). */
+export interface DeploymentLike {
+  metadata?: { generation?: number };
   spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string }> } } };
   status?: {
     observedGeneration?: number;

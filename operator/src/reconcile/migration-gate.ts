@@ -1,7 +1,8 @@
-import type { KubeObject } from '../kube/kube-client.ts';
 import type { ConditionUpdate } from './conditions.ts';
 
-interface JobLike extends KubeObject {
+/** The fields of a Job the gate reads (the library's V1Job has them). */
+export interface JobLike {
+  metadata?: { name?: string };
   status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; active?: number; failed?: number };
 }
 

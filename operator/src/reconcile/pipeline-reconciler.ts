@@ -3,6 +3,7 @@ import {
   buildMigrationJob,
   buildPipelineObjects,
   childNames,
+  EVENT_PIPELINE,
   type EventPipeline,
   EventPipelineSpecSchema,
   type EventPipelineStatus,
@@ -14,29 +15,37 @@ import {
   type MonitoringAssets,
   migrationJobName,
 } from '@eap/manifests';
+import { type KubernetesObject, PatchStrategy, type V1Deployment, type V1Job } from '@kubernetes/client-node';
 import type { Autoscaler } from '../autoscaler/autoscaler.ts';
 import type { EventRecorder } from '../event-recorder.ts';
-import type { Informer } from '../kube/informer.ts';
-import { KubeApiError, type KubeClient, type KubeObject } from '../kube/kube-client.ts';
-import { RESOURCES, resourceOf, resourcePath } from '../kube/resources.ts';
+import { httpStatusOf, type KubeClients, MERGE_PATCH, unlessNotFound } from '../kube-clients.ts';
 import type { MonitoringApis } from '../monitoring-discovery.ts';
-import { apiCondition, type DeploymentLike, deploymentImage, workersCondition } from './availability.ts';
+import type { ResourceInformer } from '../resource-informer.ts';
+import type { EventPipelineObject } from '../watched-resources.ts';
+import { apiCondition, deploymentImage, workersCondition } from './availability.ts';
 import { type ConditionUpdate, mergeConditions, readyCondition } from './conditions.ts';
-import { migrationOutcome, migrationsCondition, servingImage } from './migration-gate.ts';
+import { type JobLike, migrationOutcome, migrationsCondition, servingImage } from './migration-gate.ts';
 
 export interface ReconcilerDeps {
-  kube: KubeClient;
+  clients: KubeClients;
   logger: Logger;
   recordEvent: EventRecorder;
   autoscaler: Autoscaler;
   assets: MonitoringAssets;
   discoverMonitoring: () => Promise<MonitoringApis>;
   caches: {
-    pipelines: Informer<KubeObject>;
-    deployments: Informer<DeploymentLike>;
-    jobs: Informer<KubeObject>;
+    pipelines: ResourceInformer<EventPipelineObject>;
+    deployments: ResourceInformer<V1Deployment>;
+    jobs: ResourceInformer<V1Job>;
   };
 }
+
+/** An object of a child kind, by name: what reads and deletes of the library's KubernetesObjectApi take. */
+const childRef = (apiVersion: string, kind: string, name: string, namespace: string) => ({
+  apiVersion,
+  kind,
+  metadata: { name, namespace },
+});
 
 /** A spec the operator cannot use; not retried until the object changes. */
 class InvalidSpecError extends Error {}
@@ -52,24 +61,24 @@ class InvalidSpecError extends Error {}
  * 4. the autoscaler loop; 5. conditions, Events on transitions, and the status.
  */
 export function createPipelineReconciler(deps: ReconcilerDeps) {
-  const { kube, logger, caches } = deps;
+  const { clients, logger, caches } = deps;
   /** Generation and monitoring APIs last cleaned up per pipeline, so turned-off objects are deleted once. */
   const cleanedUp = new Map<string, string>();
 
+  /** Server-side apply as `eap-operator`, forcing conflicts: the operator owns its children's fields. */
   async function apply(object: KubeManifest): Promise<void> {
-    const path = resourcePath(resourceOf(object.apiVersion, object.kind), object.metadata.namespace, object.metadata.name);
-    const response = await kube.apply(path, object, FIELD_MANAGER, true);
-    if (response.status !== 200 && response.status !== 201) throw new KubeApiError('APPLY', path, response.status, response.body);
+    await clients.objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
 
-  async function ensureMigrationJob(pipeline: EventPipeline, desiredImage: string, job: KubeManifest): Promise<KubeObject> {
+  async function ensureMigrationJob(pipeline: EventPipeline, desiredImage: string, job: KubeManifest): Promise<JobLike> {
     const ns = pipeline.metadata.namespace;
-    const existing = caches.jobs.get(ns, job.metadata.name) ?? (await kube.find(resourcePath(RESOURCES.job, ns, job.metadata.name)));
+    const name = job.metadata.name;
+    const existing = caches.jobs.get(ns, name) ?? (await unlessNotFound(clients.batch.readNamespacedJob({ name, namespace: ns })));
     if (existing) return existing;
     // Created once and never re-applied: a Job's pod template is immutable.
     await apply(job);
-    deps.recordEvent(pipeline, 'Normal', 'MigrationStarted', `Job ${job.metadata.name} runs the migrations of ${desiredImage}`);
-    return job as KubeObject;
+    deps.recordEvent(pipeline, 'Normal', 'MigrationStarted', `Job ${name} runs the migrations of ${desiredImage}`);
+    return job as JobLike;
   }
 
   async function deleteOldMigrationJobs(pipeline: EventPipeline, keep: string): Promise<void> {
@@ -81,7 +90,11 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
         job.metadata?.name !== keep,
     );
     for (const job of old) {
-      await kube.delete(resourcePath(RESOURCES.job, pipeline.metadata.namespace, job.metadata?.name), { propagationPolicy: 'Background' });
+      const name = job.metadata?.name;
+      if (name)
+        await unlessNotFound(
+          clients.batch.deleteNamespacedJob({ name, namespace: pipeline.metadata.namespace, propagationPolicy: 'Background' }),
+        );
     }
   }
 
@@ -92,31 +105,32 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
   async function deleteUnwanted(pipeline: EventPipeline, apis: MonitoringApis, wanted: Set<string>): Promise<void> {
     const ns = pipeline.metadata.namespace;
     const names = childNames(pipeline);
-    const candidates: Array<[(typeof RESOURCES)[keyof typeof RESOURCES], string]> = [
-      [RESOURCES.configMap, names.dashboard('pipeline-health')],
-      [RESOURCES.configMap, names.dashboard('product-overview')],
-      [RESOURCES.networkPolicy, names.api],
-      [RESOURCES.networkPolicy, names.worker],
-      [RESOURCES.networkPolicy, names.query],
-      [RESOURCES.deployment, names.query],
-      [RESOURCES.service, names.query],
-      [RESOURCES.service, names.queryMetrics],
-      [RESOURCES.podDisruptionBudget, names.query],
+    const configMap = ['v1', 'ConfigMap'] as const;
+    const networkPolicy = ['networking.k8s.io/v1', 'NetworkPolicy'] as const;
+    const serviceMonitor = ['monitoring.coreos.com/v1', 'ServiceMonitor'] as const;
+    const candidates: Array<readonly [string, string, string]> = [
+      [...configMap, names.dashboard('pipeline-health')],
+      [...configMap, names.dashboard('product-overview')],
+      [...networkPolicy, names.api],
+      [...networkPolicy, names.worker],
+      [...networkPolicy, names.query],
+      ['apps/v1', 'Deployment', names.query],
+      ['v1', 'Service', names.query],
+      ['v1', 'Service', names.queryMetrics],
+      ['policy/v1', 'PodDisruptionBudget', names.query],
     ];
     if (apis.serviceMonitors) {
-      candidates.push(
-        [RESOURCES.serviceMonitor, names.api],
-        [RESOURCES.serviceMonitor, names.worker],
-        [RESOURCES.serviceMonitor, names.query],
-      );
+      candidates.push([...serviceMonitor, names.api], [...serviceMonitor, names.worker], [...serviceMonitor, names.query]);
     }
-    if (apis.prometheusRules) candidates.push([RESOURCES.prometheusRule, names.prometheusRule]);
-    for (const [resource, name] of candidates) {
-      if (wanted.has(`${resource.kind}/${name}`)) continue;
-      const path = resourcePath(resource, ns, name);
-      const existing = await kube.find(path);
+    if (apis.prometheusRules) candidates.push(['monitoring.coreos.com/v1', 'PrometheusRule', names.prometheusRule]);
+    for (const [apiVersion, kind, name] of candidates) {
+      if (wanted.has(`${kind}/${name}`)) continue;
+      const ref = childRef(apiVersion, kind, name, ns);
+      const existing = await unlessNotFound(clients.objects.read(ref));
       // Only what this pipeline owns: never a same-named object someone else made.
-      if (existing?.metadata?.ownerReferences?.some((ref) => ref.uid === pipeline.metadata.uid)) await kube.delete(path);
+      if (existing?.metadata?.ownerReferences?.some((owner) => owner.uid === pipeline.metadata.uid)) {
+        await unlessNotFound(clients.objects.delete(ref));
+      }
     }
   }
 
@@ -154,7 +168,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
   const lastWritten = new Map<string, { uid: string; status: EventPipelineStatus }>();
 
   async function writeStatus(
-    raw: KubeObject,
+    raw: EventPipelineObject,
     pipeline: EventPipeline,
     updates: ConditionUpdate[],
     extra: Partial<EventPipelineStatus>,
@@ -162,7 +176,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     const key = `${pipeline.metadata.namespace}/${pipeline.metadata.name}`;
     const uid = pipeline.metadata.uid ?? '';
     const mine = lastWritten.get(key);
-    const previous = mine?.uid === uid ? mine.status : ((raw.status ?? {}) as EventPipelineStatus);
+    const previous = mine?.uid === uid ? mine.status : (raw.status ?? {});
     const generation = pipeline.metadata.generation ?? 0;
     const { conditions, transitions } = mergeConditions(
       previous.conditions,
@@ -172,12 +186,22 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
     );
     const status: EventPipelineStatus = { ...previous, ...extra, observedGeneration: generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(previous)) return;
-    const path = resourcePath(RESOURCES.eventPipeline, pipeline.metadata.namespace, pipeline.metadata.name, 'status');
     try {
-      await kube.mergePatch(path, { status });
+      await clients.customObjects.patchNamespacedCustomObjectStatus(
+        {
+          group: EVENT_PIPELINE.group,
+          version: EVENT_PIPELINE.version,
+          plural: EVENT_PIPELINE.plural,
+          namespace: pipeline.metadata.namespace,
+          name: pipeline.metadata.name,
+          body: { status },
+          fieldManager: FIELD_MANAGER,
+        },
+        MERGE_PATCH,
+      );
     } catch (error) {
       // Deleted meanwhile: the informer brings the deletion next.
-      if (error instanceof KubeApiError && error.status === 404) return;
+      if (httpStatusOf(error) === 404) return;
       throw error;
     }
     lastWritten.set(key, { uid, status });
@@ -197,7 +221,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
       return;
     }
     const parsed = EventPipelineSpecSchema.safeParse(raw.spec);
-    const meta = raw.metadata as EventPipeline['metadata'];
+    const meta = raw.metadata as unknown as EventPipeline['metadata'];
     if (!parsed.success) {
       const message = parsed.error.issues.map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`).join('; ');
       const pipeline = { ...(raw as unknown as EventPipeline), metadata: meta };
@@ -205,7 +229,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
       throw new InvalidSpecError(message);
     }
     const pipeline: EventPipeline = { apiVersion: String(raw.apiVersion), kind: String(raw.kind), metadata: meta, spec: parsed.data };
-    const status = (raw.status ?? {}) as EventPipelineStatus;
+    const status: EventPipelineStatus = raw.status ?? {};
     const names = childNames(pipeline);
     const apis = await deps.discoverMonitoring();
 

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '@eap/core';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadOperatorConfig } from '../../../operator/src/config.ts';
 import { createOperator, type Operator } from '../../../operator/src/operator.ts';
 import { readToolManifest } from '../../../scripts/k8s/tool-manifest.ts';
-import { eventually, type KubeClient, type KubeList, type KubeObject } from './kube-client.ts';
+import { eventually, type KubeObject, type KubeRef, type TestKube } from './kube-client.ts';
 
 const execFileAsync = promisify(execFile);
 const root = new URL('../../../', import.meta.url);
@@ -23,24 +24,30 @@ export type Manifest = KubeObject & {
   metadata: { name: string; namespace?: string; [key: string]: unknown };
 };
 
-export const EP_PATH = (ns: string, name?: string) => `/apis/eap.dev/v1alpha1/namespaces/${ns}/eventpipelines${name ? `/${name}` : ''}`;
+/** Names an EventPipeline. */
+export const pipelineRef = (namespace: string, name: string): KubeRef => ({
+  apiVersion: 'eap.dev/v1alpha1',
+  kind: 'EventPipeline',
+  name,
+  namespace,
+});
 
 /** Installs the committed CRD file (as a user would) and waits until it is served. Idempotent. */
-export async function installCrd(kube: KubeClient): Promise<void> {
+export async function installCrd(kube: TestKube): Promise<void> {
   const crd = parseAllDocuments(
     readFileSync(rootPath('charts/eap-operator/crds/eventpipelines.eap.dev.yaml'), 'utf8'),
   )[0]?.toJS() as Manifest;
-  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
-  const applied = await kube.apply(path, crd, 'eap-tests', true);
-  if (applied.status >= 300) throw new Error(`CRD apply: HTTP ${applied.status}: ${JSON.stringify(applied.body)}`);
+  await kube.apply(crd);
+  const ref = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd.metadata.name };
   await eventually('the EventPipeline CRD to be established', async () => {
-    const current = await kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(path);
+    const current = await kube.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(ref);
     return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
   });
   // Discovery and the REST mapping follow a moment after Established.
-  await eventually('EventPipelines to be served', async () =>
-    (await kube.request('GET', '/apis/eap.dev/v1alpha1/eventpipelines')).status === 200 ? true : undefined,
-  );
+  await eventually('EventPipelines to be served', async () => {
+    await kube.list('eap.dev/v1alpha1', 'EventPipeline');
+    return true;
+  });
 }
 
 /** `helm template` of the chart with `--set` values; the rendered objects. */
@@ -55,10 +62,10 @@ export async function renderChart(namespace: string, sets: string[] = [], releas
 }
 
 /** Creates a namespace for the running test; the returned function deletes it. */
-export async function createNamespace(kube: KubeClient, prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+export async function createNamespace(kube: TestKube, prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = `eap-${prefix}-${randomSuffix()}`;
-  await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return { name, remove: () => kube.delete(`/api/v1/namespaces/${name}`) };
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return { name, remove: () => kube.delete({ apiVersion: 'v1', kind: 'Namespace', name }) };
 }
 
 /**
@@ -70,10 +77,10 @@ export async function createNamespace(kube: KubeClient, prefix: string): Promise
  * test its own ClusterRole (deleted by `cleanup`), for rules that differ from the default ones.
  */
 export async function operatorClientWithChartRbac(
-  admin: KubeClient,
+  admin: TestKube,
   namespace: string,
   chart: { sets?: string[]; releaseName?: string } = {},
-): Promise<{ client: KubeClient; token: string; rendered: Manifest[]; cleanup: () => Promise<void> }> {
+): Promise<{ client: TestKube; token: string; rendered: Manifest[]; cleanup: () => Promise<void> }> {
   const rendered = await renderChart(namespace, chart.sets, chart.releaseName);
   const pick = (kind: string) => rendered.filter((object) => object.kind === kind);
   const clusterRole = pick('ClusterRole')[0] as Manifest;
@@ -88,44 +95,38 @@ export async function operatorClientWithChartRbac(
     ...pick('Role'),
     ...pick('RoleBinding'),
   ];
-  for (const object of objects) {
-    const scope = object.metadata.namespace ? `namespaces/${object.metadata.namespace}/` : '';
-    const plural = `${object.kind.toLowerCase()}s`;
-    const base = object.apiVersion === 'v1' ? '/api/v1' : `/apis/${object.apiVersion}`;
-    const response = await admin.apply(`${base}/${scope}${plural}/${object.metadata.name}`, object, 'eap-tests', true);
-    if (response.status >= 300) throw new Error(`apply ${object.kind}: HTTP ${response.status}: ${JSON.stringify(response.body)}`);
-  }
-  const tokenRequest = await admin.create<{ status: { token: string } }>(
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount.metadata.name}/token`,
-    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  );
-  const token = tokenRequest.status.token;
+  for (const object of objects) await admin.apply(object);
+  const tokenRequest = await admin.typed(CoreV1Api).createNamespacedServiceAccountToken({
+    name: serviceAccount.metadata.name,
+    namespace,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const token = tokenRequest.status?.token;
+  if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${serviceAccount.metadata.name}`);
   const client = admin.withToken(token);
+  const rbac = 'rbac.authorization.k8s.io/v1';
   return {
     client,
     token,
     rendered,
     cleanup: async () => {
-      client.close();
-      await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${bindingName}`);
-      if (chart.releaseName) await admin.delete(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole.metadata.name}`);
+      await admin.delete({ apiVersion: rbac, kind: 'ClusterRoleBinding', name: bindingName });
+      if (chart.releaseName) await admin.delete({ apiVersion: rbac, kind: 'ClusterRole', name: clusterRole.metadata.name });
     },
   };
 }
 
 /** Writes a kubeconfig that authenticates with `token` (for operator processes). */
-export async function writeTokenKubeconfig(admin: KubeClient, token: string): Promise<string> {
+export async function writeTokenKubeconfig(admin: TestKube, token: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'eap-operator-test-'));
   const file = join(dir, 'kubeconfig');
+  const cluster = admin.kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
+  const caData = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [
-      {
-        name: 'test',
-        cluster: { server: admin.server, 'certificate-authority-data': Buffer.from(admin.connection.ca ?? '').toString('base64') },
-      },
-    ],
+    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority-data': caData } }],
     users: [{ name: 'operator', user: { token } }],
     contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
     'current-context': 'test',
@@ -134,8 +135,11 @@ export async function writeTokenKubeconfig(admin: KubeClient, token: string): Pr
   return file;
 }
 
-/** Runs an operator in this process, watching only `namespace`, without leader election. */
-export async function startOperatorInProcess(client: KubeClient, namespace: string, env: Record<string, string> = {}): Promise<Operator> {
+/**
+ * Runs an operator in this process, watching only `namespace`, without leader election (unless
+ * `env` says otherwise), on `client`'s KubeConfig.
+ */
+export async function startOperatorInProcess(client: TestKube, namespace: string, env: Record<string, string> = {}): Promise<Operator> {
   const config = loadOperatorConfig({
     WATCH_NAMESPACE: namespace,
     LEADER_ELECTION: 'false',
@@ -146,7 +150,7 @@ export async function startOperatorInProcess(client: KubeClient, namespace: stri
   });
   const operator = createOperator({
     config,
-    kube: client,
+    kubeConfig: client.kubeConfig,
     logger: createLogger({ level: config.LOG_LEVEL, name: `eap-operator-${namespace}` }),
   });
   await operator.start();
@@ -155,7 +159,7 @@ export async function startOperatorInProcess(client: KubeClient, namespace: stri
 
 /** Creates the two Secrets an EventPipeline names. */
 export async function createUrlSecrets(
-  kube: KubeClient,
+  kube: TestKube,
   namespace: string,
   redisUrl = 'redis://127.0.0.1:1',
   databaseUrl = 'postgres://eap@127.0.0.1:1/eap',
@@ -164,12 +168,7 @@ export async function createUrlSecrets(
     ['eap-redis', redisUrl],
     ['eap-postgres', databaseUrl],
   ] as const) {
-    await kube.create(`/api/v1/namespaces/${namespace}/secrets`, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name },
-      stringData: { url },
-    });
+    await kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { url } });
   }
 }
 
@@ -196,7 +195,7 @@ export interface PipelineObject extends KubeObject {
 
 /** Waits until the pipeline's condition `type` has `status` (and, if given, `reason`) for its current generation. */
 export async function waitForCondition(
-  kube: KubeClient,
+  kube: TestKube,
   namespace: string,
   name: string,
   type: string,
@@ -207,18 +206,13 @@ export async function waitForCondition(
   return eventually(
     `condition ${type}=${status}${reason ? ` (${reason})` : ''} on ${namespace}/${name}`,
     async () => {
-      const pipeline = await kube.get<PipelineObject>(EP_PATH(namespace, name));
+      const pipeline = await kube.get<PipelineObject>(pipelineRef(namespace, name));
       const condition = pipeline.status?.conditions?.find((c) => c.type === type);
       const current = pipeline.status?.observedGeneration === pipeline.metadata?.generation;
       return current && condition?.status === status && (reason === undefined || condition.reason === reason) ? condition : undefined;
     },
     timeoutMs,
   );
-}
-
-interface PodLike extends KubeObject {
-  spec?: { containers?: Array<{ name: string; image?: string }> };
-  status?: { phase?: string };
 }
 
 const labelSelector = (labels: Record<string, string>) =>
@@ -233,15 +227,16 @@ const labelSelector = (labels: Record<string, string>) =>
  * controllers count them available.
  */
 export async function setPodsStatus(
-  kube: KubeClient,
+  kube: TestKube,
   namespace: string,
   labels: Record<string, string>,
   outcome: 'Succeeded' | 'Failed' | 'Ready',
 ): Promise<number> {
-  const pods = await kube.get<KubeList<PodLike>>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: labelSelector(labels) });
+  const pods = await kube.list<V1Pod>('v1', 'Pod', namespace, labelSelector(labels));
+  const core = kube.typed(CoreV1Api);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   let changed = 0;
-  for (const pod of pods.items) {
+  for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp) continue;
     const phase = pod.status?.phase;
     if (outcome === 'Ready' ? phase === 'Running' : phase === 'Succeeded' || phase === 'Failed') continue;
@@ -283,7 +278,10 @@ export async function setPodsStatus(
               state: { terminated },
             })),
           };
-    await kube.mergePatch(`/api/v1/namespaces/${namespace}/pods/${pod.metadata?.name}/status`, { status });
+    await core.patchNamespacedPodStatus(
+      { name: pod.metadata?.name ?? '', namespace, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     changed++;
   }
   return changed;
@@ -291,16 +289,14 @@ export async function setPodsStatus(
 
 /** Completes (or fails) the pipeline's migration Job for `image` by finishing its pod, and waits for the Job controller to agree. */
 export async function finishMigrationJob(
-  kube: KubeClient,
+  kube: TestKube,
   namespace: string,
   jobName: string,
   outcome: 'Succeeded' | 'Failed',
 ): Promise<void> {
   await eventually(`Job ${jobName} to be ${outcome === 'Succeeded' ? 'Complete' : 'Failed'}`, async () => {
     await setPodsStatus(kube, namespace, { 'job-name': jobName }, outcome);
-    const job = await kube.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
-      `/apis/batch/v1/namespaces/${namespace}/jobs/${jobName}`,
-    );
+    const job = await kube.get<V1Job>({ apiVersion: 'batch/v1', kind: 'Job', name: jobName, namespace });
     const want = outcome === 'Succeeded' ? 'Complete' : 'Failed';
     return job.status?.conditions?.some((c) => c.type === want && c.status === 'True') ? true : undefined;
   });
@@ -310,18 +306,14 @@ export async function finishMigrationJob(
  * Makes the pods of a Deployment Ready until its rollout is complete: every replica updated and
  * available and no old pod left (during a rolling update new pods keep appearing as old ones go).
  */
-export async function makeDeploymentAvailable(kube: KubeClient, namespace: string, name: string): Promise<void> {
+export async function makeDeploymentAvailable(kube: TestKube, namespace: string, name: string): Promise<void> {
   await eventually(`Deployment ${name} to finish its rollout`, async () => {
-    const deployment = await kube.get<{
-      metadata: { generation?: number };
-      spec: { replicas?: number; selector: { matchLabels: Record<string, string> } };
-      status?: { observedGeneration?: number; replicas?: number; availableReplicas?: number; updatedReplicas?: number };
-    }>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
-    await setPodsStatus(kube, namespace, deployment.spec.selector.matchLabels, 'Ready');
-    const want = deployment.spec.replicas ?? 1;
+    const deployment = await kube.get<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace });
+    await setPodsStatus(kube, namespace, deployment.spec?.selector.matchLabels ?? {}, 'Ready');
+    const want = deployment.spec?.replicas ?? 1;
     const status = deployment.status ?? {};
     const done =
-      (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) &&
+      (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
       status.updatedReplicas === want &&
       status.availableReplicas === want &&
       status.replicas === want;
@@ -346,7 +338,7 @@ export interface OperatorNamespace {
  * running in this process with that ServiceAccount's token, watching only the namespace.
  */
 export async function setUpOperatorNamespace(
-  kube: KubeClient,
+  kube: TestKube,
   prefix: string,
   options: { redisUrl?: string; startOperator?: boolean } = {},
 ): Promise<OperatorNamespace> {
