@@ -46,7 +46,7 @@ export interface OperatorInstallOptions {
   watchNamespace?: string;
   /** Log level. Default info. */
   logLevel?: string;
-  /** The operator container's requests and limits. Default requests 50m CPU and 96Mi, limit 256Mi. */
+  /** The operator container's requests and limits. Default requests 50m CPU and 192Mi, limit 384Mi. */
   resources?: ResourceRequirements;
   /** Node labels the pods must match. Default none. */
   nodeSelector?: Record<string, string>;
@@ -83,7 +83,7 @@ export const OPERATOR_DEFAULTS = {
   replicas: 2,
   metricsPort: 8080,
   logLevel: 'info',
-  resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+  resources: { requests: { cpu: '50m', memory: '192Mi' }, limits: { memory: '384Mi' } },
   podDisruptionBudget: { enabled: true, minAvailable: 1 },
 } as const;
 
