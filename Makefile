@@ -136,11 +136,12 @@ synth: install ## Write cdk8s/dist/: the CRD, the operator install, a sample Eve
 
 HELM = $$(node scripts/k8s/tool-path.ts helm)
 
-lint-chart: k8s-cli ## helm lint and helm template of charts/eap-operator (helm from the Kubernetes test environment)
+lint-chart: k8s-cli ## helm lint --strict and helm template of charts/eap-operator, at default values and with the optional objects on (helm from the Kubernetes test environment)
 	$(HELM) lint --strict charts/eap-operator
+	$(HELM) lint --strict charts/eap-operator --set watchNamespace=eap --set serviceAccount.create=false --set serviceAccount.name=platform --set replicaCount=1
 	$(HELM) template eap-operator charts/eap-operator --namespace eap-system >/dev/null
-	$(HELM) template eap-operator charts/eap-operator --namespace eap-system --set serviceMonitor.enabled=true --set sample.enabled=true >/dev/null
-	@echo "chart OK (the k8s tests also dry-run apply its objects to a real API server)"
+	$(HELM) template eap-operator charts/eap-operator --namespace eap-system --set serviceMonitor.enabled=true --set sample.enabled=true --set watchNamespace=eap >/dev/null
+	@echo "chart OK (the k8s tests also dry-run apply its objects to a real API server and compare them with the cdk8s rendering)"
 
 # Containers. `engine` makes sure a Docker engine with compose v2 answers (on a machine without
 # one, as root on Debian/Ubuntu, it installs and starts one: scripts/containers/engine.ts);
