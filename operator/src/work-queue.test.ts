@@ -58,12 +58,10 @@ describe('work queue', () => {
     const metrics = createOperatorMetrics();
     const queue = createWorkQueue({ baseDelayMs: 1, observer: metrics.workQueue.observer });
     metrics.workQueue.track(queue);
-    const value = async (name: string) => {
-      const metric = await metrics.registry.getSingleMetric(name)?.get();
-      const sample = metric?.values.find((v) => v.labels.name === 'eventpipeline' && !('le' in v.labels));
-      return name.endsWith('_seconds') && metric?.type === 'histogram'
-        ? metric.values.find((v) => v.metricName === `${name}_count`)?.value
-        : sample?.value;
+    // A series' value as Prometheus scrapes it (for a histogram, pass its `_count`).
+    const value = async (series: string) => {
+      const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith(`${series}{name="eventpipeline"} `));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
     };
 
     queue.add('a');
@@ -74,7 +72,7 @@ describe('work queue', () => {
 
     const key = await queue.get();
     expect(await value('workqueue_depth')).toBe(1);
-    expect(await value('workqueue_queue_duration_seconds')).toBe(1);
+    expect(await value('workqueue_queue_duration_seconds_count')).toBe(1);
     queue.add('a'); // in progress: runs once more after, counted as an add
     expect(await value('workqueue_adds_total')).toBe(3);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -82,7 +80,7 @@ describe('work queue', () => {
     expect(await value('workqueue_unfinished_work_seconds')).toBeGreaterThan(0);
 
     queue.done(key ?? '');
-    expect(await value('workqueue_work_duration_seconds')).toBe(1);
+    expect(await value('workqueue_work_duration_seconds_count')).toBe(1);
     expect(await value('workqueue_unfinished_work_seconds')).toBe(0);
     expect(queue.length).toBe(2);
 
