@@ -119,7 +119,8 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
   let gaveUp = false;
   let startedAt = 0;
   let failingSince: number | undefined;
-  let lastError: unknown;
+  /** The API server's last refusal, or what else went wrong last, in one line. */
+  let lastAnswer: string | undefined;
   let restarts = 0;
   let restartTimer: NodeJS.Timeout | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
@@ -129,10 +130,10 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
     failingSince = undefined;
     restarts = 0;
   };
-  const failed = (error: unknown) => {
+  const failed = (answer: string) => {
     if (stopped) return;
     failingSince ??= Date.now();
-    lastError = error;
+    lastAnswer = answer;
   };
   const markSynced = () => {
     if (synced) return;
@@ -147,7 +148,10 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
     failed(error) {
       if (stopped) return;
       if (httpStatusOf(error) === 410) return; // expired resourceVersion: the ListWatch lists again
-      failed(error);
+      // The library keeps only the status of a refused watch, not the server's message.
+      if (isInactivityTimeout(error)) failed(`the watch received nothing for ${options.inactivityTimeoutMs / 1000} s`);
+      else if (httpStatusOf(error) !== undefined) failed(`the watch was refused: ${describeKubeError(error)}`);
+      else failed(`the watch failed: ${describeKubeError(error)}`);
       if (isInactivityTimeout(error)) {
         logger.warn(
           { resource: name, timeoutSeconds: options.inactivityTimeoutMs / 1000 },
@@ -166,7 +170,7 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
       try {
         return await resource.list();
       } catch (error) {
-        failed(error);
+        failed(describeKubeError(error));
         throw error;
       }
     },
@@ -178,11 +182,10 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
   listWatch.on('delete', (object) => options.onEvent('deleted', object));
   listWatch.on('error', (error: unknown) => {
     if (stopped || gaveUp) return;
-    failed(error);
     restarts++;
     const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts - 1, 6));
     logger.warn(
-      { resource: name, failures: restarts, retryInMs: delay, answer: describeKubeError(error) },
+      { resource: name, failures: restarts, retryInMs: delay, answer: lastAnswer ?? describeKubeError(error) },
       httpStatusOf(error) === 403 || httpStatusOf(error) === 401 ? 'not allowed to list or watch' : 'list/watch failed; retrying',
     );
     options.onWatchRestart?.('error');
@@ -193,7 +196,7 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
     if (stopped || gaveUp) return;
     listWatch.start().catch((error: unknown) => {
       // Thrown before any request was made (e.g. no current cluster): treated like a failed list.
-      failed(error);
+      failed(describeKubeError(error));
       if (!stopped) restartTimer = setTimeout(run, 1000);
     });
   }
@@ -203,7 +206,7 @@ export function createResourceInformer<T extends KubernetesObject>(options: {
     clearInterval(healthTimer);
     clearTimeout(restartTimer);
     void listWatch.stop();
-    const answer = lastError === undefined ? 'no answer from the API server' : describeKubeError(lastError);
+    const answer = lastAnswer ?? 'no answer from the API server';
     const message =
       kind === 'first-sync'
         ? `${name} did not sync within ${seconds} s: ${answer}`

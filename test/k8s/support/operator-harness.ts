@@ -86,8 +86,8 @@ export async function operatorClientWithChartRbac(
   const clusterRole = pick('ClusterRole')[0] as Manifest;
   const serviceAccount = pick('ServiceAccount')[0] as Manifest;
   const binding = pick('ClusterRoleBinding')[0] as Manifest;
-  // Cluster-scoped binding per test namespace, so parallel tests do not share one.
-  const bindingName = `eap-operator-test-${namespace}`;
+  // Cluster-scoped binding per test namespace (and release), so parallel tests do not share one.
+  const bindingName = `${chart.releaseName ? `${chart.releaseName}-` : ''}eap-operator-test-${namespace}`;
   const objects: Manifest[] = [
     clusterRole,
     serviceAccount,
