@@ -10,11 +10,11 @@ import {
   CustomObjectsApi,
   createConfiguration,
   type KubeConfig,
-  KubernetesObjectApi,
   PatchStrategy,
   ServerConfiguration,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { ManifestApplier } from './manifest-applier.ts';
 
 /** Names the operator's writes that are not server-side apply (status, /scale, Events, the Lease) in managedFields. */
 export const OPERATOR_USER_AGENT = 'eap-operator';
@@ -36,8 +36,8 @@ export interface KubeClients {
   batch: BatchV1Api;
   coordination: CoordinationV1Api;
   customObjects: CustomObjectsApi;
-  /** Any kind by apiVersion and kind (REST mapping by discovery): server-side apply of children. */
-  objects: KubernetesObjectApi;
+  /** Any kind by apiVersion and kind (REST mapping by discovery): reads, deletes and server-side apply of children. */
+  objects: ManifestApplier;
 }
 
 export function createKubeClients(kubeConfig: KubeConfig): KubeClients {
@@ -68,7 +68,7 @@ export function createKubeClients(kubeConfig: KubeConfig): KubeClients {
     batch: make(BatchV1Api),
     coordination: make(CoordinationV1Api),
     customObjects: make(CustomObjectsApi),
-    objects: new KubernetesObjectApi(configuration),
+    objects: new ManifestApplier(configuration),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   type MonitoringAssets,
   migrationJobName,
 } from '@eap/manifests';
-import { type KubernetesObject, PatchStrategy, type V1Deployment, type V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
 import type { Autoscaler } from '../autoscaler/autoscaler.ts';
 import type { EventRecorder } from '../event-recorder.ts';
 import { httpStatusOf, type KubeClients, MERGE_PATCH, unlessNotFound } from '../kube-clients.ts';
@@ -67,7 +67,7 @@ export function createPipelineReconciler(deps: ReconcilerDeps) {
 
   /** Server-side apply as `eap-operator`, forcing conflicts: the operator owns its children's fields. */
   async function apply(object: KubeManifest): Promise<void> {
-    await clients.objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    await clients.objects.apply(object as KubernetesObject, FIELD_MANAGER, true);
   }
 
   async function ensureMigrationJob(pipeline: EventPipeline, desiredImage: string, job: KubeManifest): Promise<JobLike> {
