@@ -110,8 +110,8 @@ describe('Kubernetes test environment', () => {
     const group = `t${randomSuffix()}.eap.test`;
     const crdName = `autoscalers.${group}`;
     const message = 'minReplicas must not exceed maxReplicas';
-    // The library's model of a CRD: its `x_kubernetes_validations` goes out as x-kubernetes-validations.
-    const crd: V1CustomResourceDefinition = {
+    // Plain JSON, sent as written (TestKube.create).
+    const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
       metadata: { name: crdName },
@@ -135,7 +135,7 @@ describe('Kubernetes test environment', () => {
                       minReplicas: { type: 'integer', minimum: 0 },
                       maxReplicas: { type: 'integer', minimum: 0 },
                     },
-                    x_kubernetes_validations: [{ rule: 'self.minReplicas <= self.maxReplicas', message }],
+                    'x-kubernetes-validations': [{ rule: 'self.minReplicas <= self.maxReplicas', message }],
                   },
                 },
               },

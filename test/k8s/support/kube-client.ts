@@ -1,19 +1,12 @@
 /**
  * The tests' Kubernetes client: @kubernetes/client-node, the library the operator uses. Objects
  * are named by reference ({ apiVersion, kind, name, namespace }) and go through the library's
- * KubernetesObjectApi (which maps kinds to REST paths by discovery); subresources (/status,
+ * KubernetesObjectApi (which maps kinds to REST paths by discovery), writes as the operator
+ * sends them (operator/src/manifest-applier.ts: the object as written); subresources (/status,
  * /scale) and the odd typed call go through the library's typed clients (`kube.typed(AppsV1Api)`).
  */
-import {
-  type ApiConstructor,
-  ApiException,
-  type ApiType,
-  KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type V1Status,
-} from '@kubernetes/client-node';
+import { type ApiConstructor, ApiException, type ApiType, KubeConfig, type KubernetesObject, type V1Status } from '@kubernetes/client-node';
+import { ManifestApplier } from '../../../operator/src/manifest-applier.ts';
 
 /** A Kubernetes object as JSON: the library's KubernetesObject, open to every other field. */
 export type KubeObject = KubernetesObject & { [key: string]: unknown };
@@ -106,11 +99,12 @@ function header(ref: KubeRef) {
 
 export class TestKube {
   readonly kubeConfig: KubeConfig;
-  readonly objects: KubernetesObjectApi;
+  /** The library's KubernetesObjectApi, with the operator's writes of manifests as written. */
+  readonly objects: ManifestApplier;
 
   constructor(kubeConfig: KubeConfig) {
     this.kubeConfig = kubeConfig;
-    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.objects = kubeConfig.makeApiClient(ManifestApplier);
   }
 
   static fromKubeconfig(file: string): TestKube {
@@ -153,19 +147,19 @@ export class TestKube {
     return list.items;
   }
 
+  /** Creates an object, sent as written (see ManifestApplier: the library's own create drops fields). */
   create<T extends KubernetesObject = KubeObject>(object: T): Promise<T> {
-    return this.objects.create(object);
+    return this.objects.createAsWritten<T>(object);
   }
 
-  /** Server-side apply as `fieldManager` (forcing conflicts by default, as a test owns its objects). */
+  /** Server-side apply as `fieldManager` (forcing conflicts by default, as a test owns its objects), sent as written. */
   apply<T extends KubernetesObject = KubeObject>(object: T, fieldManager = 'eap-tests', force = true): Promise<T> {
-    return this.objects.patch(object, undefined, undefined, fieldManager, force, PatchStrategy.ServerSideApply);
+    return this.objects.apply<T>(object, fieldManager, force);
   }
 
-  /** JSON merge patch (RFC 7386) of an object. */
+  /** JSON merge patch (RFC 7386) of an object, sent as written. */
   mergePatch<T extends KubernetesObject = KubeObject>(ref: KubeRef, patch: Record<string, unknown>): Promise<T> {
-    const object = { ...patch, ...header(ref) } as KubernetesObject;
-    return this.objects.patch(object, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch) as Promise<T>;
+    return this.objects.mergePatchAsWritten<T>({ ...patch, ...header(ref) } as KubernetesObject);
   }
 
   /** Deletes an object; a missing one is fine. */

@@ -1,24 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import type { Manifest } from './operator-harness.ts';
 import { rootPath } from './operator-harness.ts';
 
 /** The Prometheus Operator's real CRDs, when this checkout sits next to the shared test data. */
 const SHARED_CRDS = rootPath('../shared/testdata/crds/');
 
-/** A CRD as the library models it, with the name every caller needs. */
-export type NamedCrd = V1CustomResourceDefinition & { metadata: { name: string } };
+/** A CRD as plain JSON, with the name every caller needs. */
+export type NamedCrd = Manifest;
 
 /**
- * The ServiceMonitor and PrometheusRule CRDs: the real ones, or minimal stand-ins of our own
- * (same names, open schemas) without the shared data. They are the library's models (read with
- * its loadYaml), not plain JSON: the library writes built-in kinds by their models' property
- * names, so a JSON schema's `x-kubernetes-preserve-unknown-fields` or `default` given as plain
- * JSON would be left out of the request.
+ * The ServiceMonitor and PrometheusRule CRDs as plain JSON (the tests' client sends objects as
+ * written): the real ones, or minimal stand-ins of our own (same names, open schemas) without the
+ * shared data.
  */
 export function prometheusOperatorCrds(): NamedCrd[] {
   const files = ['monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml'];
   if (files.every((file) => existsSync(`${SHARED_CRDS}${file}`))) {
-    return files.map((file) => loadYaml<NamedCrd>(readFileSync(`${SHARED_CRDS}${file}`, 'utf8')));
+    return files.map((file) => parse(readFileSync(`${SHARED_CRDS}${file}`, 'utf8')) as NamedCrd);
   }
   return (
     [
@@ -39,7 +38,7 @@ export function prometheusOperatorCrds(): NamedCrd[] {
           served: true,
           storage: true,
           schema: {
-            openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } },
+            openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
           },
         },
       ],

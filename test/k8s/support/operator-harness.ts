@@ -6,15 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '@eap/core';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1Job,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadOperatorConfig } from '../../../operator/src/config.ts';
 import { createOperator, type Operator } from '../../../operator/src/operator.ts';
@@ -45,14 +37,7 @@ export async function installCrd(kube: TestKube): Promise<void> {
   const crd = parseAllDocuments(
     readFileSync(rootPath('charts/eap-operator/crds/eventpipelines.eap.dev.yaml'), 'utf8'),
   )[0]?.toJS() as Manifest;
-  // Sent as written: TestKube.apply serializes through the library's model of the kind, which
-  // drops the schema's `default`, `enum` and `x-kubernetes-*` (named otherwise in the model).
-  await kube
-    .typed(ApiextensionsV1Api)
-    .patchCustomResourceDefinition(
-      { name: crd.metadata.name, body: crd, fieldManager: 'eap-tests', force: true },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
+  await kube.apply(crd);
   const ref = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crd.metadata.name };
   await eventually('the EventPipeline CRD to be established', async () => {
     const current = await kube.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(ref);
