@@ -21,7 +21,14 @@ beforeAll(async () => {
   redisServer = await startOwnRedis();
   redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
-  api = await startTestApi({ databaseUrl: db.url, redisUrl: redisServer.url, env: { STREAM_BACKLOG_CAP: '10' } });
+  // A memory cap of its own (1 GiB), so the backlog monitor never reads the tiny maxmemory the
+  // out-of-memory test sets: that test is about Redis refusing the write itself, and a poll
+  // landing in between would answer BACKLOG_FULL first.
+  api = await startTestApi({
+    databaseUrl: db.url,
+    redisUrl: redisServer.url,
+    env: { STREAM_BACKLOG_CAP: '10', STREAM_BACKLOG_MAX_BYTES: String(1024 ** 3) },
+  });
   const project = await createTestProject(db.pool);
   key = project.write_key;
   projectId = project.project_id;
