@@ -20,7 +20,9 @@ COPY services/api/package.json services/api/
 COPY services/cli/package.json services/cli/
 COPY services/worker/package.json services/worker/
 COPY operator/package.json operator/
-RUN npm ci --omit=dev --no-audit --no-fund
+# Only what `eap` runs (the API, the worker, the CLI and the packages they use): the operator's
+# Kubernetes and cdk8s libraries stay out of this image (46 MB of node_modules instead of 144).
+RUN npm ci --omit=dev --no-audit --no-fund --workspace services/api --workspace services/worker --workspace services/cli
 
 FROM ${NODE_IMAGE}
 RUN apt-get update \
