@@ -85,7 +85,7 @@ k8s-tools: $(NODE_TARGET) ## Build (once, cached in .tools/k8s/) kube-apiserver,
 k8s-core: $(NODE_TARGET) ## Build (once, cached) what the Kubernetes tests need: kube-apiserver, controller-manager, etcd
 	node scripts/k8s/k8s-tools.ts core
 
-k8s-cli: $(NODE_TARGET) ## Build (once, cached) kubectl and helm for chart tests
+k8s-cli: $(NODE_TARGET) ## Build (once, cached) kubectl and helm for chart tests; install lua5.1 (the Argo CD health check tests)
 	node scripts/k8s/k8s-tools.ts cli
 
 test-k8s: install k8s-core k8s-cli ## Run the tests against a real Kubernetes API server

@@ -5,7 +5,7 @@
  *   node scripts/k8s/k8s-tools.ts [core|cli|kwok|all|compose|kind-cli|kind|print] [--rebuild]
  *
  *   core     kube-apiserver, kube-controller-manager, etcd  (what the `k8s` vitest project needs; default)
- *   cli      kubectl and helm (chart tests)
+ *   cli      kubectl and helm (chart tests), and Debian's lua5.1 (the chart's Argo CD health check)
  *   kwok     kwok and kube-scheduler (simulated nodes: pods get scheduled and turn Running)
  *   all      core, cli and kwok
  *   prometheus  only prometheus, for the local stand-in of prom/prometheus (scripts/containers/images.ts)
@@ -27,6 +27,7 @@
  * versions (each gets its own cache folder). Go's module and build caches are the
  * machine's defaults.
  */
+import { ensureDebianPackages } from './debian-packages.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { withLock } from './build-lock.ts';
 import { ensureEtcd } from './etcd.ts';
@@ -122,6 +123,8 @@ try {
     if (kubernetesTools.length > 0) Object.assign(tools, await ensureGoTools(KUBERNETES, kubernetesTools, rebuild));
     if (wants('core')) tools.etcd = await ensureEtcd(rebuild);
     if (wants('cli')) Object.assign(tools, await ensureGoTools(HELM, ['helm'], rebuild));
+    // The chart's Argo CD health check is Lua; its tests run it with Lua 5.1, the dialect of Argo CD's interpreter.
+    if (wants('cli')) await ensureDebianPackages(['lua5.1'], 'the Argo CD health check tests');
     if (wants('kwok')) Object.assign(tools, await ensureGoTools(KWOK, ['kwok'], rebuild));
     if (wants('compose')) Object.assign(tools, await ensureGoTools(COMPOSE, ['docker-compose'], rebuild));
     if (wants('prometheus')) Object.assign(tools, await ensureGoTools(PROMETHEUS, ['prometheus'], rebuild));
