@@ -77,7 +77,12 @@ describe('spec.query.separate', () => {
 
     // The API's new template rolled out, the query pods not yet available: not Ready.
     await makeDeploymentAvailable(kube, namespace, names.api);
-    const waiting = await waitForCondition(kube, namespace, name, 'ApiAvailable', 'False');
+    // The condition may still carry the API rollout's message for a moment (the operator sees the
+    // API Deployment's new status first): wait for the one that names the query Deployment.
+    const waiting = await eventually('ApiAvailable=False naming the query Deployment', async () => {
+      const condition = await waitForCondition(kube, namespace, name, 'ApiAvailable', 'False');
+      return condition.message?.includes('query Deployment') ? condition : undefined;
+    });
     expect(waiting.message).toContain('query Deployment');
     await makeDeploymentAvailable(kube, namespace, names.query);
     const available = await waitForCondition(kube, namespace, name, 'ApiAvailable', 'True');
