@@ -4,10 +4,10 @@ import { normalizeEvent, type RequestContext } from './event-normalizer.ts';
 import type { PreparedEntry, StreamProducer } from './stream-producer.ts';
 
 /**
- * Validates the events of one request, appends the valid ones in one pipelined round trip and
- * reports an outcome for every event. When only some appends failed, those events are listed as
- * rejected with `retriable: true` and their event_id; when none succeeded, the request is a 503
- * whose details list the same. Either way a client that resends with those ids cannot store an
+ * Validates the events of one request, appends the valid ones in one script call (one round trip)
+ * and reports an outcome for every event. Appends that failed are listed as rejected with
+ * `retriable: true` and their event_id; when none succeeded, the request is a 503 whose details
+ * list the same. Either way a client that resends with those ids cannot store an
  * event twice, even if an append whose answer was lost did happen.
  */
 export function createIngestService(deps: { producer: StreamProducer; metrics: ApiMetrics }) {
@@ -35,7 +35,7 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
     let accepted = 0;
     if (entries.length > 0) {
       const stopTimer = deps.metrics.streamAppendDuration.startTimer();
-      // append() settles every XADD on its own and never throws: each event gets an outcome.
+      // append() never throws: each event gets an outcome.
       const outcomes = await deps.producer.append(ctx.projectId, entries);
       stopTimer();
       const failed: RejectedEvent[] = [];
