@@ -13,6 +13,7 @@ import type { StreamEvent } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { startPostgres } from '@eap/local-services';
 import { createEventWriter, eventRow } from '@eap/worker';
+import { median } from './support/statistics.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 1000);
@@ -91,7 +92,6 @@ try {
       console.log(`round ${r + 1} ${name.padEnd(6)} ${Math.round(rate)} events/s`);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const summary = {
     events: total,
     batch: batchSize,

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { median } from './support/statistics.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '9' }, builds: { type: 'string', default: '500' }, out: { type: 'string' } },
@@ -42,10 +43,6 @@ const afterBuilds = process.memoryUsage();
 console.log(JSON.stringify({ importMs, rssAfterImport: afterImport.rss, heapAfterImport: afterImport.heapUsed, buildMs, rssAfterBuilds: afterBuilds.rss }));
 `;
 
-const median = (numbers: number[]) => {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 const MiB = 2 ** 20;
 
 const samples: Array<Record<string, number>> = [];

@@ -52,7 +52,10 @@ try {
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
   console.log(`profile: ${join(profileDir, file)}`);
+  console.log('by function (all samples):');
   for (const line of summarizeCpuProfile(join(profileDir, file))) console.log(line);
+  console.log('by package or source file (busy samples):');
+  for (const line of summarizeCpuProfile(join(profileDir, file), 16, 'place')) console.log(line);
 } finally {
   await stack.stop();
 }

@@ -4,10 +4,9 @@ import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import { type LoadResult, runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
+import { median } from '../support/statistics.ts';
 
 const CONNECTIONS = 64;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * Baseline A and EAP single-event ingest, driven by the same generator with the same bodies and

@@ -3,6 +3,7 @@ import { createEventWriter, EVENT_COLUMNS } from '@eap/worker';
 import { streamEvents } from '../support/bench-data.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import type { Progress } from '../support/progress.ts';
+import { median } from '../support/statistics.ts';
 
 /**
  * What deduplicating retries by (project, event_id) costs the write path: the worker's writer
@@ -48,7 +49,6 @@ export async function writerPhase(
         cpu[name].push(cpuPer(cpu0, cpuSnapshot(components), events.length).postgres ?? 0);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const result = {
       events: options.events,
       rounds: options.rounds,

@@ -7,25 +7,48 @@ interface ProfileNode {
 }
 
 /**
- * The functions with the most self time in a V8 .cpuprofile (from `node --cpu-prof`), as
- * "share  function  file:line" lines: where a process really spends its CPU.
+ * How samples are grouped: `function`, each function (with file and line) over all samples;
+ * `place`, each npm package or source file over the busy samples only (idle left out), which is
+ * how benchmarks/profiles.md reports where a process's CPU goes.
  */
-export function summarizeCpuProfile(path: string, top = 25): string[] {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+export type ProfileGrouping = 'function' | 'place';
+
+/** `~/ioredis` for a file of a package (scoped ones keep their scope), else the file below the repository. */
+function placeOf(file: string): string {
+  const match = /^~\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+  return match ? `~/${match[1]}` : file;
+}
+
+/**
+ * The self time in a V8 .cpuprofile (from `node --cpu-prof`) as "share  what" lines, most first:
+ * where a process really spends its CPU. Native work without a file (`writeUtf8String`, the
+ * garbage collector) is its own line in either grouping.
+ */
+export function summarizeCpuProfile(path: string, top = 25, by: ProfileGrouping = 'function'): string[] {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas?: number[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
-  for (const id of profile.samples) {
+  let total = 0;
+  // Each sample weighs the time since the one before it (a long garbage collection is one sample).
+  for (const [i, id] of profile.samples.entries()) {
+    const weight = profile.timeDeltas?.[i] ?? 1;
     const node = byId.get(id);
     if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
+    if (by === 'place' && functionName === '(idle)') continue;
+    total += weight;
     const file = url
       .replace(/^file:\/\//, '')
       .replace(/^.*\/node_modules\//, '~/')
       .replace(/^.*\/(packages|services)\//, '$1/');
-    const key = `${functionName || '(anonymous)'}  ${file}${url ? `:${lineNumber + 1}` : ''}`;
-    self.set(key, (self.get(key) ?? 0) + 1);
+    const key =
+      by === 'place'
+        ? url
+          ? placeOf(file)
+          : functionName || '(anonymous)'
+        : `${functionName || '(anonymous)'}  ${file}${url ? `:${lineNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + weight);
   }
-  const total = profile.samples.length;
   return [...self.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
@@ -33,5 +56,6 @@ export function summarizeCpuProfile(path: string, top = 25): string[] {
 }
 
 if (import.meta.main) {
-  for (const line of summarizeCpuProfile(process.argv[2]!, Number(process.argv[3] ?? 25))) console.log(line);
+  const by = process.argv[4] === 'place' ? 'place' : 'function';
+  for (const line of summarizeCpuProfile(process.argv[2]!, Number(process.argv[3] ?? 25), by)) console.log(line);
 }
