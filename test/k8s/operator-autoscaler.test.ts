@@ -22,7 +22,7 @@ import {
 
 const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'scaled';
-const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
+const names = childNames({ metadata: { name: NAME } });
 
 let namespace: string;
 let setup: OperatorNamespace;
@@ -71,10 +71,7 @@ beforeAll(async () => {
       },
     }),
   );
-  const job = migrationJobName(
-    { metadata: { name: NAME, namespace } } as never,
-    imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
-  );
+  const job = migrationJobName({ metadata: { name: NAME } }, imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }));
   await eventually('the migration Job', () => kube.find({ apiVersion: 'batch/v1', kind: 'Job', name: job, namespace }));
   await finishMigrationJob(kube, namespace, job, 'Succeeded');
   await eventually('the worker Deployment', () => kube.find(workerDeployment()));

@@ -24,7 +24,7 @@ import {
 
 const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'ha';
-const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
+const names = childNames({ metadata: { name: NAME } });
 const LEASE = 'eap-operator-leader';
 
 interface OperatorProcess {
@@ -76,10 +76,7 @@ const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment
 const leaderFlag = async (op: OperatorProcess) =>
   ((await (await fetch(`http://127.0.0.1:${op.port}/healthz`)).json()) as { leader: boolean }).leader;
 const jobOf = (tag: string) =>
-  migrationJobName(
-    { metadata: { name: NAME, namespace } } as never,
-    imageReference({ repository: 'eap', tag, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
-  );
+  migrationJobName({ metadata: { name: NAME } }, imageReference({ repository: 'eap', tag, pullPolicy: 'IfNotPresent', pullSecrets: [] }));
 
 beforeAll(async () => {
   // Operator processes, not one in this process: they get the chart's permissions via a kubeconfig.

@@ -34,10 +34,10 @@ let operator: Operator;
 const pipeline = { name: 'shop', image: { repository: 'registry.example/eap', tag: '1.0.0' } };
 const jobFor = (tag: string) =>
   migrationJobName(
-    { metadata: { name: pipeline.name, namespace: '' } } as never,
+    { metadata: { name: pipeline.name } },
     imageReference({ ...pipeline.image, tag, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
   );
-const names = childNames({ metadata: { name: pipeline.name, namespace: '' } } as never);
+const names = childNames({ metadata: { name: pipeline.name } });
 const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace });
 const job = (name: string) => ({ apiVersion: 'batch/v1', kind: 'Job', name, namespace });
 const shop = () => pipelineRef(namespace, pipeline.name);

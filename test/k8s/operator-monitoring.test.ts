@@ -27,7 +27,7 @@ const monitoring = (kind: 'ServiceMonitor' | 'PrometheusRule', name: string): Ku
 });
 const crdRef = (name: string): KubeRef => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
 const NAME = 'observed';
-const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
+const names = childNames({ metadata: { name: NAME } });
 
 let namespace: string;
 let setup: OperatorNamespace;

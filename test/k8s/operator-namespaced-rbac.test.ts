@@ -27,7 +27,7 @@ import {
 
 const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'scoped';
-const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
+const names = childNames({ metadata: { name: NAME } });
 const image = { repository: 'registry.example/eap', tag: '1.0.0' };
 
 let operatorNamespace: { name: string; remove: () => Promise<void> };
@@ -96,7 +96,7 @@ describe('the operator watching one namespace', () => {
     });
     await kube.create(pipelineManifest(watched.name, NAME, { image, api: { replicas: 1 }, networkPolicy: { enabled: true } }));
     const jobName = migrationJobName(
-      { metadata: { name: NAME, namespace: '' } } as never,
+      { metadata: { name: NAME } },
       imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
     );
     await eventually('the migration Job', () => kube.find({ apiVersion: 'batch/v1', kind: 'Job', name: jobName, namespace: watched.name }));

@@ -21,7 +21,7 @@ import {
 
 const kube = TestKube.fromKubeconfig(inject('kubeconfig'));
 const NAME = 'exposed';
-const names = childNames({ metadata: { name: NAME, namespace: '' } } as never);
+const names = childNames({ metadata: { name: NAME } });
 const image = { repository: 'registry.example/eap', tag: '1.0.0' };
 
 let namespace: string;
@@ -88,7 +88,7 @@ describe('network access to a pipeline', () => {
 
   it('gives the migration, API and worker pods no ServiceAccount token', async () => {
     const jobName = migrationJobName(
-      { metadata: { name: NAME, namespace: '' } } as never,
+      { metadata: { name: NAME } },
       imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
     );
     const job = await eventually('the migration Job', () =>

@@ -25,11 +25,8 @@ let setup: OperatorNamespace;
 let namespace: string;
 const image = { repository: 'registry.example/eap', tag: '1.0.0' };
 const name = 'reports';
-const names = childNames({ metadata: { name, namespace: '' } } as never);
-const job = migrationJobName(
-  { metadata: { name, namespace: '' } } as never,
-  imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
-);
+const names = childNames({ metadata: { name } });
+const job = migrationJobName({ metadata: { name } }, imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }));
 const ref = {
   deployment: (n: string): KubeRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: n, namespace }),
   service: (n: string): KubeRef => ({ apiVersion: 'v1', kind: 'Service', name: n, namespace }),

@@ -115,7 +115,7 @@ describe('operator cache sync failures', () => {
     const image = { repository: 'registry.example/eap', tag: '1.0.0' };
     await kube.create(pipelineManifest(namespace, 'handover', { image }));
     const jobName = migrationJobName(
-      { metadata: { name: 'handover', namespace } } as never,
+      { metadata: { name: 'handover' } },
       imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
     );
     await eventually('the migration Job of the pipeline', () =>

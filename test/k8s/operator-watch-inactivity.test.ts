@@ -109,10 +109,7 @@ describe('watch inactivity timeout', () => {
     operator = await startOperatorInProcess(new TestKube(viaProxy), setup.namespace, { WATCH_INACTIVITY_TIMEOUT_SECONDS: '10' });
     const image = { repository: 'registry.example/eap', tag: '1.0.0' };
     const migrationJob = async (name: string) => {
-      const job = migrationJobName(
-        { metadata: { name, namespace: setup.namespace } } as never,
-        imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }),
-      );
+      const job = migrationJobName({ metadata: { name } }, imageReference({ ...image, pullPolicy: 'IfNotPresent', pullSecrets: [] }));
       return kube.find({ apiVersion: 'batch/v1', kind: 'Job', name: job, namespace: setup.namespace });
     };
     // A first pipeline reconciled through the proxy: the operator's watches are open.

@@ -48,7 +48,7 @@ export function childMeta(pipeline: EventPipeline, name: string, component: Comp
 }
 
 /** Names of the child objects, derived from the pipeline's name (at most 40 characters, checked by the CRD). */
-export function childNames(pipeline: EventPipeline) {
+export function childNames(pipeline: { metadata: { name: string } }) {
   const name = pipeline.metadata.name;
   return {
     api: `${name}-api`,

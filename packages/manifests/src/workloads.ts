@@ -77,7 +77,7 @@ export function imageReference(image: EventPipelineSpec['image']): string {
  * Name of the migration Job for one image: deterministic, so that each image version migrates
  * once and a restarted operator finds the Job it created (at most 63 characters, a label value).
  */
-export function migrationJobName(pipeline: EventPipeline, image: string): string {
+export function migrationJobName(pipeline: { metadata: { name: string } }, image: string): string {
   const hash = createHash('sha256').update(image).digest('hex').slice(0, 10);
   return `${pipeline.metadata.name.slice(0, 40)}-migrate-${hash}`;
 }
