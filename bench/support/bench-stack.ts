@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import pg from 'pg';
 import { type CreatedProject, createMigrator, createProject } from '@eap/db';
-import { ensureBinaries, exited, freePort, spawnEap, startPostgres, startRedis } from '@eap/local-services';
+import { EAP_BIN, ensureBinaries, exited, freePort, spawnEap, startPostgres, startRedis } from '@eap/local-services';
+import { buildBundle } from '../../scripts/build-bundle.ts';
 
 /** A spawned process of the benchmark (eap api, eap worker or the baseline server). */
 export interface BenchProcess {
@@ -36,37 +37,54 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * Which `eap` the benchmark runs: `bundle` is what the image runs (scripts/build-bundle.ts, built
+ * afresh from the sources for each run), `sources` the TypeScript run by type stripping.
+ */
+export type EapBuild = 'bundle' | 'sources';
+
+/**
  * Private Redis (AOF everysec, as recommended for production) and PostgreSQL (durable default
  * settings) for one benchmark run, plus helpers to spawn `eap api` and `eap worker` against them
- * with production defaults and the recommended V8 heap settings.
+ * with production defaults and the recommended V8 heap settings. They run `options.eap` (the
+ * bundle, as shipped, unless told otherwise); each spawn may name another (an A/B comparison).
  */
-export async function startBenchStack() {
+export async function startBenchStack(options: { eap?: EapBuild } = {}) {
   const binaries = await ensureBinaries();
   const dir = await mkdtemp(join(tmpdir(), 'eap-bench-'));
   await chmod(dir, 0o755);
+  const programs: Record<EapBuild, string> = { bundle: await buildBundle(join(dir, 'eap')), sources: EAP_BIN };
+  const defaultBuild = options.eap ?? 'bundle';
   const [redis, postgres] = await Promise.all([startRedis({ dataDir: join(dir, 'redis') }), startPostgres({ dataDir: join(dir, 'pg') })]);
   await createMigrator(postgres.url).up();
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
 
-  async function spawnApi(extra: Record<string, string> = {}): Promise<BenchProcess> {
+  async function spawnApi(extra: Record<string, string> = {}, build: EapBuild = defaultBuild): Promise<BenchProcess> {
     const [port, adminPort] = [await freePort(), await freePort()];
-    const child = spawnEap(['api'], {
-      ...env,
-      NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.api,
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      RATE_LIMIT_PER_SECOND: '0',
-      STREAM_BACKLOG_CAP: '50000000',
-      ...extra,
-    });
+    const child = spawnEap(
+      ['api'],
+      {
+        ...env,
+        NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.api,
+        PORT: String(port),
+        ADMIN_PORT: String(adminPort),
+        RATE_LIMIT_PER_SECOND: '0',
+        STREAM_BACKLOG_CAP: '50000000',
+        ...extra,
+      },
+      programs[build],
+    );
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap api');
     return { child, url: `http://127.0.0.1:${port}`, adminUrl, stop: () => stopChild(child) };
   }
 
-  async function spawnWorker(extra: Record<string, string> = {}): Promise<BenchProcess> {
+  async function spawnWorker(extra: Record<string, string> = {}, build: EapBuild = defaultBuild): Promise<BenchProcess> {
     const adminPort = await freePort();
-    const child = spawnEap(['worker'], { ...env, NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.worker, ADMIN_PORT: String(adminPort), ...extra });
+    const child = spawnEap(
+      ['worker'],
+      { ...env, NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.worker, ADMIN_PORT: String(adminPort), ...extra },
+      programs[build],
+    );
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap worker');
     return { child, url: '', adminUrl, stop: () => stopChild(child) };

@@ -1,0 +1,107 @@
+/**
+ * Bundles the `eap` command (API, worker, migrate and the other commands) into one JavaScript
+ * file, for the image and the benchmark: run as JavaScript, a process does not load Node's type
+ * stripping (swc's WebAssembly) nor hundreds of separate modules (benchmarks/memory.md has the
+ * figures). Development, the tests and `npx eap` keep running the TypeScript sources.
+ *
+ *   node scripts/build-bundle.ts [outDir]     # default dist/eap (git-ignored)
+ *
+ * Layout, so that files read at run time next to the code are found where the code looks:
+ *   bin/eap.mjs (+ .map)   the bundle; `node bin/eap.mjs api`
+ *   migrations/            packages/db/migrations (the migrator reads `../migrations/` from its module)
+ *   static/, bin/static/   @fastify/swagger-ui's assets (it reads `__dirname/../static` and
+ *                          `__dirname/static/logo.svg`; in the bundle `__dirname` is bin/)
+ * A bundled source that reads a file relative to its own module and is not listed here fails the
+ * build, so a new one is handled here rather than found broken in the image.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const ENTRY = 'services/cli/src/main.ts';
+
+/** Files that the bundle reads next to itself: source (from the repo root) → place in outDir. */
+const RUNTIME_FILES: ReadonlyArray<{ from: string; to: string }> = [
+  { from: 'packages/db/migrations', to: 'migrations' },
+  { from: 'node_modules/@fastify/swagger-ui/static', to: 'static' },
+  { from: 'node_modules/@fastify/swagger-ui/static/logo.svg', to: 'bin/static/logo.svg' },
+];
+
+/**
+ * Bundled modules that locate something relative to their own file, and why that is handled.
+ * Our sources use `import.meta.url`, CommonJS dependencies `__dirname`.
+ */
+const RELATIVE_READERS: Record<string, string> = {
+  'packages/db/src/migrator.ts': 'migrations/ is copied next to bin/',
+  'node_modules/@fastify/swagger-ui/index.js': 'static/ is copied to bin/static/',
+  'node_modules/@fastify/swagger-ui/lib/routes.js': 'static/ is copied next to bin/',
+  'node_modules/@fastify/swagger/lib/util/read-package-json.js': 'falls back to {} without the file; the API names its own version',
+  'node_modules/ioredis/built/Command.js': 'only trims stack traces (showFriendlyErrorStack)',
+  'node_modules/pino/lib/transport.js': 'transports are not used (the logger writes to stdout)',
+  'node_modules/pino/lib/transport-stream.js': 'transports are not used',
+  'node_modules/thread-stream/index.js': 'only pino transports start it',
+};
+
+/**
+ * CommonJS dependencies call `require` and read `__dirname`/`__filename`, which an ES module does
+ * not have: the banner defines them for the bundle's own file.
+ */
+const BANNER = [
+  "import { createRequire as __eapCreateRequire } from 'node:module';",
+  "import { dirname as __eapDirname } from 'node:path';",
+  "import { fileURLToPath as __eapFileURLToPath } from 'node:url';",
+  'const require = __eapCreateRequire(import.meta.url);',
+  'const __filename = __eapFileURLToPath(import.meta.url);',
+  'const __dirname = __eapDirname(__filename);',
+].join('\n');
+
+function readsRelativeToItself(path: string): boolean {
+  const text = readFileSync(join(ROOT, path), 'utf8');
+  return path.startsWith('node_modules/') ? /\b__dirname\b|\b__filename\b/.test(text) : /import\.meta\.(url|dirname|filename)/.test(text);
+}
+
+/** Builds the bundle into outDir (emptied first) and returns the path of bin/eap.mjs. */
+export async function buildBundle(outDir: string = join(ROOT, 'dist/eap')): Promise<string> {
+  rmSync(outDir, { recursive: true, force: true });
+  const outfile = join(outDir, 'bin/eap.mjs');
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [ENTRY],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    sourcemap: 'linked',
+    // Names stay readable in stack traces and in `createXxx()` inner functions.
+    keepNames: true,
+    metafile: true,
+    // pg's optional native binding: never installed, required inside a try.
+    external: ['pg-native'],
+    banner: { js: BANNER },
+    logLevel: 'warning',
+  });
+  const unhandled = Object.keys(result.metafile.inputs).filter((path) => !(path in RELATIVE_READERS) && readsRelativeToItself(path));
+  if (unhandled.length > 0) {
+    throw new Error(
+      `these bundled modules locate files relative to themselves, which the bundle moves: ${unhandled.join(', ')}; ` +
+        'copy what they read in RUNTIME_FILES and list them in RELATIVE_READERS (scripts/build-bundle.ts)',
+    );
+  }
+  for (const { from, to } of RUNTIME_FILES) {
+    mkdirSync(resolve(outDir, to, '..'), { recursive: true });
+    cpSync(join(ROOT, from), join(outDir, to), { recursive: true });
+  }
+  // The bundle must at least load every module and print its usage.
+  const smoke = spawnSync(process.execPath, [outfile, '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  if (smoke.status !== 0) throw new Error(`the bundle does not start (exit ${smoke.status}):\n${smoke.stderr}`);
+  return outfile;
+}
+
+if (import.meta.main) {
+  const outDir = process.argv[2] ? resolve(process.argv[2]) : undefined;
+  const outfile = await buildBundle(outDir);
+  console.log(`eap bundled: ${outfile}`);
+}
