@@ -23,6 +23,10 @@ endif
 
 RESULTS := .eap/vitest-results.json
 
+bundle: install ## Bundle `eap` into dist/eap/ (bin/eap.js): what the eap image runs, built from the sources (scripts/build-bundle.ts)
+	node scripts/build-bundle.ts
+
+# The benchmark builds the bundle afresh itself (bench/support/bench-stack.ts), so it measures what ships.
 bench: services ## Full benchmark (about 5 minutes): baselines and EAP measured in one run, writes benchmarks/results/latest.json
 	node bench/run.ts
 
@@ -35,7 +39,7 @@ bench-query: services ## Query API latency on 10M events (about 10 minutes; BENC
 bench-query-isolation: services ## /livez and ingest latency while a breakdown over 300,000 values runs, one process and API_SERVE split (about 3 minutes), writes benchmarks/results/query-isolation-latest.json
 	node bench/query-isolation.ts $(BENCH_QUERY_ISOLATION_ARGS)
 
-.PHONY: help node install services dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+.PHONY: help node install services bundle dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 .PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 
 help: ## List the targets

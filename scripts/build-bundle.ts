@@ -7,7 +7,7 @@
  *   node scripts/build-bundle.ts [outDir]     # default dist/eap (git-ignored)
  *
  * Layout, so that files read at run time next to the code are found where the code looks:
- *   bin/eap.mjs (+ .map)   the bundle; `node bin/eap.mjs api`
+ *   bin/eap.js (+ .map)    the bundle, an ES module (package.json says so); `node bin/eap.js api`
  *   migrations/            packages/db/migrations (the migrator reads `../migrations/` from its module)
  *   static/, bin/static/   @fastify/swagger-ui's assets (it reads `__dirname/../static` and
  *                          `__dirname/static/logo.svg`; in the bundle `__dirname` is bin/)
@@ -15,7 +15,7 @@
  * build, so a new one is handled here rather than found broken in the image.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -62,10 +62,10 @@ function readsRelativeToItself(path: string): boolean {
   return path.startsWith('node_modules/') ? /\b__dirname\b|\b__filename\b/.test(text) : /import\.meta\.(url|dirname|filename)/.test(text);
 }
 
-/** Builds the bundle into outDir (emptied first) and returns the path of bin/eap.mjs. */
+/** Builds the bundle into outDir (emptied first) and returns the path of bin/eap.js. */
 export async function buildBundle(outDir: string = join(ROOT, 'dist/eap')): Promise<string> {
   rmSync(outDir, { recursive: true, force: true });
-  const outfile = join(outDir, 'bin/eap.mjs');
+  const outfile = join(outDir, 'bin/eap.js');
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [ENTRY],
@@ -90,6 +90,7 @@ export async function buildBundle(outDir: string = join(ROOT, 'dist/eap')): Prom
         'copy what they read in RUNTIME_FILES and list them in RELATIVE_READERS (scripts/build-bundle.ts)',
     );
   }
+  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name: 'eap-bundle', private: true, type: 'module' }, null, 2)}\n`);
   for (const { from, to } of RUNTIME_FILES) {
     mkdirSync(resolve(outDir, to, '..'), { recursive: true });
     cpSync(join(ROOT, from), join(outDir, to), { recursive: true });
