@@ -7,7 +7,9 @@ import { backlogPhase } from './phases/backlog.phase.ts';
 import { writerPhase } from './phases/writer.phase.ts';
 import { copyPhase } from './phases/copy.phase.ts';
 import { e2ePhase } from './phases/e2e.phase.ts';
+import { e2eWithQueriesPhase } from './phases/e2e-with-queries.phase.ts';
 import { ingestPhase } from './phases/ingest.phase.ts';
+import { scaleOutPhase } from './phases/scale-out.phase.ts';
 import { startBenchStack } from './support/bench-stack.ts';
 import { machineInfo } from './support/machine-info.ts';
 import { createProgress } from './support/progress.ts';
@@ -15,17 +17,22 @@ import { atLeast, below, markdownReport } from './support/report.ts';
 
 const quick = process.argv.includes('--quick');
 // bench-quick must finish within 90 s all told; the full run sustains the end-to-end load 60 s.
+// Quick runs the scale-out at 4 shards only and the query load without its no-query baseline.
 const plan = quick
   ? {
       ingestS: 5,
       ingestHalfS: 4,
       ingestRounds: 1,
       copyRows: 100_000,
-      e2eS: 15,
-      e2eHalfS: 8,
+      e2eS: 10,
+      e2eHalfS: 6,
       backlog: 100_000,
       backlogDrainS: 10,
       largeBacklog: 5_000,
+      scaleOutShards: [4],
+      scaleOutS: 5,
+      queriesS: 5,
+      queriesBaseline: false,
     }
   : {
       ingestS: 10,
@@ -37,6 +44,10 @@ const plan = quick
       backlog: 1_000_000,
       backlogDrainS: 60,
       largeBacklog: 20_000,
+      scaleOutShards: [1, 4, 16],
+      scaleOutS: 15,
+      queriesS: 20,
+      queriesBaseline: true,
     };
 
 const progress = createProgress();
@@ -74,6 +85,14 @@ try {
     progress,
   });
   const e2e = await e2ePhase(stack, { durationS: plan.e2eS, halfRateDurationS: plan.e2eHalfS, writeKey: project.write_key, progress });
+  // Right after the end-to-end phase: the queries read its events (yesterday and today in `bench`).
+  const withQueries = await e2eWithQueriesPhase(stack, {
+    durationS: plan.queriesS,
+    baseline: plan.queriesBaseline,
+    queryProjectId: project.project_id,
+    readKey: project.read_key,
+    progress,
+  });
   const backlog = await backlogPhase(stack, {
     entries: plan.backlog,
     maxDrainS: plan.backlogDrainS,
@@ -86,6 +105,12 @@ try {
     projectId: project.project_id,
     progress,
     largest: true,
+  });
+  // Last: each configuration empties Redis before it starts.
+  const scaleOut = await scaleOutPhase(stack, {
+    configs: plan.scaleOutShards.map((shards) => ({ apis: 2, workers: 2, shards })),
+    durationS: plan.scaleOutS,
+    progress,
   });
   redis.disconnect();
 
@@ -113,6 +138,8 @@ try {
     writer_retry_dedup: writer,
     ingest_single: ingest.ingest_single,
     e2e_batch: e2e,
+    e2e_with_queries: withQueries,
+    scale_out: scaleOut,
     worker_backlog: backlog,
     worker_backlog_largest_events: largeBacklog,
     targets,
@@ -141,6 +168,24 @@ try {
           `${e2e.half_rate_e2e_p50_ms} / ${e2e.half_rate_e2e_p99_ms}`,
         ],
         ['peak backlog (events)', e2e.peak_backlog],
+        [
+          `EAP end to end with a trends and a funnel query once a second each (${withQueries.duration_s} s), events/s: with / without queries`,
+          `${withQueries.events_per_s} / ${withQueries.events_per_s_without_queries ?? 'not run'}`,
+        ],
+        [
+          `queries during that load (yesterday + today, ${withQueries.queried_project_events} events): p50 / p99 (ms), errors`,
+          `trends ${withQueries.trends?.p50_ms} / ${withQueries.trends?.p99_ms}, ${withQueries.trends?.errors}; funnel ${withQueries.funnel?.p50_ms} / ${withQueries.funnel?.p99_ms}, ${withQueries.funnel?.errors}`,
+        ],
+        [
+          'the same queries once without ingest load (ms)',
+          `trends ${withQueries.trends_without_load_ms}; funnel ${withQueries.funnel_without_load_ms}`,
+        ],
+        ['CPU ms per 1,000 events: EAP end to end with queries', fmtCpu(withQueries.cpu_ms_per_1000_events)],
+        ...scaleOut.flatMap((s): [string, string | number][] => [
+          [`scale-out ${s.apis} APIs + ${s.workers} workers, ${s.shards} shards (${s.duration_s} s): events/s committed`, s.events_per_s],
+          [`scale-out ${s.shards} shards: CPU ms per 1,000 events`, fmtCpu(s.cpu_ms_per_1000_events)],
+          [`scale-out ${s.shards} shards: busy cores (CPU s per s; machine = every process on it)`, fmtCpu(s.busy_cores)],
+        ]),
         ['API RSS peak (MiB)', Math.max(ingest.ingest_single.api_rss_peak_mib, e2e.api_rss_peak_mib)],
         ['worker RSS peak under load (MiB)', e2e.worker_rss_peak_mib],
         [`worker alone draining a ${backlog.backlog_entries}-event backlog, events/s`, backlog.drain_events_per_s],

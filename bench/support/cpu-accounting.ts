@@ -57,3 +57,14 @@ export function cpuPer(before: Record<string, number>, after: Record<string, num
     out[name] = Math.round(((((after[name] ?? 0) - (before[name] ?? 0)) * 1000 * per) / Math.max(1, units)) * 10) / 10;
   return out;
 }
+
+/**
+ * CPU seconds the whole machine has spent busy so far (every process, not only the benchmark's:
+ * other work on the machine shows here and not in the components).
+ */
+export function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+}

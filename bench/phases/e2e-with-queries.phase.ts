@@ -1,0 +1,195 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { BenchStack } from '../support/bench-stack.ts';
+import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
+import { runLoad } from '../support/http-load.ts';
+import { type Sample, summarize, timedRequest } from '../support/latency-probe.ts';
+import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
+import type { Progress } from '../support/progress.ts';
+import { batchBodies } from './scale-out.phase.ts';
+
+const BATCH = 100;
+const CONNECTIONS = 8;
+const SHARDS = 4;
+const QUERY_INTERVAL_MS = 1000;
+const QUERY_TIMEOUT_MS = 15_000;
+
+/**
+ * The dashboard's two queries over yesterday and today (whole UTC days, as a dashboard asks and as
+ * both queries can answer from the rollups), so they read every event of the last 24 hours.
+ */
+function dashboardQueries(now = Date.now()) {
+  const day = 86_400_000;
+  const from = new Date(now - day).toISOString().slice(0, 10);
+  const to = new Date(now + day).toISOString().slice(0, 10);
+  return {
+    trends: { path: '/v1/query/trends', body: { events: ['page_view'], from, to, interval: 'hour' } },
+    funnel: {
+      path: '/v1/query/funnel',
+      body: { steps: ['page_view', 'add_to_cart', 'purchase'], from, to, window_seconds: 86_400 },
+    },
+  };
+}
+
+/**
+ * Sends one query every `intervalMs` (the next one when the previous has answered, if it takes
+ * longer) until `stop()`, which waits for the one in flight and returns every sample.
+ */
+function startQueryTicker(url: string, readKey: string, body: unknown, intervalMs: number) {
+  const samples: Sample[] = [];
+  let stopping = false;
+  const init = {
+    method: 'POST',
+    headers: { authorization: `Bearer ${readKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+  const loop = (async () => {
+    while (!stopping) {
+      const t0 = performance.now();
+      samples.push(await timedRequest(url, init, QUERY_TIMEOUT_MS));
+      const wait = t0 + intervalMs - performance.now();
+      if (wait > 0 && !stopping) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+function querySummary(samples: Sample[]) {
+  const s = summarize(samples);
+  return {
+    sent: s.sent,
+    p50_ms: s.p50_ms,
+    p99_ms: s.p99_ms,
+    /** Answers other than 2xx, and requests with no answer within the timeout. */
+    errors: s.sent - s.ok,
+    statuses: [...new Set(samples.map((x) => x.status))],
+  };
+}
+
+/**
+ * EAP end to end (one `eap api`, one `eap worker`, batches of 100 at full speed, 8 connections)
+ * while a dashboard asks the same API process for a trends query and a funnel query once a second
+ * each, over yesterday and today in `queryProject` (which holds the end-to-end phase's events).
+ * The load writes to a project of its own, so its events are counted apart. With `baseline`, the
+ * same load first runs without queries, in the same processes, for the comparison.
+ */
+export async function e2eWithQueriesPhase(
+  stack: BenchStack,
+  options: { durationS: number; baseline: boolean; queryProjectId: string; readKey: string; progress: Progress },
+) {
+  const redis = new Redis(stack.redisUrl);
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+  const project = await stack.createProject('e2e-with-queries');
+  const shards = { STREAM_SHARDS: String(SHARDS) };
+  const [api, worker] = await Promise.all([stack.spawnApi(shards), stack.spawnWorker(shards)]);
+  const bodies = batchBodies();
+  const headers = { authorization: `Bearer ${project.write_key}` };
+  const components = {
+    api: () => [api.child.pid ?? 0],
+    worker: () => [worker.child.pid ?? 0],
+    redis: () => processTree(stack.redisProcessMatch),
+    postgres: () => processTree(stack.postgresDir),
+    load_generator: () => [process.pid],
+  };
+
+  async function run(withQueries: boolean) {
+    const label = `EAP end to end ${withQueries ? 'with' : 'without'} queries`;
+    const rows0 = await projectRows(pool, project.project_id);
+    const queries = dashboardQueries();
+    const cpu0 = cpuSnapshot(components);
+    const started = Date.now();
+    const tickers = withQueries
+      ? {
+          trends: startQueryTicker(`${api.url}${queries.trends.path}`, options.readKey, queries.trends.body, QUERY_INTERVAL_MS),
+          funnel: startQueryTicker(`${api.url}${queries.funnel.path}`, options.readKey, queries.funnel.body, QUERY_INTERVAL_MS),
+        }
+      : null;
+    const load = await runLoad({
+      url: api.url,
+      path: '/v1/batch',
+      connections: CONNECTIONS,
+      durationS: options.durationS,
+      bodies,
+      headers,
+      onTick: (n) => options.progress.update(`${label}: ${n * BATCH} events sent`),
+    });
+    const accepted = (load.requests - load.non2xx) * BATCH;
+    // Queries keep running until the last commit: the rate's window is first request to last commit.
+    const { finishedAt, rows } = await waitForCommitted({
+      pool,
+      redis,
+      shards: SHARDS,
+      projectId: project.project_id,
+      target: rows0 + accepted,
+      progress: options.progress,
+      label,
+    });
+    const cpu1 = cpuSnapshot(components);
+    const trends = tickers ? querySummary(await tickers.trends.stop()) : null;
+    const funnel = tickers ? querySummary(await tickers.funnel.stop()) : null;
+    const stored = rows - rows0;
+    const result = {
+      events_per_s: Math.round(stored / ((finishedAt - started) / 1000)),
+      events_committed: stored,
+      non_2xx: load.non2xx,
+      cpu_ms_per_1000_events: cpuPer(cpu0, cpu1, stored),
+      ...(trends && funnel ? { trends, funnel } : {}),
+    };
+    options.progress.done(
+      `${label}: ${result.events_per_s} events/s committed (${stored} events)${
+        trends && funnel
+          ? `; trends p50/p99 ${trends.p50_ms}/${trends.p99_ms} ms, ${trends.errors} errors; funnel p50/p99 ${funnel.p50_ms}/${funnel.p99_ms} ms, ${funnel.errors} errors`
+          : ''
+      }`,
+    );
+    return result;
+  }
+
+  try {
+    const queriedEvents = await projectRows(pool, options.queryProjectId);
+    // Each query once with no ingest load, for comparison (after the phase before has drained).
+    const idle = dashboardQueries();
+    const idleMs = async (q: { path: string; body: unknown }) => {
+      const init = {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.readKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(q.body),
+      };
+      const sample = await timedRequest(`${api.url}${q.path}`, init, QUERY_TIMEOUT_MS);
+      return sample.status === 200 ? Math.round(sample.ms * 10) / 10 : `status ${sample.status ?? 'no answer'}`;
+    };
+    const idleTrendsMs = await idleMs(idle.trends);
+    const idleFunnelMs = await idleMs(idle.funnel);
+    const without = options.baseline ? await run(false) : null;
+    const withQueries = await run(true);
+    return {
+      batch_size: BATCH,
+      connections: CONNECTIONS,
+      duration_s: options.durationS,
+      query_interval_ms: QUERY_INTERVAL_MS,
+      /** Events of the queried project when the phase started (what the queries read). */
+      queried_project_events: queriedEvents,
+      events_per_s: withQueries.events_per_s,
+      events_per_s_without_queries: without?.events_per_s ?? null,
+      events_committed: withQueries.events_committed,
+      non_2xx: withQueries.non_2xx + (without?.non_2xx ?? 0),
+      cpu_ms_per_1000_events: withQueries.cpu_ms_per_1000_events,
+      cpu_ms_per_1000_events_without_queries: without?.cpu_ms_per_1000_events ?? null,
+      trends: withQueries.trends ?? null,
+      funnel: withQueries.funnel ?? null,
+      /** Each query once before the load, with nothing else running in the pipeline. */
+      trends_without_load_ms: idleTrendsMs,
+      funnel_without_load_ms: idleFunnelMs,
+    };
+  } finally {
+    await Promise.all([api.stop(), worker.stop()]);
+    redis.disconnect();
+    await pool.end();
+  }
+}
