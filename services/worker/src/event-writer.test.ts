@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { copyLine, copyValue } from './event-writer.ts';
+import type { StreamEvent } from '@eap/core';
+import { copyChunks, copyLine, copyValue } from './event-writer.ts';
 import { utcDay } from './partition-manager.ts';
 
 describe('COPY text encoding', () => {
@@ -25,6 +26,34 @@ describe('COPY text encoding', () => {
       context: null,
     });
     expect(line).toBe('p\te\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"a":"x\\\\ty"}\t\\N\n');
+  });
+
+  it('streams the COPY text in chunks of whole lines', () => {
+    const events: StreamEvent[] = Array.from({ length: 10 }, (_, i) => ({
+      project_id: 'p',
+      event_id: `e${i}`,
+      event: 'n',
+      distinct_id: 'u',
+      timestamp: 't',
+      client_timestamp: null,
+      sent_at: null,
+      received_at: 'r',
+      session_id: null,
+      properties: { i, padding: 'x'.repeat(i * 10) },
+      context: null,
+    }));
+    const lines = events.map(copyLine);
+    const chunks = [...copyChunks(events, 100)];
+    expect(chunks.join('')).toBe(lines.join(''));
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const [i, chunk] of chunks.entries()) {
+      expect(chunk.endsWith('\n')).toBe(true);
+      // A chunk closes with the line that takes it to the size, not later.
+      const withoutLastLine = chunk.slice(0, chunk.slice(0, -1).lastIndexOf('\n') + 1);
+      expect(withoutLastLine.length).toBeLessThan(100);
+      if (i < chunks.length - 1) expect(chunk.length).toBeGreaterThanOrEqual(100);
+    }
+    expect([...copyChunks([], 100)]).toEqual([]);
   });
 
   it('takes the UTC day from an ISO time', () => {

@@ -39,6 +39,31 @@ export function copyLine(e: StreamEvent): string {
   return `${eventRow(e).map(copyValue).join('\t')}\n`;
 }
 
+/** Characters of COPY text per chunk written to PostgreSQL. */
+const COPY_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * The COPY text of `events` in chunks of about `chunkChars` (whole lines), built as the stream
+ * asks for them. Joining a batch into one string held the text of the whole batch two or three
+ * times over (lines, the joined string, its Buffer) until the write ended: with the largest
+ * events, megabytes per batch that only a full garbage collection frees.
+ */
+export function* copyChunks(events: Iterable<StreamEvent>, chunkChars: number = COPY_CHUNK_CHARS): Generator<string> {
+  let lines: string[] = [];
+  let size = 0;
+  for (const e of events) {
+    const line = copyLine(e);
+    lines.push(line);
+    size += line.length;
+    if (size >= chunkChars) {
+      yield lines.join('');
+      lines = [];
+      size = 0;
+    }
+  }
+  if (lines.length > 0) yield lines.join('');
+}
+
 /**
  * Keeps the events whose (project, event_id) was not stored in the dedup window: their ids go
  * into `event_ids` (one per id, the earliest time of the batch wins), and only those copies go
@@ -88,7 +113,10 @@ export function createEventWriter(pool: pg.Pool, insert: string = WRITE_NEW_EVEN
       }
       await client.query('BEGIN');
       try {
-        await pipeline(Readable.from([events.map(copyLine).join('')]), client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)));
+        await pipeline(
+          Readable.from(copyChunks(events), { highWaterMark: 1 }),
+          client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)),
+        );
         const result = await client.query(insert);
         await client.query('COMMIT');
         return { inserted: result.rowCount ?? 0 };

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CONSUMER_GROUP, type Logger } from '@eap/core';
-import type { BatchProcessor } from './batch-processor.ts';
+import type { BatchProcessor, Decoded } from './batch-processor.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
 import { backoffDelay, sleep } from './retry.ts';
@@ -77,10 +77,12 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     metrics.batchSize.observe(entries.length);
     let attempt = 0;
     let lastTouch = Date.now();
+    // Decoded once: prepare() dead-letters what it rejects and returns the rest without their
+    // stream data, so from then on only `items` are retried and the entries are let go.
+    let items: Decoded[] | undefined;
     for (;;) {
       try {
-        const items = await options.processor.prepare(entries, Date.now());
-        // prepare() dead-letters what it rejects; from here on only `items` are retried.
+        items ??= await options.processor.prepare(entries, Date.now());
         entries = items.map((d) => d.entry);
         await options.processor.store(items);
         if (attempt > 0) {
