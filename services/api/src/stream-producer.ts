@@ -10,21 +10,28 @@ export interface PreparedEntry {
 export type AppendOutcome = { ok: true; id: string } | { ok: false; error: string };
 
 /**
- * Counts a request's events in its project's backlog (the worker subtracts in the script of its
- * XACK) and appends them, one entry per event, in one script: one command per request however
- * many events it carries, and no worker can acknowledge an entry before it was counted. Redis
- * refuses a script that would write while over maxmemory at its first write, the count, so an
- * out-of-memory refusal appends nothing. It never trims (no MAXLEN/MINID): the backlog cap is
- * enforced by refusing requests, never by dropping.
- * KEYS: the project count hash, then the shard streams; ARGV: the project, the entry's version
- * field, its value and the data field's name, then (stream index, data) per entry. Returns the
- * entry ids in order.
+ * Appends the events of every request that asked in the same turn of the event loop, in one
+ * script call: for each request it counts the events in its project's backlog (the worker
+ * subtracts in the script of its XACK), then adds one entry per event. No worker can acknowledge
+ * an entry before it was counted. Redis refuses a script that would write while over maxmemory
+ * at its first write, a count, so an out-of-memory refusal appends nothing of any request. It
+ * never trims (no MAXLEN/MINID): the backlog cap is enforced by refusing requests, never by
+ * dropping.
+ * KEYS: the project count hash, then the shard streams. ARGV: the entry's version field, its value
+ * and the data field's name, then per request: the project, its number of events n, and n pairs
+ * (stream index, data). Returns the entry ids in order.
  */
 const APPEND_SCRIPT = `
-redis.call('HINCRBY', KEYS[1], ARGV[1], (#ARGV - 4) / 2)
 local ids = {}
-for i = 5, #ARGV, 2 do
-  ids[#ids + 1] = redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', ARGV[2], ARGV[3], ARGV[4], ARGV[i + 1])
+local i = 4
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[1], ARGV[i], n)
+  i = i + 2
+  for _ = 1, n do
+    ids[#ids + 1] = redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[i + 1])
+    i = i + 2
+  end
 end
 return ids`;
 
@@ -34,36 +41,92 @@ type AppendingRedis = Redis & { eapAppend(numberOfKeys: number, ...args: string[
 const [VERSION_FIELD, VERSION, DATA_FIELD] = encodeStreamEntry('');
 
 /**
- * Appends events to the shard streams (see APPEND_SCRIPT). Each event gets an outcome: all are
- * appended, or all failed with the error (an append whose answer was lost may still have
- * happened; the caller tells the client each event's id, so a retry is deduplicated).
+ * At most this many events go in one script call; a request is never split across calls. Redis
+ * runs a script without serving other clients, so a call stays around a millisecond.
+ */
+export const MAX_EVENTS_PER_APPEND_CALL = 2000;
+
+interface PendingAppend {
+  projectId: string;
+  entries: PreparedEntry[];
+  resolve: (outcomes: AppendOutcome[]) => void;
+}
+
+/**
+ * Appends events to the shard streams (see APPEND_SCRIPT). Requests that ask while a call is
+ * being put together join it (group commit): under load one call carries the events of many
+ * requests, so Redis runs one script and the API sends one command where it would send one per
+ * request. Each request still learns its own outcome only once Redis answered. Each event gets an
+ * outcome: all of a request's events are appended, or all failed with the error (an append whose
+ * answer was lost may still have happened; the caller tells the client each event's id, so a
+ * retry is deduplicated).
  */
 export function createStreamProducer(redis: Redis) {
   const client = redis as AppendingRedis;
-  // With ioredis auto-pipelining, the scripts of every request in flight in the same tick leave
-  // in one write.
   if (typeof client.eapAppend !== 'function') redis.defineCommand('eapAppend', { lua: APPEND_SCRIPT });
 
-  async function append(projectId: string, entries: PreparedEntry[]): Promise<AppendOutcome[]> {
+  let pending: PendingAppend[] = [];
+  let scheduled = false;
+
+  /** Sends the requests that asked since the last call, in as few calls as the cap allows. */
+  function flush(): void {
+    scheduled = false;
+    const requests = pending;
+    pending = [];
+    let start = 0;
+    while (start < requests.length) {
+      let end = start + 1;
+      let events = requests[start]!.entries.length;
+      while (end < requests.length && events + requests[end]!.entries.length <= MAX_EVENTS_PER_APPEND_CALL) {
+        events += requests[end]!.entries.length;
+        end++;
+      }
+      void send(requests.slice(start, end));
+      start = end;
+    }
+  }
+
+  async function send(requests: PendingAppend[]): Promise<void> {
     const keys = [PROJECT_BACKLOG_KEY];
     const keyIndex = new Map<number, string>();
-    const args = [projectId, VERSION_FIELD, VERSION, DATA_FIELD];
-    for (const entry of entries) {
-      let index = keyIndex.get(entry.shard);
-      if (index === undefined) {
-        keys.push(streamKey(entry.shard));
-        index = String(keys.length);
-        keyIndex.set(entry.shard, index);
+    const args = [VERSION_FIELD, VERSION, DATA_FIELD];
+    for (const request of requests) {
+      args.push(request.projectId, String(request.entries.length));
+      for (const entry of request.entries) {
+        let index = keyIndex.get(entry.shard);
+        if (index === undefined) {
+          keys.push(streamKey(entry.shard));
+          index = String(keys.length);
+          keyIndex.set(entry.shard, index);
+        }
+        args.push(index, entry.json);
       }
-      args.push(index, entry.json);
     }
+    let ids: string[];
     try {
-      const ids = await client.eapAppend(keys.length, ...keys, ...args);
-      return ids.map((id) => ({ ok: true, id: String(id) }));
+      ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
-      const message = (error as Error).message;
-      return entries.map(() => ({ ok: false, error: message }));
+      const failed: AppendOutcome = { ok: false, error: (error as Error).message };
+      for (const request of requests) request.resolve(request.entries.map(() => failed));
+      return;
     }
+    let next = 0;
+    for (const request of requests) {
+      const outcomes: AppendOutcome[] = [];
+      for (let i = 0; i < request.entries.length; i++) outcomes.push({ ok: true, id: String(ids[next++]) });
+      request.resolve(outcomes);
+    }
+  }
+
+  function append(projectId: string, entries: PreparedEntry[]): Promise<AppendOutcome[]> {
+    return new Promise((resolve) => {
+      pending.push({ projectId, entries, resolve });
+      if (!scheduled) {
+        scheduled = true;
+        // After the I/O callbacks of this turn: every request whose body arrived in it joins.
+        setImmediate(flush);
+      }
+    });
   }
   return { append };
 }

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
+import { startOwnRedis } from './support/test-redis.ts';
+import { createStreamProducer, MAX_EVENTS_PER_APPEND_CALL, type PreparedEntry } from '../services/api/src/stream-producer.ts';
+
+// A Redis of its own: the test counts the script calls the server ran (INFO commandstats).
+let server: Awaited<ReturnType<typeof startOwnRedis>>;
+let redis: Redis;
+let producerClient: Redis;
+
+/** Script calls the server has run so far (EVAL and EVALSHA). */
+async function scriptCalls(): Promise<number> {
+  const stats = await redis.info('commandstats');
+  let calls = 0;
+  for (const match of stats.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
+
+const entries = (request: number, n: number, shards = 4): PreparedEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ shard: (request + i) % shards, json: JSON.stringify({ request, i }) }));
+
+async function streamData(shard: number, id: string): Promise<string | undefined> {
+  const [entry] = await redis.xrange(streamKey(shard), id, id);
+  return entry?.[1][3];
+}
+
+beforeAll(async () => {
+  server = await startOwnRedis();
+  redis = new Redis(server.url);
+  producerClient = new Redis(server.url, { enableAutoPipelining: true });
+});
+
+afterAll(async () => {
+  producerClient?.disconnect();
+  redis?.disconnect();
+  await server?.close();
+});
+
+beforeEach(async () => {
+  await redis.config('SET', 'maxmemory', '0');
+  await redis.flushall();
+  // Load the script once, so the counted calls are the appends alone.
+  await createStreamProducer(producerClient).append('warm-up', entries(0, 1));
+  await redis.del(PROJECT_BACKLOG_KEY, ...[0, 1, 2, 3].map(streamKey));
+});
+
+describe('stream producer', () => {
+  it('appends the events of every request of one turn in one script call, each request told its own entry ids', async () => {
+    const producer = createStreamProducer(producerClient);
+    const before = await scriptCalls();
+    const requests = Array.from({ length: 40 }, (_, r) => ({ projectId: `p${r % 3}`, entries: entries(r, 1 + (r % 5)) }));
+    const outcomes = await Promise.all(requests.map((r) => producer.append(r.projectId, r.entries)));
+    expect((await scriptCalls()) - before).toBe(1);
+
+    for (const [r, request] of requests.entries()) {
+      expect(outcomes[r]).toHaveLength(request.entries.length);
+      for (const [i, outcome] of outcomes[r]!.entries()) {
+        expect(outcome.ok).toBe(true);
+        if (outcome.ok) expect(await streamData(request.entries[i]!.shard, outcome.id)).toBe(request.entries[i]!.json);
+      }
+    }
+    const counted = await redis.hgetall(PROJECT_BACKLOG_KEY);
+    const expected: Record<string, string> = {};
+    for (const r of requests) expected[r.projectId] = String(Number(expected[r.projectId] ?? 0) + r.entries.length);
+    expect(counted).toEqual(expected);
+    const lengths = await Promise.all([0, 1, 2, 3].map((s) => redis.xlen(streamKey(s))));
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(requests.reduce((n, r) => n + r.entries.length, 0));
+  });
+
+  it('splits a turn into several calls past the cap, never splitting a request', async () => {
+    const producer = createStreamProducer(producerClient);
+    const perRequest = 700;
+    const requests = Math.ceil((MAX_EVENTS_PER_APPEND_CALL * 2) / perRequest);
+    const before = await scriptCalls();
+    const outcomes = await Promise.all(Array.from({ length: requests }, (_, r) => producer.append('p', entries(r, perRequest))));
+    const perCall = Math.floor(MAX_EVENTS_PER_APPEND_CALL / perRequest);
+    expect((await scriptCalls()) - before).toBe(Math.ceil(requests / perCall));
+    expect(outcomes.flat().every((o) => o.ok)).toBe(true);
+    expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(requests * perRequest));
+  });
+
+  it('sends requests of later turns in later calls', async () => {
+    const producer = createStreamProducer(producerClient);
+    const before = await scriptCalls();
+    await producer.append('p', entries(0, 1));
+    await producer.append('p', entries(1, 1));
+    expect((await scriptCalls()) - before).toBe(2);
+  });
+
+  it('fails every request of a call that Redis refuses for memory, having appended nothing', async () => {
+    const producer = createStreamProducer(producerClient);
+    await redis.config('SET', 'maxmemory', '1');
+    const outcomes = await Promise.all([producer.append('p1', entries(0, 3)), producer.append('p2', entries(1, 2))]);
+    await redis.config('SET', 'maxmemory', '0');
+    for (const outcome of outcomes.flat()) {
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(outcome.error).toMatch(/OOM/);
+    }
+    expect(outcomes.flat()).toHaveLength(5);
+    expect(await redis.exists(PROJECT_BACKLOG_KEY, ...[0, 1, 2, 3].map(streamKey))).toBe(0);
+  });
+});
