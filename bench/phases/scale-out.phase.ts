@@ -24,6 +24,18 @@ export interface ScaleOutConfig {
   shards: number;
 }
 
+/**
+ * Starts processes concurrently; every one that started is in `into` (to be stopped) even when
+ * another failed, and the first failure is thrown.
+ */
+export async function spawnAll(starts: (() => Promise<BenchProcess>)[], into: BenchProcess[]): Promise<BenchProcess[]> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  for (const s of settled) if (s.status === 'fulfilled') into.push(s.value);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<BenchProcess>).value);
+}
+
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
@@ -44,16 +56,19 @@ async function runConfig(stack: BenchStack, config: ScaleOutConfig, options: { d
     await redis.flushall();
     const project = await stack.createProject(`scale-out-${config.apis}-${config.workers}-${config.shards}`);
     const shards = { STREAM_SHARDS: String(config.shards) };
-    const [apis, workers] = await Promise.all([
-      Promise.all(Array.from({ length: config.apis }, () => stack.spawnApi(shards))),
-      Promise.all(
-        Array.from({ length: config.workers }, (_, i) =>
-          // Workers of one group need distinct consumer names.
-          stack.spawnWorker({ ...shards, CONSUMER_NAME: `bench-scale-out-${i + 1}` }),
+    const processes = await spawnAll(
+      [
+        ...Array.from({ length: config.apis }, () => () => stack.spawnApi(shards)),
+        // Workers of one group need distinct consumer names.
+        ...Array.from(
+          { length: config.workers },
+          (_, i) => () => stack.spawnWorker({ ...shards, CONSUMER_NAME: `bench-scale-out-${i + 1}` }),
         ),
-      ),
-    ]);
-    spawned.push(...apis, ...workers);
+      ],
+      spawned,
+    );
+    const apis = processes.slice(0, config.apis);
+    const workers = processes.slice(config.apis);
     const components = {
       api: () => apis.map((a) => a.child.pid ?? 0),
       worker: () => workers.map((w) => w.child.pid ?? 0),
