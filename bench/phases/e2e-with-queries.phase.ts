@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
-import { runLoad } from '../support/http-load.ts';
+import { type LoadResult, runLoad } from '../support/http-load.ts';
 import { type Sample, summarize, timedRequest } from '../support/latency-probe.ts';
 import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
 import type { Progress } from '../support/progress.ts';
@@ -108,29 +108,35 @@ export async function e2eWithQueriesPhase(
           funnel: startQueryTicker(`${api.url}${queries.funnel.path}`, options.readKey, queries.funnel.body, QUERY_INTERVAL_MS),
         }
       : null;
-    const load = await runLoad({
-      url: api.url,
-      path: '/v1/batch',
-      connections: CONNECTIONS,
-      durationS: options.durationS,
-      bodies,
-      headers,
-      onTick: (n) => options.progress.update(`${label}: ${n * BATCH} events sent`),
-    });
-    const accepted = (load.requests - load.non2xx) * BATCH;
-    // Queries keep running until the last commit: the rate's window is first request to last commit.
-    const { finishedAt, rows } = await waitForCommitted({
-      pool,
-      redis,
-      shards: SHARDS,
-      projectId: project.project_id,
-      target: rows0 + accepted,
-      progress: options.progress,
-      label,
-    });
-    const cpu1 = cpuSnapshot(components);
-    const trends = tickers ? querySummary(await tickers.trends.stop()) : null;
-    const funnel = tickers ? querySummary(await tickers.funnel.stop()) : null;
+    let measured: { load: LoadResult; finishedAt: number; rows: number; cpu1: Record<string, number> };
+    let answers: [Sample[], Sample[]] | null = null;
+    try {
+      const load = await runLoad({
+        url: api.url,
+        path: '/v1/batch',
+        connections: CONNECTIONS,
+        durationS: options.durationS,
+        bodies,
+        headers,
+        onTick: (n) => options.progress.update(`${label}: ${n * BATCH} events sent`),
+      });
+      // Queries keep running until the last commit: the rate's window is first request to last commit.
+      const { finishedAt, rows } = await waitForCommitted({
+        pool,
+        redis,
+        shards: SHARDS,
+        projectId: project.project_id,
+        target: rows0 + (load.requests - load.non2xx) * BATCH,
+        progress: options.progress,
+        label,
+      });
+      measured = { load, finishedAt, rows, cpu1: cpuSnapshot(components) };
+    } finally {
+      if (tickers) answers = await Promise.all([tickers.trends.stop(), tickers.funnel.stop()]);
+    }
+    const { load, finishedAt, rows, cpu1 } = measured;
+    const trends = answers ? querySummary(answers[0]) : null;
+    const funnel = answers ? querySummary(answers[1]) : null;
     const stored = rows - rows0;
     const result = {
       events_per_s: Math.round(stored / ((finishedAt - started) / 1000)),
