@@ -1,16 +1,16 @@
 import type { Redis } from 'ioredis';
-import { decodeStreamEntry, encodeStreamEntry, entryProjectId, type Logger, type StreamEvent } from '@eap/core';
+import { decodeStreamEntry, type Logger, type StreamEvent } from '@eap/core';
 import { classifyPgError } from '@eap/db';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
 import { acknowledgeEntries } from './dead-letter.ts';
 import type { EventWriter } from './event-writer.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { type PartitionManager, utcDay } from './partition-manager.ts';
-import { fieldValue, type StreamEntry } from './stream-entries.ts';
+import type { StreamEntry } from './stream-entries.ts';
 
 const DAY_MS = 86_400_000;
 
-/** An entry ready to write: its event, and the entry without its data (see `withoutData`). */
+/** An entry ready to write and its decoded event. */
 export interface Decoded {
   entry: StreamEntry;
   event: StreamEvent;
@@ -68,7 +68,7 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
         });
         continue;
       }
-      ok.push({ entry: withoutData(entry), event });
+      ok.push({ entry, event });
     }
     await deadLetter(letters);
     return ok;
@@ -97,10 +97,8 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
         throw error;
       }
       if (items.length === 1) {
-        const { entry, event } = items[0]!;
-        // The letter carries the event as decoded: the entry's own data was let go (withoutData).
-        const letter = { entry: { ...entry, fields: encodeStreamEntry(JSON.stringify(event)) }, reason: 'db_rejected' as const };
-        out.push({ kind: 'rejected', letters: [{ ...letter, error: describe(error) }] });
+        // The letter keeps the entry as it was appended, byte for byte.
+        out.push({ kind: 'rejected', letters: [{ entry: items[0]!.entry, reason: 'db_rejected', error: describe(error) }] });
         return;
       }
       const half = Math.ceil(items.length / 2);
@@ -150,17 +148,6 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
   return { prepare, store, deadLetter };
 }
 export type BatchProcessor = ReturnType<typeof createBatchProcessor>;
-
-/**
- * The entry without its fields, once decoded: a batch then holds each event once (decoded) instead
- * of twice (decoded and as the stream's text) while it is written, which with the largest events
- * is megabytes per batch. What is still needed is kept: the ids, and the project for the
- * acknowledgement's backlog count.
- */
-function withoutData(entry: StreamEntry): StreamEntry {
-  const { fields, ...rest } = entry;
-  return { ...rest, fields: [], project: entryProjectId(fieldValue(fields, 'data')) ?? '' };
-}
 
 function isMissingPartition(error: unknown): boolean {
   return (error as { code?: string }).code === '23514' && /no partition of relation/.test((error as Error).message);

@@ -99,7 +99,7 @@ export async function acknowledgeEntries(redis: Redis, entries: readonly StreamE
       index = keys.length;
       keyIndex.set(e.key, index);
     }
-    args.push(index, e.id, e.project ?? entryProjectId(fieldValue(e.fields, 'data')) ?? '');
+    args.push(index, e.id, entryProjectId(fieldValue(e.fields, 'data')) ?? '');
   }
   await client.eapAcknowledge(keys.length, ...keys, ...args);
 }

@@ -77,8 +77,7 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     metrics.batchSize.observe(entries.length);
     let attempt = 0;
     let lastTouch = Date.now();
-    // Decoded once: prepare() dead-letters what it rejects and returns the rest without their
-    // stream data, so from then on only `items` are retried and the entries are let go.
+    // Decoded once: prepare() dead-letters what it rejects; from then on only `items` are retried.
     let items: Decoded[] | undefined;
     for (;;) {
       try {

@@ -6,11 +6,6 @@ export interface StreamEntry {
   fields: string[];
   /** Times the entry was delivered, when known (claimed entries). */
   deliveries?: number;
-  /**
-   * Project of the entry, as read from its data (`entryProjectId`), kept when the fields are let
-   * go once decoded (batch-processor.ts); '' when the data does not name one up front.
-   */
-  project?: string;
 }
 
 type RawEntries = [string, string[] | null][];
