@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { clientEvents, fillStreams } from './support/bench-data.ts';
 import { startBenchStack } from './support/bench-stack.ts';
 import { summarizeCpuProfile } from './support/cpuprofile-summary.ts';
@@ -18,13 +19,16 @@ const seconds = Number(process.argv[3] ?? 15);
 if (target !== 'api' && target !== 'api-batch' && target !== 'worker')
   throw new Error('usage: node bench/profile.ts api|api-batch|worker [seconds]');
 const profileDir = mkdtempSync(join(tmpdir(), 'eap-cpuprof-'));
-const profiling = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` };
-const stack = await startBenchStack();
+// The shipped heap settings, so the garbage collector's share is the one a deployment sees.
+const profiling = (kind: 'api' | 'worker') => ({ NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --cpu-prof --cpu-prof-dir=${profileDir}` });
+// The TypeScript sources, not the bundle: the profile then names the package or source file of
+// each function (the bundle is one file). Both run the same code.
+const stack = await startBenchStack({ eap: 'sources' });
 try {
   const project = await stack.createProject('profile');
   const redis = new Redis(stack.redisUrl);
   if (target === 'api' || target === 'api-batch') {
-    const api = await stack.spawnApi(profiling);
+    const api = await stack.spawnApi(profiling('api'));
     const events = clientEvents(10_000);
     const batch = target === 'api-batch';
     const bodies = batch
@@ -42,7 +46,7 @@ try {
     await api.stop();
   } else {
     await fillStreams(redis, 200_000, project.project_id);
-    const worker = await stack.spawnWorker(profiling);
+    const worker = await stack.spawnWorker(profiling('worker'));
     const started = Date.now();
     while ((await pipelineBacklog(redis)) > 0 && Date.now() - started < seconds * 1000) await new Promise((r) => setTimeout(r, 200));
     console.log(`worker: ${Math.round((200_000 - (await pipelineBacklog(redis))) / ((Date.now() - started) / 1000))} events/s`);

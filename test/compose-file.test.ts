@@ -65,7 +65,7 @@ describe('docker-compose.yml', () => {
   it('runs each service with the shipped memory limit and the V8 heap derived from it', () => {
     for (const name of ['api', 'worker'] as const) {
       expect(compose.services[name].mem_limit, name).toBe(`${DEFAULT_MEMORY_LIMIT_MIB[name]}m`);
-      expect(compose.services[name].environment.NODE_OPTIONS, name).toBe(nodeOptionsFor(DEFAULT_MEMORY_LIMIT_MIB[name]));
+      expect(compose.services[name].environment.NODE_OPTIONS, name).toBe(nodeOptionsFor(name, DEFAULT_MEMORY_LIMIT_MIB[name]));
       expect(compose.services[name].environment.NODE_OPTIONS, name).toBe(RECOMMENDED_NODE_OPTIONS[name]);
     }
   });

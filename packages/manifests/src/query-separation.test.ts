@@ -47,7 +47,7 @@ describe('spec.query.separate', () => {
     expect(env.API_SERVE).toBe('query');
     // The admin token is ingest's business.
     expect(env.EAP_ADMIN_TOKEN).toBeUndefined();
-    expect(env.NODE_OPTIONS).toBe('--max-semi-space-size=4 --max-old-space-size=614');
+    expect(env.NODE_OPTIONS).toBe('--max-semi-space-size=8 --max-old-space-size=614');
     expect(query.spec.replicas).toBe(3);
     expect(query.spec.selector.matchLabels['app.kubernetes.io/component']).toBe('query');
     const service = find('Service', 'shop-query') as KubeManifest & { spec: Record<string, unknown> };

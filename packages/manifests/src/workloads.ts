@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nodeOptionsFor } from '@eap/core';
+import { type EapProcess, nodeOptionsFor } from '@eap/core';
 import { Duration, Size } from 'cdk8s';
 import {
   Cpu,
@@ -64,8 +64,8 @@ export function memoryMiB(quantity: string | number | undefined): number | undef
 }
 
 /** NODE_OPTIONS for a container: the V8 heap derived from its memory limit (nodeOptionsFor in @eap/core). */
-function nodeOptionsOf(resources: { limits?: Record<string, string | number> | undefined }): string {
-  return nodeOptionsFor(memoryMiB(resources.limits?.memory));
+function nodeOptionsOf(kind: EapProcess, resources: { limits?: Record<string, string | number> | undefined }): string {
+  return nodeOptionsFor(kind, memoryMiB(resources.limits?.memory));
 }
 
 /** `repository:tag`, or `repository@sha256:…` when the tag is a digest. */
@@ -193,7 +193,7 @@ export function addApiDeployment(scope: Construct, pipeline: EventPipeline, imag
     plainEnv('RATE_LIMIT_BURST', String(spec.api.rateLimit.burst)),
     plainEnv('SHUTDOWN_DELAY_MS', String(API_DELAY_SECONDS * 1000)),
     plainEnv('SHUTDOWN_DRAIN_MS', String(API_DRAIN_SECONDS * 1000)),
-    plainEnv('NODE_OPTIONS', nodeOptionsOf(resources)),
+    plainEnv('NODE_OPTIONS', nodeOptionsOf('api', resources)),
     // The admin routes are ingest's: a query process never gets the token.
     ...(spec.api.adminTokenSecretRef && !query ? [secretEnv(scope, id, 'EAP_ADMIN_TOKEN', spec.api.adminTokenSecretRef)] : []),
     ...(spec.api.allowDemoAdminToken && !query ? [plainEnv('EAP_ALLOW_DEMO_TOKEN', 'true')] : []),
@@ -238,7 +238,7 @@ export function addWorkerDeployment(scope: Construct, pipeline: EventPipeline, i
       plainEnv('STREAM_SHARDS', String(spec.streams.shards)),
       plainEnv('WORKER_BATCH_SIZE', String(spec.worker.batchSize)),
       plainEnv('SHUTDOWN_DRAIN_MS', String(WORKER_DRAIN_SECONDS * 1000)),
-      plainEnv('NODE_OPTIONS', nodeOptionsOf(spec.worker.resources)),
+      plainEnv('NODE_OPTIONS', nodeOptionsOf('worker', spec.worker.resources)),
     ],
     ports: [{ name: ADMIN_PORT_NAME, number: ADMIN_CONTAINER_PORT }],
     resources: spec.worker.resources,
