@@ -24,11 +24,12 @@ export async function backlogPhase(
       (done) => options.progress.update(`worker with a backlog: filling the streams, ${done} of ${options.entries}`),
       { largest: options.largest ?? false },
     );
+    // Measured before the worker starts: it reads as soon as it is up, before it reports ready.
+    const initial = await pipelineBacklog(redis);
     const worker = await stack.spawnWorker();
     const rss = createPeakSampler(() => rssMiB(worker.child.pid));
     const started = Date.now();
     let left = await pipelineBacklog(redis);
-    const initial = left;
     while (left > 0 && Date.now() - started < options.maxDrainS * 1000) {
       await new Promise((r) => setTimeout(r, 500));
       left = await pipelineBacklog(redis);
