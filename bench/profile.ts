@@ -20,7 +20,9 @@ if (target !== 'api' && target !== 'api-batch' && target !== 'worker')
   throw new Error('usage: node bench/profile.ts api|api-batch|worker [seconds]');
 const profileDir = mkdtempSync(join(tmpdir(), 'eap-cpuprof-'));
 // The shipped heap settings, so the garbage collector's share is the one a deployment sees.
-const profiling = (kind: 'api' | 'worker') => ({ NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --cpu-prof --cpu-prof-dir=${profileDir}` });
+const profiling = (kind: 'api' | 'worker') => ({
+  NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --cpu-prof --cpu-prof-dir=${profileDir}`,
+});
 // The TypeScript sources, not the bundle: the profile then names the package or source file of
 // each function (the bundle is one file). Both run the same code.
 const stack = await startBenchStack({ eap: 'sources' });
