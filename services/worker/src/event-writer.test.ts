@@ -3,6 +3,23 @@ import type { StreamEvent } from '@eap/core';
 import { copyChunks, copyLine, copyValue } from './event-writer.ts';
 import { utcDay } from './partition-manager.ts';
 
+/** A stream event with the given properties and the other fields short and fixed. */
+function event(eventId: string, properties: StreamEvent['properties']): StreamEvent {
+  return {
+    project_id: 'p',
+    event_id: eventId,
+    event: 'n',
+    distinct_id: 'u',
+    timestamp: 't',
+    client_timestamp: null,
+    sent_at: null,
+    received_at: 'r',
+    session_id: null,
+    properties,
+    context: null,
+  };
+}
+
 describe('COPY text encoding', () => {
   it('escapes backslashes, tabs and line breaks, and writes NULL as \\N', () => {
     expect(copyValue(null)).toBe('\\N');
@@ -12,36 +29,12 @@ describe('COPY text encoding', () => {
   });
 
   it('writes one tab-separated line per event', () => {
-    const line = copyLine({
-      project_id: 'p',
-      event_id: 'e',
-      event: 'n',
-      distinct_id: 'u',
-      timestamp: 't',
-      client_timestamp: null,
-      sent_at: null,
-      received_at: 'r',
-      session_id: null,
-      properties: { a: 'x\ty' },
-      context: null,
-    });
+    const line = copyLine(event('e', { a: 'x\ty' }));
     expect(line).toBe('p\te\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"a":"x\\\\ty"}\t\\N\n');
   });
 
   it('streams the COPY text in chunks of whole lines', () => {
-    const events: StreamEvent[] = Array.from({ length: 10 }, (_, i) => ({
-      project_id: 'p',
-      event_id: `e${i}`,
-      event: 'n',
-      distinct_id: 'u',
-      timestamp: 't',
-      client_timestamp: null,
-      sent_at: null,
-      received_at: 'r',
-      session_id: null,
-      properties: { i, padding: 'x'.repeat(i * 10) },
-      context: null,
-    }));
+    const events = Array.from({ length: 10 }, (_, i) => event(`e${i}`, { i, padding: 'x'.repeat(i * 10) }));
     const lines = events.map(copyLine);
     const chunks = [...copyChunks(events, 100)];
     expect(chunks.join('')).toBe(lines.join(''));
