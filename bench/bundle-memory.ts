@@ -6,7 +6,7 @@
 //   node bench/bundle-memory.ts [--rounds 3] [--seconds 15] [--backlog 200000]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { clientEvents, fillStreams } from './support/bench-data.ts';
+import { batchBodies as makeBatchBodies, clientEvents, fillStreams } from './support/bench-data.ts';
 import { type BenchProcess, type EapBuild, startBenchStack } from './support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processCpuSeconds } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
@@ -34,8 +34,7 @@ const redis = new Redis(stack.redisUrl);
 const project = await stack.createProject('bundle-memory');
 const headers = { authorization: `Bearer ${project.write_key}` };
 const singleBodies = clientEvents(1000).map((e) => JSON.stringify(e));
-const batchEvents = clientEvents(200 * BATCH, 2).map(({ timestamp: _t, ...e }) => e);
-const batchBodies = Array.from({ length: 200 }, (_, i) => JSON.stringify({ events: batchEvents.slice(i * BATCH, (i + 1) * BATCH) }));
+const batchBodies = makeBatchBodies(200, BATCH);
 
 const round2 = (v: number) => Math.round(v * 10) / 10;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

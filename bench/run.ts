@@ -84,7 +84,13 @@ try {
     postgresDir: stack.postgresDir,
     progress,
   });
-  const e2e = await e2ePhase(stack, { durationS: plan.e2eS, halfRateDurationS: plan.e2eHalfS, writeKey: project.write_key, progress });
+  const e2e = await e2ePhase(stack, {
+    durationS: plan.e2eS,
+    halfRateDurationS: plan.e2eHalfS,
+    projectId: project.project_id,
+    writeKey: project.write_key,
+    progress,
+  });
   // Right after the end-to-end phase: the queries read its events (yesterday and today in `bench`).
   const withQueries = await e2eWithQueriesPhase(stack, {
     durationS: plan.queriesS,

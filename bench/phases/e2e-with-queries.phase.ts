@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
+import { batchBodies } from '../support/bench-data.ts';
+import { type BenchProcess, type BenchStack, spawnAll } from '../support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import { type LoadResult, runLoad } from '../support/http-load.ts';
 import { type Sample, summarize, timedRequest } from '../support/latency-probe.ts';
 import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
 import type { Progress } from '../support/progress.ts';
-import { batchBodies, spawnAll } from './scale-out.phase.ts';
 
 const BATCH = 100;
 const CONNECTIONS = 8;
@@ -31,6 +31,15 @@ function dashboardQueries(now = Date.now()) {
   };
 }
 
+/** The POST of one query with a read key. */
+function queryRequest(readKey: string, body: unknown): RequestInit {
+  return {
+    method: 'POST',
+    headers: { authorization: `Bearer ${readKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
 /**
  * Sends one query every `intervalMs` (the next one when the previous has answered, if it takes
  * longer) until `stop()`, which waits for the one in flight and returns every sample.
@@ -38,11 +47,7 @@ function dashboardQueries(now = Date.now()) {
 function startQueryTicker(url: string, readKey: string, body: unknown, intervalMs: number) {
   const samples: Sample[] = [];
   let stopping = false;
-  const init = {
-    method: 'POST',
-    headers: { authorization: `Bearer ${readKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
+  const init = queryRequest(readKey, body);
   const loop = (async () => {
     while (!stopping) {
       const t0 = performance.now();
@@ -86,7 +91,7 @@ export async function e2eWithQueriesPhase(
   const redis = new Redis(stack.redisUrl);
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
   const spawned: BenchProcess[] = [];
-  const bodies = batchBodies();
+  const bodies = batchBodies(200, BATCH);
 
   async function run(api: BenchProcess, worker: BenchProcess, project: { project_id: string; write_key: string }, withQueries: boolean) {
     const headers = { authorization: `Bearer ${project.write_key}` };
@@ -170,12 +175,7 @@ export async function e2eWithQueriesPhase(
     // Each query once with no ingest load, for comparison (after the phase before has drained).
     const idle = dashboardQueries();
     const idleMs = async (q: { path: string; body: unknown }) => {
-      const init = {
-        method: 'POST',
-        headers: { authorization: `Bearer ${options.readKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(q.body),
-      };
-      const sample = await timedRequest(`${api.url}${q.path}`, init, QUERY_TIMEOUT_MS);
+      const sample = await timedRequest(`${api.url}${q.path}`, queryRequest(options.readKey, q.body), QUERY_TIMEOUT_MS);
       return sample.status === 200 ? Math.round(sample.ms * 10) / 10 : `status ${sample.status ?? 'no answer'}`;
     };
     const idleTrendsMs = await idleMs(idle.trends);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { clientEvents } from '../support/bench-data.ts';
+import { batchBodies } from '../support/bench-data.ts';
 import type { BenchStack } from '../support/bench-stack.ts';
 import { diffHistogram, histogramQuantile, parseHistogram } from '../support/histogram.ts';
 import { runLoad } from '../support/http-load.ts';
@@ -8,30 +8,16 @@ import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import { pipelineBacklog } from '../support/stream-backlog.ts';
+import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
 
 const BATCH = 100;
 const CONNECTIONS = 8;
+/** The shards `eap api` and `eap worker` use by default (STREAM_SHARDS). */
+const SHARDS = 4;
 const E2E_HISTOGRAM = 'eap_worker_end_to_end_latency_seconds';
-
-async function countRows(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
-  return rows[0]!.n;
-}
 
 async function e2eHistogram(adminUrl: string) {
   return parseHistogram(await (await fetch(`${adminUrl}/metrics`)).text(), E2E_HISTOGRAM);
-}
-
-/** Waits until the table holds `target` rows; returns when that happened (ms). */
-async function waitForRows(pool: pg.Pool, target: number, progress: Progress, label: string): Promise<number> {
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    const n = await countRows(pool);
-    if (n >= target) return Date.now();
-    if (Date.now() > deadline) throw new Error(`${label}: only ${n} of ${target} rows after 10 minutes`);
-    progress.update(`${label}: draining, ${target - n} events to go`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -42,12 +28,11 @@ async function waitForRows(pool: pg.Pool, target: number, progress: Progress, la
  */
 export async function e2ePhase(
   stack: BenchStack,
-  options: { durationS: number; halfRateDurationS: number; writeKey: string; progress: Progress },
+  options: { durationS: number; halfRateDurationS: number; projectId: string; writeKey: string; progress: Progress },
 ) {
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
   const redis = new Redis(stack.redisUrl);
-  const events = clientEvents(200 * BATCH, 2).map(({ timestamp: _t, ...e }) => e);
-  const bodies = Array.from({ length: 200 }, (_, i) => JSON.stringify({ events: events.slice(i * BATCH, (i + 1) * BATCH) }));
+  const bodies = batchBodies(200, BATCH);
   const headers = { authorization: `Bearer ${options.writeKey}` };
   const api = await stack.spawnApi();
   const worker = await stack.spawnWorker();
@@ -64,7 +49,7 @@ export async function e2ePhase(
     };
     // Full speed.
     const cpu0 = cpuSnapshot(components);
-    const rows0 = await countRows(pool);
+    const rows0 = await projectRows(pool, options.projectId);
     const hist0 = await e2eHistogram(worker.adminUrl);
     const started = Date.now();
     const load = await runLoad({
@@ -77,8 +62,10 @@ export async function e2ePhase(
       onTick: (n) => options.progress.update(`EAP end to end: ${n * BATCH} events sent, backlog ${backlog.last()}`),
     });
     const accepted = (load.requests - load.non2xx) * BATCH;
-    const finished = await waitForRows(pool, rows0 + accepted, options.progress, 'EAP end to end');
-    const stored = (await countRows(pool)) - rows0;
+    const drained = (target: number, label: string) =>
+      waitForCommitted({ pool, redis, shards: SHARDS, projectId: options.projectId, target, progress: options.progress, label });
+    const { finishedAt: finished, rows } = await drained(rows0 + accepted, 'EAP end to end');
+    const stored = rows - rows0;
     const cpuMsPer1000Events = cpuPer(cpu0, cpuSnapshot(components), stored);
     const rate = Math.round(stored / ((finished - started) / 1000));
     const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
@@ -86,7 +73,7 @@ export async function e2ePhase(
 
     // Half of that rate.
     const halfReqRate = Math.max(1, Math.round(rate / 2 / BATCH));
-    const rows1 = await countRows(pool);
+    const rows1 = rows;
     const hist1 = await e2eHistogram(worker.adminUrl);
     const half = await runLoad({
       url: api.url,
@@ -98,7 +85,7 @@ export async function e2ePhase(
       overallRate: halfReqRate,
       onTick: (n) => options.progress.update(`EAP end to end at ${halfReqRate * BATCH} events/s: ${n * BATCH} events sent`),
     });
-    await waitForRows(pool, rows1 + (half.requests - half.non2xx) * BATCH, options.progress, 'EAP end to end at 50 %');
+    await drained(rows1 + (half.requests - half.non2xx) * BATCH, 'EAP end to end at 50 %');
     const halfHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist1);
     const ms = (v: number | null) => (v === null ? null : Math.round(v * 10_000) / 10);
     const result = {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { clientEvents } from '../support/bench-data.ts';
-import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
+import { batchBodies } from '../support/bench-data.ts';
+import { type BenchProcess, type BenchStack, spawnAll } from '../support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, machineBusySeconds, processTree } from '../support/cpu-accounting.ts';
 import { runLoad } from '../support/http-load.ts';
 import { waitForCommitted } from '../support/pipeline-drain.ts';
@@ -11,29 +11,11 @@ const BATCH = 100;
 /** Connections over all APIs, as in the single-process end-to-end phase. */
 const CONNECTIONS = 8;
 
-/** Batch request bodies of `BATCH` events each, without client timestamps (all events are "now"). */
-export function batchBodies(count = 200, seed = 2): string[] {
-  const events = clientEvents(count * BATCH, seed).map(({ timestamp: _t, ...e }) => e);
-  return Array.from({ length: count }, (_, i) => JSON.stringify({ events: events.slice(i * BATCH, (i + 1) * BATCH) }));
-}
-
 /** One configuration: how many API processes, workers and shard streams. */
 export interface ScaleOutConfig {
   apis: number;
   workers: number;
   shards: number;
-}
-
-/**
- * Starts processes concurrently; every one that started is in `into` (to be stopped) even when
- * another failed, and the first failure is thrown.
- */
-export async function spawnAll(starts: (() => Promise<BenchProcess>)[], into: BenchProcess[]): Promise<BenchProcess[]> {
-  const settled = await Promise.allSettled(starts.map((start) => start()));
-  for (const s of settled) if (s.status === 'fulfilled') into.push(s.value);
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<BenchProcess>).value);
 }
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -76,7 +58,7 @@ async function runConfig(stack: BenchStack, config: ScaleOutConfig, options: { d
       postgres: () => processTree(stack.postgresDir),
       load_generator: () => [process.pid],
     };
-    const bodies = batchBodies();
+    const bodies = batchBodies(200, BATCH);
     const headers = { authorization: `Bearer ${project.write_key}` };
     const sent = new Array<number>(apis.length).fill(0);
     const cpu0 = cpuSnapshot(components);

@@ -8,6 +8,12 @@ export function clientEvents(n: number, seed = 1) {
   return createFunnelModel({ users: 10_000, seed }).next(n);
 }
 
+/** Batch request bodies of `batchSize` events each, without client timestamps (all events are "now"). */
+export function batchBodies(count = 200, batchSize = 100, seed = 2): string[] {
+  const events = clientEvents(count * batchSize, seed).map(({ timestamp: _t, ...e }) => e);
+  return Array.from({ length: count }, (_, i) => JSON.stringify({ events: events.slice(i * batchSize, (i + 1) * batchSize) }));
+}
+
 /** The same events as the worker would receive them from the stream. */
 export function streamEvents(n: number, projectId: string, seed = 1): StreamEvent[] {
   const now = new Date().toISOString();

@@ -127,3 +127,15 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
   };
 }
 export type BenchStack = Awaited<ReturnType<typeof startBenchStack>>;
+
+/**
+ * Starts processes concurrently; every one that started is in `into` (to be stopped) even when
+ * another failed, and the first failure is thrown.
+ */
+export async function spawnAll(starts: (() => Promise<BenchProcess>)[], into: BenchProcess[]): Promise<BenchProcess[]> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  for (const s of settled) if (s.status === 'fulfilled') into.push(s.value);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<BenchProcess>).value);
+}
