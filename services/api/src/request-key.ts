@@ -24,14 +24,15 @@ const NEEDS: Record<AuthenticatedKey['kind'], string> = { write: 'ingest needs',
 /**
  * Authenticates the request's key for routes that need a key of `kind` (write: ingest, read:
  * queries): a missing or unknown key is 401 UNAUTHORIZED, a key of the other kind 403 FORBIDDEN.
- * The key is left on `request.apiKey`.
+ * The key is left on `request.apiKey`. `rawKey` defaults to the one in the headers; protocols that
+ * carry it elsewhere (body, query string, HTTP Basic) pass it.
  */
 export async function authenticateRequest(
   request: FastifyRequest,
   keys: KeyAuthenticator,
   kind: AuthenticatedKey['kind'],
+  rawKey: string | undefined = readApiKey(request),
 ): Promise<AuthenticatedKey> {
-  const rawKey = readApiKey(request);
   const key = rawKey && rawKey.length <= 256 ? await keys.authenticate(rawKey) : null;
   if (!key) {
     throw new EapError(

@@ -1,31 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BatchEnvelope, EapError, EVENT_LIMITS, maxEventAgeDays, toFieldErrors } from '@eap/core';
-import type { ApiConfig } from '../config.ts';
-import type { ApiMetrics } from '../metrics.ts';
-import type { KeyAuthenticator } from '../key-authenticator.ts';
-import { authenticateRequest } from '../request-key.ts';
-import type { RateLimiter } from '../rate-limiter.ts';
-import type { IngestService } from '../ingest-service.ts';
-import type { BacklogRefusal } from '../backlog-monitor.ts';
-import type { RequestContext } from '../event-normalizer.ts';
+import type { FastifyInstance } from 'fastify';
+import { BatchEnvelope, EapError, EVENT_LIMITS, toFieldErrors } from '@eap/core';
+import { admitIngest, type IngestRouteDeps, requestContextBuilder } from '../ingest-admission.ts';
 
-export interface IngestRouteDeps {
-  config: Pick<ApiConfig, 'STREAM_SHARDS' | 'EVENT_RETENTION_DAYS' | 'MAX_EVENT_AGE_DAYS'>;
-  metrics: ApiMetrics;
-  keys: KeyAuthenticator;
-  rateLimiter: RateLimiter;
-  /** Why this project's events must be refused now (backlog, memory or the project's share), if they must. */
-  backlogRefusal: (projectId: string) => BacklogRefusal | undefined;
-  /** True when the Redis connection is up. */
-  streamReady: () => boolean;
-  ingest: IngestService;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    receivedAt?: number;
-  }
-}
+export type { IngestRouteDeps } from '../ingest-admission.ts';
 
 // Built once: zod compiles a schema on first use, so deriving one per request is expensive.
 const SentAtOnly = BatchEnvelope.pick({ sent_at: true });
@@ -35,44 +12,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
   // Runs before the body is read, so refused requests cost no parsing.
   app.addHook('onRequest', async (request) => {
     request.receivedAt = Date.now();
-    const key = await authenticateRequest(request, deps.keys, 'write');
-    const waitSeconds = deps.rateLimiter.take(key.keyId);
-    if (waitSeconds > 0) {
-      deps.metrics.backpressureRefusals.inc({ reason: 'rate_limited' });
-      throw new EapError('RATE_LIMITED', 'too many requests for this API key; slow down', { retryAfterSeconds: waitSeconds });
-    }
-    if (!deps.streamReady()) {
-      deps.metrics.backpressureRefusals.inc({ reason: 'stream_unavailable' });
-      throw new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', {
-        retryAfterSeconds: 2,
-      });
-    }
-    const refusal = deps.backlogRefusal(key.projectId);
-    if (refusal) {
-      deps.metrics.backpressureRefusals.inc({ reason: refusal.reason });
-      throw refusal.error;
-    }
+    await admitIngest(request, deps);
   });
 
-  const ageDays = maxEventAgeDays(deps.config);
-  const ageLimit =
-    deps.config.EVENT_RETENTION_DAYS === undefined
-      ? `MAX_EVENT_AGE_DAYS (${ageDays} days)`
-      : `the retention of ${ageDays} days (EVENT_RETENTION_DAYS)`;
-
-  function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
-    const receivedAt = request.receivedAt ?? Date.now();
-    return {
-      projectId: request.apiKey!.projectId,
-      receivedAt,
-      receivedAtIso: new Date(receivedAt).toISOString(),
-      sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
-      sentAtRaw,
-      shards: deps.config.STREAM_SHARDS,
-      oldestAccepted: receivedAt - ageDays * 86_400_000,
-      ageLimit,
-    };
-  }
+  const contextOf = requestContextBuilder(deps.config);
 
   app.post('/v1/events', { config: { ingest: true } }, async (request, reply) => {
     const body = request.body;

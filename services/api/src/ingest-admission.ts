@@ -1,0 +1,82 @@
+import type { FastifyRequest } from 'fastify';
+import { EapError, maxEventAgeDays } from '@eap/core';
+import type { ApiConfig } from './config.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { AuthenticatedKey, KeyAuthenticator } from './key-authenticator.ts';
+import { authenticateRequest } from './request-key.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { IngestService } from './ingest-service.ts';
+import type { BacklogRefusal } from './backlog-monitor.ts';
+import type { RequestContext } from './event-normalizer.ts';
+
+/** What every ingest route needs, whatever protocol it speaks. */
+export interface IngestRouteDeps {
+  config: Pick<ApiConfig, 'STREAM_SHARDS' | 'EVENT_RETENTION_DAYS' | 'MAX_EVENT_AGE_DAYS'>;
+  metrics: ApiMetrics;
+  keys: KeyAuthenticator;
+  rateLimiter: RateLimiter;
+  /** Why this project's events must be refused now (backlog, memory or the project's share), if they must. */
+  backlogRefusal: (projectId: string) => BacklogRefusal | undefined;
+  /** True when the Redis connection is up. */
+  streamReady: () => boolean;
+  ingest: IngestService;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    receivedAt?: number;
+  }
+}
+
+/**
+ * Authenticates a write key and admits the request: rate limit, stream up, backlog room. The key
+ * comes from the headers unless the protocol carries it elsewhere (`rawKey`: the body, the query
+ * string, HTTP Basic). Throws the EapError to answer with; leaves the key on `request.apiKey`.
+ */
+export async function admitIngest(request: FastifyRequest, deps: IngestRouteDeps, rawKey?: string): Promise<AuthenticatedKey> {
+  request.receivedAt ??= Date.now();
+  const key = await authenticateRequest(request, deps.keys, 'write', rawKey);
+  const waitSeconds = deps.rateLimiter.take(key.keyId);
+  if (waitSeconds > 0) {
+    deps.metrics.backpressureRefusals.inc({ reason: 'rate_limited' });
+    throw new EapError('RATE_LIMITED', 'too many requests for this API key; slow down', { retryAfterSeconds: waitSeconds });
+  }
+  if (!deps.streamReady()) {
+    deps.metrics.backpressureRefusals.inc({ reason: 'stream_unavailable' });
+    throw new EapError('STREAM_UNAVAILABLE', 'the event stream is unavailable; nothing was accepted, retry later', {
+      retryAfterSeconds: 2,
+    });
+  }
+  const refusal = deps.backlogRefusal(key.projectId);
+  if (refusal) {
+    deps.metrics.backpressureRefusals.inc({ reason: refusal.reason });
+    throw refusal.error;
+  }
+  return key;
+}
+
+/**
+ * Builds the per-request context events are normalized with: project, receive time, the client's
+ * send time for skew correction, shard count and the oldest accepted event time.
+ */
+export function requestContextBuilder(config: IngestRouteDeps['config']) {
+  const ageDays = maxEventAgeDays(config);
+  const ageLimit =
+    config.EVENT_RETENTION_DAYS === undefined
+      ? `MAX_EVENT_AGE_DAYS (${ageDays} days)`
+      : `the retention of ${ageDays} days (EVENT_RETENTION_DAYS)`;
+  /** `sentAtRaw` must already be a valid ISO date-time (or undefined). */
+  return function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
+    const receivedAt = request.receivedAt ?? Date.now();
+    return {
+      projectId: request.apiKey!.projectId,
+      receivedAt,
+      receivedAtIso: new Date(receivedAt).toISOString(),
+      sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
+      sentAtRaw,
+      shards: config.STREAM_SHARDS,
+      oldestAccepted: receivedAt - ageDays * 86_400_000,
+      ageLimit,
+    };
+  };
+}
