@@ -40,6 +40,7 @@ bench-query-isolation: services ## /livez and ingest latency while a breakdown o
 	node bench/query-isolation.ts $(BENCH_QUERY_ISOLATION_ARGS)
 
 .PHONY: help node install services bundle dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+.PHONY: chromium test-sdk
 .PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 
 help: ## List the targets
@@ -95,7 +96,12 @@ k8s-cli: $(NODE_TARGET) ## Build (once, cached) kubectl and helm for chart tests
 test-k8s: install k8s-core k8s-cli ## Run the tests against a real Kubernetes API server
 	npx vitest run --project k8s
 
-test: images k8s-core k8s-cli ## Run every test: unit, integration (Redis/PostgreSQL containers), the images and the compose stack, Kubernetes, kind
+# The SDK tests (test/sdk/) drive posthog-js and analytics-next in a headless Chromium: Debian's
+# `chromium`, installed here when missing (scripts/ensure-chromium.ts); puppeteer downloads nothing.
+chromium: install ## Make sure a Chromium exists for the browser SDK tests (apt-get install chromium when root)
+	node scripts/ensure-chromium.ts
+
+test: images k8s-core k8s-cli chromium ## Run every test: unit, integration (Redis/PostgreSQL containers), the images and the compose stack, Kubernetes, kind
 	@mkdir -p .eap
 	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)
 
@@ -108,8 +114,11 @@ test-kind: images k8s-cli ## Run the kind end-to-end tests only (creates the clu
 test-fast: install ## Run the unit tests only (nothing to start, no Kubernetes)
 	npx vitest run --project unit
 
-test-integration: images ## Run the integration tests only
+test-integration: images chromium ## Run the integration tests only
 	npx vitest run --project integration
+
+test-sdk: images chromium ## Run the SDK tests only: the real Segment, PostHog and Amplitude clients (Node and browser) against a live EAP
+	npx vitest run --project integration test/sdk
 
 lint: install ## Lint and format-check (biome) and type-check (tsc)
 	npx biome check .

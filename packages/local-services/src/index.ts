@@ -15,3 +15,4 @@ export { type LocalStackOptions, startLocalStack } from './local-stack.ts';
 export { type CommandResult, describeCommandFailure, runCommand } from './run-command.ts';
 export { EAP_BIN, exited, runEap, spawnEap } from './eap-process.ts';
 export { isPidGone } from './process-tree.ts';
+export { ensureChromium, findChromium } from './chromium.ts';
