@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   INVALID_QUERY: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
+  // A browser Origin the project's allowed_origins setting does not list.
+  ORIGIN_NOT_ALLOWED: { status: 403, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },

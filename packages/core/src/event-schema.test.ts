@@ -34,7 +34,7 @@ describe('IngestEvent', () => {
     ['properties', { ...base, properties: [1, 2] }, 'must be a JSON object'],
     ['properties', { ...base, properties: 'x' }, 'must be a JSON object'],
     ['context.ip', { ...base, context: { ip: '999.1.1.1' } }, 'must be an IPv4 or IPv6 address'],
-    ['context.os', { ...base, context: { os: 'linux' } }, 'unknown field "os" is not allowed'],
+    ['context.library.build', { ...base, context: { library: { name: 'x', build: 'y' } } }, 'unknown field "build" is not allowed'],
     ['distinctId', { ...base, distinctId: 'typo' }, 'unknown field "distinctId" is not allowed'],
   ])('reports %s: %j', (path, input, message) => {
     const errors = errorsOf(input);
@@ -47,6 +47,12 @@ describe('IngestEvent', () => {
       expect(errorsOf({ ...base, timestamp }).map((e) => e.path)).toEqual(['timestamp']);
     },
   );
+
+  it('keeps context keys it does not know, as sent', () => {
+    const context = { ip: '10.0.0.1', os: { name: 'iOS', version: '17.1' }, locale: 'de-DE', app: { build: 42 } };
+    const parsed = IngestEvent.parse({ ...base, context });
+    expect(parsed.context).toEqual(context);
+  });
 
   it('requires event and distinct_id', () => {
     expect(errorsOf({})).toEqual([

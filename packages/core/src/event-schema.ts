@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { textProblem } from './json-value-check.ts';
+import { ProjectSettings } from './project-settings.ts';
 
 /** Limits of the ingest contract; change them here and the API, worker and docs follow. */
 export const EVENT_LIMITS = {
@@ -9,6 +10,9 @@ export const EVENT_LIMITS = {
   sessionIdMaxLength: 200,
   propertiesMaxBytes: 32 * 1024,
   propertiesMaxDepth: 10,
+  /** The event's whole `context` object: the same bounds as `properties`. */
+  contextMaxBytes: 32 * 1024,
+  contextMaxDepth: 10,
   batchMaxEvents: 1000,
   /** Event times further in the future than this (after skew correction) become receive time. */
   maxFutureMs: 23 * 60 * 60 * 1000,
@@ -37,10 +41,20 @@ const isoTimestamp = z.iso
   // PostgreSQL has no year 0 (1 BC comes before AD 1): it would refuse the row after the 202.
   .refine((s) => !s.startsWith('0000'), { error: 'must be in the years 0001 to 9999' });
 
+/**
+ * Where the event came from. The keys EAP reads are validated; any other key (an SDK's `app`,
+ * `os`, `device`, `locale`, `page`, ...) is kept as sent. The whole object is bounded like
+ * `properties` (see `checkJsonObject`, applied by the ingest path on the raw input).
+ */
 export const EventContext = z
-  .strictObject({
-    ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(),
-    user_agent: storableText(1, 1000).optional(),
+  .looseObject({
+    ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional().meta({
+      description:
+        "The end user's IP address, when a server forwards its user's event; it replaces the sender's address for GeoIP. Stored only when the project's store_ip setting is on.",
+    }),
+    user_agent: storableText(1, 1000)
+      .optional()
+      .meta({ description: "The end user's user agent, when a server forwards its user's event; it replaces the request's." }),
     library: z
       .strictObject({
         name: storableText(1, 200),
@@ -48,7 +62,10 @@ export const EventContext = z
       })
       .optional(),
   })
-  .meta({ description: 'Where the event came from. Optional.' });
+  .meta({
+    description:
+      'Where the event came from. Optional. `ip`, `user_agent` and `library` are validated; other keys are kept as sent. At most 32 KiB serialized and 10 levels deep. The server adds `user_agent`, `browser`, `os`, `device`, `geo`, `bot` and (with store_ip) `ip` from the request, unless the event names its own (docs/enrichment.md).',
+  });
 
 /**
  * One event as a client sends it. Unknown top-level fields are rejected (not dropped) so typos
@@ -154,5 +171,6 @@ export const ProjectSummary = z
     created_at: z.string(),
     write_key_prefixes: z.array(z.string()),
     read_key_prefixes: z.array(z.string()),
+    settings: ProjectSettings,
   })
   .meta({ id: 'ProjectSummary' });

@@ -9,3 +9,4 @@ export * from './uuidv7.ts';
 export * from './field-errors.ts';
 export * from './node-options.ts';
 export * from './stream-groups.ts';
+export * from './project-settings.ts';

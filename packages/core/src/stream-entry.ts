@@ -20,6 +20,8 @@ export const StreamEvent = z.object({
   session_id: z.string().max(200).nullable(),
   properties: z.record(z.string(), z.unknown()),
   context: z.record(z.string(), z.unknown()).nullable(),
+  /** True when the API recognised the sender as a bot; absent (entries of older APIs, or not a bot) means false. */
+  is_bot: z.boolean().optional(),
 });
 export type StreamEvent = z.infer<typeof StreamEvent>;
 
@@ -29,10 +31,11 @@ export function encodeStreamEntry(json: string): [string, string, string, string
 }
 
 /**
- * Largest `data` field accepted: the API never writes more than 32 KiB of properties plus the
- * bounded fields, so anything bigger did not come from it.
+ * Largest `data` field accepted: the API never writes more than 32 KiB of properties, 32 KiB of
+ * context plus the server's enrichment of it (a user agent of at most 1,000 characters, browser,
+ * OS, device, geo) and the bounded fields, so anything bigger did not come from it.
  */
-export const MAX_STREAM_ENTRY_BYTES = 64 * 1024;
+export const MAX_STREAM_ENTRY_BYTES = 80 * 1024;
 
 /** Decodes the fields of one stream entry; throws (ZodError, SyntaxError or Error) on bad data. */
 export function decodeStreamEntry(fields: readonly string[]): StreamEvent {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { type ProjectSettings, type ProjectSettingsUpdate, readProjectSettings } from '@eap/core';
 import { generateApiKey, hashApiKey, keyPrefix, type KeyKind } from './api-keys.ts';
 
 type Queryable = Pick<pg.Pool, 'query' | 'connect'>;
@@ -16,12 +17,16 @@ export interface ProjectSummary {
   created_at: string;
   write_key_prefixes: string[];
   read_key_prefixes: string[];
+  /** The project's collection settings, every default filled in. */
+  settings: ProjectSettings;
 }
 
 export interface ActiveKey {
   projectId: string;
   kind: KeyKind;
   keyHash: Buffer;
+  /** The settings of the key's project, read with the key so ingest needs no other query. */
+  settings: ProjectSettings;
 }
 
 async function inTransaction<T>(pool: Queryable, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -63,15 +68,41 @@ export async function createProject(pool: Queryable, name: string): Promise<Crea
 
 /** Every project with the prefixes of its active keys, oldest first. */
 export async function listProjects(pool: Queryable): Promise<ProjectSummary[]> {
-  const { rows } = await pool.query<ProjectSummary>(`
+  const { rows } = await pool.query<Omit<ProjectSummary, 'settings'> & { settings: unknown }>(`
     SELECT p.id AS project_id, p.name, to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
       coalesce(array_agg(k.key_prefix ORDER BY k.created_at) FILTER (WHERE k.kind = 'write'), '{}') AS write_key_prefixes,
-      coalesce(array_agg(k.key_prefix ORDER BY k.created_at) FILTER (WHERE k.kind = 'read'), '{}') AS read_key_prefixes
+      coalesce(array_agg(k.key_prefix ORDER BY k.created_at) FILTER (WHERE k.kind = 'read'), '{}') AS read_key_prefixes,
+      p.settings
     FROM projects p
     LEFT JOIN api_keys k ON k.project_id = p.id AND k.revoked_at IS NULL
     GROUP BY p.id
     ORDER BY p.created_at, p.id`);
-  return rows;
+  return rows.map((row) => ({ ...row, settings: readProjectSettings(row.settings) }));
+}
+
+/** A project's settings, every default filled in; null when the project does not exist. */
+export async function findProjectSettings(pool: Pick<pg.Pool, 'query'>, projectId: string): Promise<ProjectSettings | null> {
+  const { rows } = await pool.query<{ settings: unknown }>('SELECT settings FROM projects WHERE id = $1', [projectId]);
+  const row = rows[0];
+  return row ? readProjectSettings(row.settings) : null;
+}
+
+/**
+ * Changes some of a project's settings (the others keep their stored value) and returns all of
+ * them, or null when the project does not exist. Running APIs apply the change within their key
+ * cache TTL (KEY_CACHE_TTL_MS), as they read settings with the key.
+ */
+export async function updateProjectSettings(
+  pool: Pick<pg.Pool, 'query'>,
+  projectId: string,
+  update: ProjectSettingsUpdate,
+): Promise<ProjectSettings | null> {
+  const { rows } = await pool.query<{ settings: unknown }>(
+    'UPDATE projects SET settings = settings || $2::jsonb WHERE id = $1 RETURNING settings',
+    [projectId, JSON.stringify(update)],
+  );
+  const row = rows[0];
+  return row ? readProjectSettings(row.settings) : null;
 }
 
 /**
@@ -92,14 +123,16 @@ export async function rotateKey(pool: Queryable, projectId: string, kind: KeyKin
   });
 }
 
-/** Looks up an active (not revoked) key by its SHA-256 hash. */
+/** Looks up an active (not revoked) key by its SHA-256 hash, with its project's settings. */
 export async function findActiveKey(pool: Pick<pg.Pool, 'query'>, keyHash: Buffer): Promise<ActiveKey | null> {
-  const { rows } = await pool.query<{ project_id: string; kind: KeyKind; key_hash: Buffer }>(
-    'SELECT project_id, kind, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+  const { rows } = await pool.query<{ project_id: string; kind: KeyKind; key_hash: Buffer; settings: unknown }>(
+    `SELECT k.project_id, k.kind, k.key_hash, p.settings
+     FROM api_keys k JOIN projects p ON p.id = k.project_id
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
     [keyHash],
   );
   const row = rows[0];
-  return row ? { projectId: row.project_id, kind: row.kind, keyHash: row.key_hash } : null;
+  return row ? { projectId: row.project_id, kind: row.kind, keyHash: row.key_hash, settings: readProjectSettings(row.settings) } : null;
 }
 
 /** Creates the daily event partitions covering `from`..`to` (UTC days, inclusive). */

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@eap/core';
 import { uuidv7 } from '@eap/core';
+import { registerCors } from './cors.ts';
 import { registerErrorHandling } from './http-errors.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import type { ApiMetrics } from './metrics.ts';
@@ -24,6 +25,11 @@ export interface AppDeps {
    * or `query` (query API, docs). Routes served elsewhere answer 404 saying so. Default `all`.
    */
   serve?: ApiServe;
+  /**
+   * TRUSTED_PROXIES: proxies whose X-Forwarded-For gives the client address (`request.ip`).
+   * Default none: the peer of the connection is the client.
+   */
+  trustedProxies?: string[];
   /** True once the process is shutting down: responses then close their connection. */
   isShuttingDown?: () => boolean;
 }
@@ -54,10 +60,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // proxy-addr's walk: the rightmost X-Forwarded-For address that is not a trusted proxy.
+    trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
   });
 
   registerErrorHandling(app, deps.metrics);
   registerJsonBodyParser(app, deps.bodyLimitBytes);
+  // Before any route: it gives every ingest route (config.ingest) its preflight and CORS headers.
+  registerCors(app);
 
   // Synchronous hooks (callback style): no promise per request on the hot path.
   const isShuttingDown = deps.isShuttingDown ?? (() => false);

@@ -1,5 +1,6 @@
 import { EVENT_TIME_VARS, intVar, parseEnv, SHARED_VARS } from '@eap/core';
 import { z } from 'zod';
+import { trustedProxyProblem } from './enrichment/client-ip.ts';
 
 /**
  * Admin tokens printed in the project's own files (docker-compose.yml, deploy/kind, the README).
@@ -94,6 +95,30 @@ export const ApiConfigSchema = z.object({
   QUERY_IDLE_IN_TRANSACTION_TIMEOUT_MS: intVar(10_000, 100, 600_000).describe(
     'PostgreSQL ends a query transaction left idle this long, in ms (`idle_in_transaction_session_timeout`), so a stalled API process never holds a connection and an old snapshot.',
   ),
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value, context) => {
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      for (const entry of entries) {
+        const problem = trustedProxyProblem(entry);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }
+      return entries;
+    })
+    .describe(
+      'Load balancers and proxies in front of the API whose `X-Forwarded-For` is believed, comma-separated IP addresses or CIDR ranges (also `loopback`, `linklocal`, `uniquelocal`). The client address (GeoIP, `context.ip`) is the rightmost address of the header that is not one of them. Unset: none, the client is the peer of the connection and the header is ignored, so a client cannot choose its own address.',
+    ),
+  GEOIP_DATABASE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'An mmdb file to look client addresses up in (ip-location-db or MaxMind City/Country layout), read into memory on the first public address of a project with GeoIP on. Unset: the DB-IP IP to Country Lite database shipped with EAP (country only, about 8 MiB of memory).',
+    ),
   API_SERVE: z
     .enum(['all', 'ingest', 'query'], { error: 'must be all, ingest or query' })
     .default('all')

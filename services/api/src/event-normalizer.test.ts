@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { readProjectSettings } from '@eap/core';
 import { correctEventTime, normalizeEvent } from './event-normalizer.ts';
+import { createGeoLookup } from './enrichment/geoip.ts';
+import { createRequestEnricher } from './enrichment/request-enrichment.ts';
 
 const H = 3_600_000;
 const received = Date.UTC(2026, 0, 1, 12);
@@ -24,8 +27,15 @@ describe('correctEventTime', () => {
   });
 });
 
+const enricher = createRequestEnricher({ geo: createGeoLookup() });
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+// 8.8.8.8: Google's resolver, which every edition of the database places in the US.
+const PUBLIC_IP = '8.8.8.8';
+
 describe('normalizeEvent', () => {
   const ctx = {
+    enrichment: enricher.forRequest('127.0.0.1', undefined, readProjectSettings({})),
     projectId: '0195f0a0-0000-7000-8000-000000000001',
     receivedAt: received,
     receivedAtIso: new Date(received).toISOString(),
@@ -78,5 +88,84 @@ describe('normalizeEvent', () => {
     const r = normalizeEvent({ event: '', distinct_id: 'u', properties: { bad: 'a\u0000' } }, ctx);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.map((e) => e.path)).toEqual(['event', 'properties.bad']);
+  });
+});
+
+describe('normalizeEvent with enrichment', () => {
+  const base = {
+    projectId: '0195f0a0-0000-7000-8000-000000000001',
+    receivedAt: received,
+    receivedAtIso: new Date(received).toISOString(),
+    sentAt: undefined,
+    sentAtRaw: undefined,
+    shards: 4,
+    oldestAccepted: received - 730 * 86_400_000,
+    ageLimit: 'MAX_EVENT_AGE_DAYS (730 days)',
+  };
+  const stored = (raw: unknown, ip: string | undefined, ua: string | undefined, settings: unknown = {}) => {
+    const r = normalizeEvent(raw, { ...base, enrichment: enricher.forRequest(ip, ua, readProjectSettings(settings)) });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    return JSON.parse(r.entry.json);
+  };
+  const event = { event: 'e', distinct_id: 'u' };
+
+  it('adds nothing for a loopback request without a user agent: context null, no is_bot', () => {
+    const json = stored(event, '127.0.0.1', undefined);
+    expect(json.context).toBeNull();
+    expect('is_bot' in json).toBe(false);
+  });
+
+  it('adds browser, OS, device and country from the request; the IP only with store_ip', () => {
+    const json = stored(event, PUBLIC_IP, CHROME);
+    expect(json.context).toEqual({
+      user_agent: CHROME,
+      browser: { name: 'Chrome', version: '126.0.0.0' },
+      os: { name: 'Windows', version: 'NT 10.0' },
+      device: { type: 'desktop' },
+      geo: { country: 'US' },
+    });
+    expect(stored(event, PUBLIC_IP, CHROME, { store_ip: true }).context.ip).toBe(PUBLIC_IP);
+    expect(stored(event, `::ffff:${PUBLIC_IP}`, undefined, { store_ip: true }).context).toEqual({ ip: PUBLIC_IP, geo: { country: 'US' } });
+  });
+
+  it('marks bots, and turns each part off with its setting', () => {
+    const bot = stored(event, '10.1.2.3', GOOGLEBOT);
+    expect(bot.is_bot).toBe(true);
+    expect(bot.context.bot).toEqual({ name: 'Googlebot' });
+    expect('is_bot' in stored(event, '10.1.2.3', GOOGLEBOT, { bot_filtering: false })).toBe(false);
+    expect(stored(event, PUBLIC_IP, CHROME, { user_agent: false, geoip: false }).context).toBeNull();
+    expect(stored(event, PUBLIC_IP, GOOGLEBOT, { user_agent: false, geoip: false }).context).toEqual({ bot: { name: 'Googlebot' } });
+  });
+
+  it("keeps the client's context keys, which win; an event's own ip and user agent replace the request's", () => {
+    const json = stored(
+      { ...event, context: { ip: '1.1.1.1', user_agent: GOOGLEBOT, os: { name: 'iOS', version: '17.1' }, locale: 'de-DE' } },
+      PUBLIC_IP,
+      CHROME,
+    );
+    expect(json.context).toMatchObject({
+      user_agent: GOOGLEBOT,
+      os: { name: 'iOS', version: '17.1' },
+      locale: 'de-DE',
+      bot: { name: 'Googlebot' },
+    });
+    expect(json.context.ip).toBeUndefined();
+    expect(json.context.geo?.country).toBe('AU');
+    expect(json.is_bot).toBe(true);
+    expect(stored({ ...event, context: { ip: '1.1.1.1' } }, PUBLIC_IP, undefined, { store_ip: true }).context.ip).toBe('1.1.1.1');
+  });
+
+  it('bounds the context like properties: 32 KiB, 10 levels, no __proto__', () => {
+    const errorsOf = (context: unknown) => {
+      const r = normalizeEvent(
+        { ...event, context },
+        { ...base, enrichment: enricher.forRequest(undefined, undefined, readProjectSettings({})) },
+      );
+      return r.ok ? [] : r.errors.map((e) => e.path);
+    };
+    expect(errorsOf({ page: 'x'.repeat(33 * 1024) })).toEqual(['context']);
+    expect(errorsOf({ a: { b: { c: { d: { e: { f: { g: { h: { i: { j: {} } } } } } } } } } })).toEqual(['context.a.b.c.d.e.f.g.h.i.j']);
+    expect(errorsOf(JSON.parse('{"__proto__":{"x":1}}'))).toEqual(['context.__proto__']);
+    expect(errorsOf({ ip: 'nope', extra: 'a\u0000' })).toEqual(expect.arrayContaining(['context.ip', 'context.extra']));
   });
 });

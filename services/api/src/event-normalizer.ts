@@ -1,5 +1,6 @@
 import { checkJsonObject, EVENT_LIMITS, type FieldError, IngestEvent, shardFor, type StreamEvent, toFieldErrors, uuidv7 } from '@eap/core';
 import type { PreparedEntry } from './stream-producer.ts';
+import type { RequestEnrichment } from './enrichment/request-enrichment.ts';
 
 const MIN_EVENT_TIME = Date.UTC(1970, 0, 1);
 
@@ -17,6 +18,8 @@ export interface RequestContext {
   oldestAccepted: number;
   /** The setting that sets `oldestAccepted`, named in the error. */
   ageLimit: string;
+  /** What the server adds to each event's context (user agent, geo, bot), computed once per request. */
+  enrichment: RequestEnrichment;
 }
 
 export type NormalizeResult = { ok: true; eventId: string; entry: PreparedEntry } | { ok: false; eventId?: string; errors: FieldError[] };
@@ -54,6 +57,16 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     if (checked.ok) propertiesJson = checked.json;
     else errors.push(...checked.errors);
   }
+  // The context too: its keys beyond ip, user_agent and library are free-form.
+  const rawContext = (raw as { context?: unknown } | null)?.context;
+  if (rawContext !== undefined && rawContext !== null && typeof rawContext === 'object' && !Array.isArray(rawContext)) {
+    const checked = checkJsonObject(
+      rawContext as Record<string, unknown>,
+      { maxBytes: EVENT_LIMITS.contextMaxBytes, maxDepth: EVENT_LIMITS.contextMaxDepth },
+      'context',
+    );
+    if (!checked.ok) errors.push(...checked.errors);
+  }
   if (!parsed.success || errors.length > 0) {
     return { ok: false, ...(rawEventId === undefined ? {} : { eventId: rawEventId }), errors };
   }
@@ -85,7 +98,8 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     };
   }
   const eventId = event.event_id ?? uuidv7(ctx.receivedAt);
-  const streamEvent: Omit<StreamEvent, 'properties'> = {
+  const { json: contextJson, isBot } = storedContext(event.context, ctx.enrichment);
+  const streamEvent: Omit<StreamEvent, 'properties' | 'context' | 'is_bot'> = {
     project_id: ctx.projectId,
     event_id: eventId,
     event: event.event,
@@ -95,10 +109,25 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     sent_at: ctx.sentAtRaw ?? null,
     received_at: ctx.receivedAtIso,
     session_id: event.session_id ?? null,
-    context: event.context ?? null,
   };
-  // Splice the already serialized properties in rather than serializing them a second time.
+  // Splice the already serialized context and properties in rather than serializing them again.
+  // is_bot is written only when true: absent means false, and most events are not bots'.
   const head = JSON.stringify(streamEvent);
-  const json = `${head.slice(0, -1)},"properties":${propertiesJson}}`;
+  const json = `${head.slice(0, -1)},"context":${contextJson},"properties":${propertiesJson}${isBot ? ',"is_bot":true' : ''}}`;
   return { ok: true, eventId, entry: { shard: shardFor(ctx.projectId, event.distinct_id, ctx.shards), json } };
+}
+
+/**
+ * The context stored with an event: what the client sent, with the server's enrichment added.
+ * Keys the client sent win (a mobile SDK knows its OS and device better than a user agent does);
+ * an event that names its own ip or user agent is enriched from those instead of the request's;
+ * without store_ip no IP is kept, whoever sent it.
+ */
+export function storedContext(own: IngestEvent['context'], enrichment: RequestEnrichment): { json: string; isBot: boolean } {
+  // The common case costs nothing: the request's enrichment was serialized once.
+  if (own === undefined) return { json: enrichment.contextJson ?? 'null', isBot: enrichment.isBot };
+  const added = own.ip !== undefined || own.user_agent !== undefined ? enrichment.forEvent(own.ip, own.user_agent) : enrichment;
+  const merged: Record<string, unknown> = added.context === undefined ? { ...own } : { ...added.context, ...own };
+  if (!enrichment.storeIp) delete merged.ip;
+  return { json: JSON.stringify(merged), isBot: added.isBot };
 }

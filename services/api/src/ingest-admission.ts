@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { EapError, maxEventAgeDays } from '@eap/core';
+import { EapError, isOriginAllowed, maxEventAgeDays } from '@eap/core';
 import type { ApiConfig } from './config.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { AuthenticatedKey, KeyAuthenticator } from './key-authenticator.ts';
@@ -8,10 +8,12 @@ import type { RateLimiter } from './rate-limiter.ts';
 import type { IngestService } from './ingest-service.ts';
 import type { BacklogRefusal } from './backlog-monitor.ts';
 import type { RequestContext } from './event-normalizer.ts';
+import { sharedGeoLookup } from './enrichment/geoip.ts';
+import { createRequestEnricher } from './enrichment/request-enrichment.ts';
 
 /** What every ingest route needs, whatever protocol it speaks. */
 export interface IngestRouteDeps {
-  config: Pick<ApiConfig, 'STREAM_SHARDS' | 'EVENT_RETENTION_DAYS' | 'MAX_EVENT_AGE_DAYS'>;
+  config: Pick<ApiConfig, 'STREAM_SHARDS' | 'EVENT_RETENTION_DAYS' | 'MAX_EVENT_AGE_DAYS'> & Partial<Pick<ApiConfig, 'GEOIP_DATABASE'>>;
   metrics: ApiMetrics;
   keys: KeyAuthenticator;
   rateLimiter: RateLimiter;
@@ -29,13 +31,22 @@ declare module 'fastify' {
 }
 
 /**
- * Authenticates a write key and admits the request: rate limit, stream up, backlog room. The key
+ * Authenticates a write key and admits the request: the browser origin the project allows, rate
+ * limit, stream up, backlog room. The key
  * comes from the headers unless the protocol carries it elsewhere (`rawKey`: the body, the query
  * string, HTTP Basic). Throws the EapError to answer with; leaves the key on `request.apiKey`.
  */
 export async function admitIngest(request: FastifyRequest, deps: IngestRouteDeps, rawKey?: string): Promise<AuthenticatedKey> {
   request.receivedAt ??= Date.now();
   const key = await authenticateRequest(request, deps.keys, 'write', rawKey);
+  // Browsers always send Origin on cross-origin requests; server-side senders send none.
+  const origin = request.headers.origin;
+  if (origin !== undefined && !isOriginAllowed(key.settings, origin)) {
+    throw new EapError(
+      'ORIGIN_NOT_ALLOWED',
+      `the origin ${origin.slice(0, 300)} may not send events to this project; add it to the project's allowed_origins`,
+    );
+  }
   const waitSeconds = deps.rateLimiter.take(key.keyId);
   if (waitSeconds > 0) {
     deps.metrics.backpressureRefusals.inc({ reason: 'rate_limited' });
@@ -57,9 +68,13 @@ export async function admitIngest(request: FastifyRequest, deps: IngestRouteDeps
 
 /**
  * Builds the per-request context events are normalized with: project, receive time, the client's
- * send time for skew correction, shard count and the oldest accepted event time.
+ * send time for skew correction, shard count, the oldest accepted event time, and the server's
+ * enrichment of the request (user agent, bot, GeoIP; per the project's settings), computed once
+ * for all its events. The client address is `request.ip`: fastify's, through TRUSTED_PROXIES.
  */
 export function requestContextBuilder(config: IngestRouteDeps['config']) {
+  // Every builder of the process shares one GeoIP database in memory.
+  const enricher = createRequestEnricher({ geo: sharedGeoLookup(config.GEOIP_DATABASE) });
   const ageDays = maxEventAgeDays(config);
   const ageLimit =
     config.EVENT_RETENTION_DAYS === undefined
@@ -68,8 +83,9 @@ export function requestContextBuilder(config: IngestRouteDeps['config']) {
   /** `sentAtRaw` must already be a valid ISO date-time (or undefined). */
   return function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
     const receivedAt = request.receivedAt ?? Date.now();
+    const key = request.apiKey!;
     return {
-      projectId: request.apiKey!.projectId,
+      projectId: key.projectId,
       receivedAt,
       receivedAtIso: new Date(receivedAt).toISOString(),
       sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
@@ -77,6 +93,7 @@ export function requestContextBuilder(config: IngestRouteDeps['config']) {
       shards: config.STREAM_SHARDS,
       oldestAccepted: receivedAt - ageDays * 86_400_000,
       ageLimit,
+      enrichment: enricher.forRequest(request.ip, request.headers['user-agent'], key.settings),
     };
   };
 }

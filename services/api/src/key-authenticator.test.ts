@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readProjectSettings } from '@eap/core';
 import { generateApiKey, hashApiKey, type ActiveKey } from '@eap/db';
 import { createKeyAuthenticator } from './key-authenticator.ts';
 
@@ -17,7 +18,13 @@ function setup(options: { ttlMs?: number; negativeTtlMs?: number } = {}) {
     negativeTtlMs: options.negativeTtlMs ?? 100,
     now: () => t,
   });
-  const add = (key: string) => table.set(hashApiKey(key).toString('hex'), { projectId: 'p1', kind: 'write', keyHash: hashApiKey(key) });
+  const add = (key: string, stored: unknown = {}) =>
+    table.set(hashApiKey(key).toString('hex'), {
+      projectId: 'p1',
+      kind: 'write',
+      keyHash: hashApiKey(key),
+      settings: readProjectSettings(stored),
+    });
   return {
     auth,
     add,
@@ -44,6 +51,17 @@ describe('createKeyAuthenticator', () => {
     expect(s.lookups()).toBe(1);
     s.tick(2);
     expect(await s.auth.authenticate(k1)).toBeNull();
+  });
+
+  it("carries the project's settings, and a settings change reaches it when the entry expires", async () => {
+    const s = setup();
+    s.add(k1, { store_ip: true });
+    expect((await s.auth.authenticate(k1))?.settings).toMatchObject({ store_ip: true, geoip: true, allowed_origins: ['*'] });
+    s.add(k1, { store_ip: false });
+    s.tick(999);
+    expect((await s.auth.authenticate(k1))?.settings.store_ip).toBe(true);
+    s.tick(2);
+    expect((await s.auth.authenticate(k1))?.settings.store_ip).toBe(false);
   });
 
   it('remembers unknown keys briefly and shares one lookup between concurrent misses', async () => {

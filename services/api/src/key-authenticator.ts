@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ActiveKey, KeyKind } from '@eap/db';
 import { hashApiKey, isWellFormedApiKey } from '@eap/db';
-import { EapError } from '@eap/core';
+import { EapError, type ProjectSettings } from '@eap/core';
 
 export interface KeyAuthenticatorOptions {
   /** Looks a key up by its SHA-256 hash in the database. */
@@ -21,6 +21,11 @@ export interface AuthenticatedKey {
   kind: KeyKind;
   /** Hex of the key hash: a stable id for the key that is safe to use as a map key. */
   keyId: string;
+  /**
+   * The project's collection settings, cached with the key: a change reaches a running API when
+   * its cache entry expires, within the key cache TTL (KEY_CACHE_TTL_MS, 30 s by default).
+   */
+  settings: ProjectSettings;
 }
 
 interface CacheEntry {
@@ -46,7 +51,7 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
     // The lookup is by hash; compare the stored hash again in constant time so equality is never
     // decided by a short-circuiting comparison.
     if (!found || found.keyHash.length !== hash.length || !timingSafeEqual(found.keyHash, hash)) return null;
-    return { projectId: found.projectId, kind: found.kind, keyId };
+    return { projectId: found.projectId, kind: found.kind, keyId, settings: found.settings };
   }
 
   function remember(keyId: string, key: AuthenticatedKey | null): void {

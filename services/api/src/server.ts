@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, type Logger } from '@eap/core';
-import { createProject, findActiveKey, listProjects, schemaReadinessCheck } from '@eap/db';
+import { createProject, findActiveKey, listProjects, schemaReadinessCheck, updateProjectSettings } from '@eap/db';
 import { buildAdminApp } from '@eap/admin-server';
 import { buildApp } from './app.ts';
 import { createBacklogMonitor } from './backlog-monitor.ts';
@@ -108,6 +108,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
       adminToken: config.EAP_ADMIN_TOKEN,
       createProject: (name) => createProject(pool, name),
       listProjects: () => listProjects(pool),
+      updateProjectSettings: (projectId, update) => updateProjectSettings(pool, projectId, update),
     },
     query: {
       keys,
@@ -127,6 +128,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     },
     openapi: buildOpenApiDocument(),
     serve: config.API_SERVE,
+    trustedProxies: config.TRUSTED_PROXIES,
     isShuttingDown: () => shuttingDown,
   });
   const admin = await buildAdminApp({

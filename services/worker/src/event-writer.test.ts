@@ -30,7 +30,13 @@ describe('COPY text encoding', () => {
 
   it('writes one tab-separated line per event', () => {
     const line = copyLine(event('e', { a: 'x\ty' }));
-    expect(line).toBe('p\te\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"a":"x\\\\ty"}\t\\N\n');
+    expect(line).toBe('p\te\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"a":"x\\\\ty"}\t\\N\tf\n');
+  });
+
+  it('writes is_bot, false when the entry does not say (entries of older APIs)', () => {
+    expect(copyLine({ ...event('e', {}), is_bot: true }).endsWith('\tt\n')).toBe(true);
+    expect(copyLine({ ...event('e', {}), is_bot: false }).endsWith('\tf\n')).toBe(true);
+    expect(copyLine(event('e', {})).endsWith('\tf\n')).toBe(true);
   });
 
   it('streams the COPY text in chunks of whole lines', () => {

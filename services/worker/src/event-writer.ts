@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamEvent } from '@eap/core';
 
 export const COLUMNS =
-  'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context';
+  'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context, is_bot';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -31,6 +31,7 @@ export function eventRow(e: StreamEvent): (string | null)[] {
     e.session_id,
     JSON.stringify(e.properties),
     e.context === null ? null : JSON.stringify(e.context),
+    e.is_bot === true ? 't' : 'f',
   ];
 }
 

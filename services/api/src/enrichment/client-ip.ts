@@ -1,0 +1,63 @@
+import { BlockList, isIP } from 'node:net';
+
+// The client address itself comes from fastify's `trustProxy` (app.ts), which walks
+// X-Forwarded-For from the right and stops at the first address that is not a trusted proxy, so a
+// client can never choose its own address by sending the header.
+
+/** Names proxy-addr (fastify's trustProxy) accepts besides addresses and CIDR ranges. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Why an entry of TRUSTED_PROXIES is not an IP address, a CIDR range or a proxy-addr name; undefined when it is. */
+export function trustedProxyProblem(entry: string): string | undefined {
+  if (PROXY_NAMES.has(entry)) return undefined;
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
+  if (bits === undefined) return undefined;
+  const n = Number(bits);
+  if (!/^\d{1,3}$/.test(bits) || n > (family === 4 ? 32 : 128)) return `"${entry}" has an invalid prefix length`;
+  return undefined;
+}
+
+/** `::ffff:1.2.3.4` (an IPv4 client of a dual-stack socket) as `1.2.3.4`. */
+export function unmapIpv4(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+// Addresses no GeoIP database places: private, loopback, link-local, shared (CGNAT), unspecified,
+// documentation and multicast ranges.
+const NOT_PUBLIC = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 3],
+] as const) {
+  NOT_PUBLIC.addSubnet(net, bits, 'ipv4');
+}
+for (const [net, bits] of [
+  ['::', 127],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['2001:db8::', 32],
+] as const) {
+  NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
+}
+
+/** True for an address a GeoIP database can place (not private, loopback, link-local, ...). */
+export function isPublicAddress(ip: string): boolean {
+  if (ip === '127.0.0.1' || ip === '::1') return false;
+  const family = isIP(ip);
+  if (family === 0) return false;
+  if (family === 6 && ip.toLowerCase().startsWith('::ffff:')) return isPublicAddress(unmapIpv4(ip));
+  return !NOT_PUBLIC.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { detectBot } from './bot-detection.ts';
+import { isPublicAddress, trustedProxyProblem, unmapIpv4 } from './client-ip.ts';
+import { createGeoLookup, geoOf } from './geoip.ts';
+import { createLruCache } from './lru-cache.ts';
+import { parseUserAgent } from './user-agent.ts';
+
+describe('client addresses', () => {
+  it('tells public addresses from private, loopback, link-local and mapped ones', () => {
+    for (const ip of ['8.8.8.8', '1.1.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) expect(isPublicAddress(ip), ip).toBe(true);
+    for (const ip of [
+      '127.0.0.1',
+      '::1',
+      '10.0.0.1',
+      '172.16.5.4',
+      '192.168.1.1',
+      '169.254.1.1',
+      '100.64.0.1',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+      'nope',
+    ])
+      expect(isPublicAddress(ip), ip).toBe(false);
+    expect(unmapIpv4('::ffff:1.2.3.4')).toBe('1.2.3.4');
+    expect(unmapIpv4('2001:db8::1')).toBe('2001:db8::1');
+  });
+
+  it('accepts addresses, CIDR ranges and proxy-addr names as trusted proxies, nothing else', () => {
+    for (const entry of ['10.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback', 'uniquelocal'])
+      expect(trustedProxyProblem(entry)).toBeUndefined();
+    for (const entry of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/1', '::/129', '10.0.0.0/x'])
+      expect(trustedProxyProblem(entry)).toBeDefined();
+  });
+});
+
+describe('user agents and bots', () => {
+  it('parses browser, OS and device', () => {
+    expect(
+      parseUserAgent(
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+      ),
+    ).toEqual({
+      browser: { name: 'Safari', version: '17.1' },
+      os: { name: 'iOS', version: '17.1' },
+      device: { type: 'mobile', vendor: 'Apple', model: 'iPhone' },
+    });
+    expect(parseUserAgent('')).toEqual({});
+  });
+
+  it('names bots by their product token and leaves browsers alone', () => {
+    expect(detectBot('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)')).toEqual({ name: 'Googlebot' });
+    expect(detectBot('Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)')).toEqual({ name: 'bingbot' });
+    expect(detectBot('curl/8.5.0')?.name).toMatch(/curl/i);
+    expect(
+      detectBot('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'),
+    ).toBeUndefined();
+  });
+});
+
+describe('GeoIP', () => {
+  it('places public addresses by country with the shipped database, and caches answers', () => {
+    const geo = createGeoLookup({ maxCachedAddresses: 2 });
+    expect(geo.isLoaded()).toBe(false);
+    expect(geo.lookup('8.8.8.8')).toEqual({ country: 'US' });
+    expect(geo.isLoaded()).toBe(true);
+    expect(geo.lookup('2a00:1450:4001:80b::200e')?.country).toMatch(/^[A-Z]{2}$/);
+  });
+
+  it('reads both record layouts', () => {
+    expect(geoOf({ country_code: 'DE', state1: 'Berlin', city: 'Berlin' })).toEqual({ country: 'DE', region: 'Berlin', city: 'Berlin' });
+    expect(
+      geoOf({ country: { iso_code: 'FR' }, subdivisions: [{ names: { en: 'Île-de-France' } }], city: { names: { en: 'Paris' } } }),
+    ).toEqual({ country: 'FR', region: 'Île-de-France', city: 'Paris' });
+    expect(geoOf({})).toBeUndefined();
+  });
+
+  it('turns off, without failing lookups, when the database cannot be read', () => {
+    const geo = createGeoLookup({ databasePath: '/nonexistent.mmdb' });
+    expect(geo.lookup('8.8.8.8')).toBeUndefined();
+  });
+});
+
+describe('createLruCache', () => {
+  it('forgets the least recently used entry first', () => {
+    const cache = createLruCache<number>(2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    expect(cache.get('a')).toBe(1);
+    cache.set('c', 3);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    expect(cache.size).toBe(2);
+  });
+});
