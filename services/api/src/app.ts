@@ -6,6 +6,7 @@ import { registerErrorHandling } from './http-errors.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { OpenApiDocument } from './openapi.ts';
+import { type DeletionRouteDeps, deletionRoutes } from './routes/deletion.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
 import { ingestRoutes, type IngestRouteDeps } from './routes/ingest.routes.ts';
 import { projectRoutes, type ProjectRouteDeps } from './routes/projects.routes.ts';
@@ -18,6 +19,7 @@ export interface AppDeps {
   bodyLimitBytes: number;
   ingest: Omit<IngestRouteDeps, 'metrics'>;
   projects: ProjectRouteDeps;
+  deletions: DeletionRouteDeps;
   query: QueryRouteDeps;
   openapi: OpenApiDocument;
   /**
@@ -96,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (serve !== 'query') {
     await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
     await app.register(projectRoutes, deps.projects);
+    await app.register(deletionRoutes, deps.deletions);
   }
   if (serve !== 'ingest') await app.register(queryRoutes, deps.query);
   if (serve !== 'all') await app.register(servedElsewhereRoutes, { serve });

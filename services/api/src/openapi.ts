@@ -21,6 +21,7 @@ import {
   TrendsRequest,
   TrendsResponse,
 } from './query/query.schemas.ts';
+import { DeletionReceipt } from './deletion.schemas.ts';
 
 const ref = (schema: z.ZodType): { $ref: string } => {
   const id = z.globalRegistry.get(schema)?.id;
@@ -81,6 +82,19 @@ const queryPost = (operationId: string, summary: string, body: z.ZodType, ok: z.
     requestBody: { required: true, content: json(body) },
     responses: queryResponses(ok, description),
   },
+});
+
+const deletionResponses = (subject: 'person' | 'project') => ({
+  200: {
+    description:
+      'Deleted (or deleted before: a repeated deletion answers with zero counts). The receipt, also kept in the deletions table.',
+    content: json(DeletionReceipt),
+  },
+  400: error('The project id is not a UUID (INVALID_REQUEST).'),
+  401: error('Missing or wrong admin token (UNAUTHORIZED).'),
+  403: error('Admin routes are disabled (FORBIDDEN).'),
+  404: error(subject === 'person' ? 'No such project, or nothing known of the distinct id (NOT_FOUND).' : 'No such project (NOT_FOUND).'),
+  503: error('PostgreSQL is unavailable (DATABASE_UNAVAILABLE); run the deletion again, it resumes.'),
 });
 
 type Components = Record<string, unknown>;
@@ -204,6 +218,33 @@ export function buildOpenApiDocument(version = '0.1.0') {
           security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
           requestBody: compressedBody(BatchRequest, 'A batch of events.'),
           responses: ingestResponses,
+        },
+      },
+      '/v1/projects/{project_id}': {
+        delete: {
+          summary: 'Delete a project: revoke its keys, then remove every row of it in small batches (admin)',
+          operationId: 'deleteProject',
+          security: [{ adminToken: [] }],
+          parameters: [{ name: 'project_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: deletionResponses('project'),
+        },
+      },
+      '/v1/projects/{project_id}/persons/{distinct_id}': {
+        delete: {
+          summary: 'Delete a person: every event, dedup row and rollup share of all its distinct ids, then the person (admin)',
+          operationId: 'deletePerson',
+          security: [{ adminToken: [] }],
+          parameters: [
+            { name: 'project_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+            {
+              name: 'distinct_id',
+              in: 'path',
+              required: true,
+              description: 'Any distinct id of the person; all of its distinct ids are deleted.',
+              schema: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          ],
+          responses: deletionResponses('person'),
         },
       },
       '/v1/projects': {

@@ -1,7 +1,16 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, type Logger } from '@eap/core';
-import { createProject, findActiveKey, listProjects, schemaReadinessCheck, updateProjectSettings } from '@eap/db';
+import {
+  createPipelineDrain,
+  createProject,
+  deletePerson,
+  deleteProject,
+  findActiveKey,
+  listProjects,
+  schemaReadinessCheck,
+  updateProjectSettings,
+} from '@eap/db';
 import { buildAdminApp } from '@eap/admin-server';
 import { buildApp } from './app.ts';
 import { createBacklogMonitor } from './backlog-monitor.ts';
@@ -10,6 +19,7 @@ import { createIngestService } from './ingest-service.ts';
 import { createKeyAuthenticator } from './key-authenticator.ts';
 import { createApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { DELETION_PIPELINE_WAIT_MS } from './routes/deletion.routes.ts';
 import { createQueryConcurrency } from './query/query-concurrency.ts';
 import { createQueryRunner } from './query/query-runner.ts';
 import { createRateLimiter } from './rate-limiter.ts';
@@ -90,6 +100,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
   });
   const producer = createStreamProducer(redis);
   const usesRedis = config.API_SERVE !== 'query';
+  const waitForPipeline = createPipelineDrain(redis, { shards: config.STREAM_SHARDS, timeoutMs: DELETION_PIPELINE_WAIT_MS });
   let shuttingDown = false;
 
   const app = await buildApp({
@@ -109,6 +120,11 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
       createProject: (name) => createProject(pool, name),
       listProjects: () => listProjects(pool),
       updateProjectSettings: (projectId, update) => updateProjectSettings(pool, projectId, update),
+    },
+    deletions: {
+      adminToken: config.EAP_ADMIN_TOKEN,
+      deletePerson: (projectId, distinctId) => deletePerson(pool, projectId, distinctId, { waitForPipeline }),
+      deleteProject: (projectId) => deleteProject(pool, projectId, { waitForPipeline }),
     },
     query: {
       keys,
