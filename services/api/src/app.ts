@@ -8,6 +8,7 @@ import type { ApiMetrics } from './metrics.ts';
 import type { OpenApiDocument } from './openapi.ts';
 import { type DeletionRouteDeps, deletionRoutes } from './routes/deletion.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
+import { compatRoutes } from './routes/compat/index.ts';
 import { ingestRoutes, type IngestRouteDeps } from './routes/ingest.routes.ts';
 import { projectRoutes, type ProjectRouteDeps } from './routes/projects.routes.ts';
 import { queryRoutes, type QueryRouteDeps } from './routes/query.routes.ts';
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const serve = deps.serve ?? 'all';
   if (serve !== 'query') {
     await app.register(ingestRoutes, { ...deps.ingest, metrics: deps.metrics });
+    await app.register(compatRoutes, { ...deps.ingest, metrics: deps.metrics });
     await app.register(projectRoutes, deps.projects);
     await app.register(deletionRoutes, deps.deletions);
   }

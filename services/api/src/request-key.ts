@@ -8,15 +8,28 @@ declare module 'fastify' {
   }
 }
 
-/** The API key of a request: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+/**
+ * The API key of a request: `Authorization: Bearer <key>`, `X-Api-Key: <key>`, or the user name of
+ * `Authorization: Basic base64(<key>:)` (Segment's SDKs send their write key so).
+ */
 export function readApiKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match) return match[1];
+    const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+    if (basic) return basicUserName(basic[1]!);
   }
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey.trim() : undefined;
+}
+
+/** The user name of HTTP Basic credentials (`user:password`, base64), if it is a plausible key. */
+function basicUserName(encoded: string): string | undefined {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  return user.length > 0 && /^[\x21-\x7e]+$/.test(user) ? user : undefined;
 }
 
 const NEEDS: Record<AuthenticatedKey['kind'], string> = { write: 'ingest needs', read: 'queries need' };

@@ -1,17 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import { BatchEnvelope, EapError, EVENT_LIMITS, toFieldErrors } from '@eap/core';
 import { admitIngest, type IngestRouteDeps, requestContextBuilder } from '../ingest-admission.ts';
+import { readApiKey } from '../request-key.ts';
+import { createSegmentIngest } from './compat/segment.routes.ts';
 
 export type { IngestRouteDeps } from '../ingest-admission.ts';
 
 // Built once: zod compiles a schema on first use, so deriving one per request is expensive.
 const SentAtOnly = BatchEnvelope.pick({ sent_at: true });
 
-/** POST /v1/events and POST /v1/batch: authenticate, limit, validate, append, report per event. */
+/**
+ * POST /v1/events and POST /v1/batch: authenticate, limit, validate, append, report per event.
+ * /v1/batch is also Segment's batch path: a body `{"batch": [...]}` is a Segment batch, answered
+ * as Segment answers; `{"events": [...]}` is EAP's (docs/sdk-endpoints.md).
+ */
 export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
-  // Runs before the body is read, so refused requests cost no parsing.
+  const { segmentBatch } = createSegmentIngest(deps);
+  // Runs before the body is read, so refused requests cost no parsing. A /v1/batch request with
+  // no key in its headers may be analytics.js carrying `writeKey` in the body: it is admitted
+  // once the body is read.
   app.addHook('onRequest', async (request) => {
     request.receivedAt = Date.now();
+    if (request.routeOptions.url === '/v1/batch' && readApiKey(request) === undefined) return;
     await admitIngest(request, deps);
   });
 
@@ -36,6 +46,8 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
   });
 
   app.post('/v1/batch', { config: { ingest: true } }, async (request, reply) => {
+    if (Array.isArray((request.body as { batch?: unknown } | null)?.batch)) return segmentBatch(request, reply);
+    if (!request.apiKey) await admitIngest(request, deps);
     const envelope = BatchEnvelope.safeParse(request.body);
     if (!envelope.success) {
       const events = (request.body as { events?: unknown } | null)?.events;
