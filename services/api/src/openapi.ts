@@ -6,6 +6,8 @@ import {
   ERROR_CODES,
   ErrorResponse,
   IngestResponse,
+  ProjectSettings,
+  ProjectSettingsUpdate,
   ProjectSummary,
   SingleEventRequest,
 } from '@eap/core';
@@ -43,7 +45,7 @@ const ingestResponses = {
     'Malformed JSON, invalid UTF-8, or an invalid request envelope (MALFORMED_JSON, INVALID_REQUEST, INVALID_EVENT, BATCH_TOO_LARGE).',
   ),
   401: error('Missing or unknown API key (UNAUTHORIZED).'),
-  403: error('A read key was used (FORBIDDEN).'),
+  403: error("A read key was used (FORBIDDEN), or a browser Origin the project's allowed_origins does not list (ORIGIN_NOT_ALLOWED)."),
   413: error('Body larger than the limit after decompression (PAYLOAD_TOO_LARGE).'),
   415: error('Content-Type is not JSON, or Content-Encoding is not gzip/deflate (UNSUPPORTED_MEDIA_TYPE).'),
   429: { ...error('Per-key rate limit reached (RATE_LIMITED).'), headers: retryAfter },
@@ -227,6 +229,33 @@ export function buildOpenApiDocument(version = '0.1.0') {
           security: [{ adminToken: [] }],
           parameters: [{ name: 'project_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
           responses: deletionResponses('project'),
+        },
+      },
+      '/v1/projects/{project_id}/settings': {
+        patch: {
+          summary: "Change some of a project's collection settings (admin); running APIs apply them within KEY_CACHE_TTL_MS",
+          operationId: 'updateProjectSettings',
+          security: [{ adminToken: [] }],
+          parameters: [{ name: 'project_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          requestBody: { required: true, content: json(ProjectSettingsUpdate) },
+          responses: {
+            200: {
+              description: 'Every setting of the project after the change.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { project_id: { type: 'string', format: 'uuid' }, settings: ref(ProjectSettings) },
+                    required: ['project_id', 'settings'],
+                  },
+                },
+              },
+            },
+            400: error('Invalid body: unknown setting, wrong type, an origin with a path (INVALID_REQUEST).'),
+            401: error('Missing or wrong admin token (UNAUTHORIZED).'),
+            403: error('Admin routes are disabled (FORBIDDEN).'),
+            404: error('No such project (NOT_FOUND).'),
+          },
         },
       },
       '/v1/projects/{project_id}/persons/{distinct_id}': {

@@ -48,10 +48,15 @@ describe('user agents and bots', () => {
     expect(parseUserAgent('')).toEqual({});
   });
 
-  it('names bots by their product token and leaves browsers alone', () => {
+  it('names bots by their product token and leaves browsers and HTTP clients alone', () => {
     expect(detectBot('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)')).toEqual({ name: 'Googlebot' });
     expect(detectBot('Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)')).toEqual({ name: 'bingbot' });
-    expect(detectBot('curl/8.5.0')?.name).toMatch(/curl/i);
+    expect(
+      detectBot('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36')?.name,
+    ).toMatch(/Headless/);
+    // HTTP clients are what server-side SDKs send with: not bots.
+    for (const client of ['node', 'curl/8.5.0', 'python-requests/2.31.0', 'posthog-node/5.70.0', 'Go-http-client/1.1'])
+      expect(detectBot(client), client).toBeUndefined();
     expect(
       detectBot('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'),
     ).toBeUndefined();

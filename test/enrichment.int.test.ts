@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { useSharedRedis } from './support/test-redis.ts';
+import { createTestProject, startTestApi, TEST_ADMIN_TOKEN, type TestApi, waitFor } from './support/test-api.ts';
+import { startTestWorker, type TestWorker } from './support/test-worker.ts';
+
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+// Google's public resolver: the shipped DB-IP database places it in the US.
+const PUBLIC_IP = '8.8.8.8';
+
+let db: TestDatabase;
+let redis: Awaited<ReturnType<typeof useSharedRedis>>;
+/** Trusts the loopback peer (the test) as its proxy: X-Forwarded-For is believed. */
+let behindProxy: TestApi;
+/** Trusts no proxy: the peer is the client, whatever X-Forwarded-For says. */
+let direct: TestApi;
+let worker: TestWorker;
+let storing: Awaited<ReturnType<typeof createTestProject>>;
+let notStoring: Awaited<ReturnType<typeof createTestProject>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: true });
+  redis = await useSharedRedis();
+  behindProxy = await startTestApi({ databaseUrl: db.url, redisUrl: redis.url, env: { TRUSTED_PROXIES: '127.0.0.1, ::1' } });
+  direct = await startTestApi({ databaseUrl: db.url, redisUrl: redis.url });
+  worker = await startTestWorker({ databaseUrl: db.url, redisUrl: redis.url });
+  storing = await createTestProject(db.pool, 'stores ips');
+  notStoring = await createTestProject(db.pool, 'default settings');
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await behindProxy?.stop();
+  await direct?.stop();
+  await redis?.close();
+  await db?.drop();
+});
+
+const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/** The stored row of an event, once the worker has written it. */
+async function storedEvent(projectId: string, eventId: string) {
+  const query = () =>
+    db.pool.query<{ context: Record<string, unknown> | null; is_bot: boolean }>(
+      'SELECT context, is_bot FROM events WHERE project_id = $1 AND event_id = $2',
+      [projectId, eventId],
+    );
+  await waitFor(async () => (await query()).rowCount === 1, 15_000, `event ${eventId} stored`);
+  return (await query()).rows[0]!;
+}
+
+describe('project settings', () => {
+  it('PATCH changes the given settings, validates them, and answers 404 for an unknown project', async () => {
+    const res = await behindProxy.send(`/v1/projects/${storing.project_id}/settings`, {
+      method: 'PATCH',
+      headers: admin,
+      body: { store_ip: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({
+      project_id: storing.project_id,
+      settings: { allowed_origins: ['*'], store_ip: true, user_agent: true, geoip: true, bot_filtering: true },
+    });
+    const bad = await behindProxy.send(`/v1/projects/${storing.project_id}/settings`, {
+      method: 'PATCH',
+      headers: admin,
+      body: { store_ip: 'yes', colour: 'red' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('INVALID_REQUEST');
+    for (const id of ['0195f0a0-0000-7000-8000-00000000dead', 'not-a-project']) {
+      const missing = await behindProxy.send(`/v1/projects/${id}/settings`, { method: 'PATCH', headers: admin, body: { geoip: false } });
+      expect(missing.status).toBe(404);
+    }
+    const unauthorized = await behindProxy.send(`/v1/projects/${storing.project_id}/settings`, { method: 'PATCH', body: { geoip: false } });
+    expect(unauthorized.status).toBe(401);
+    const { rows } = await db.pool.query('SELECT settings FROM projects WHERE id = $1', [storing.project_id]);
+    expect(rows[0].settings).toEqual({ store_ip: true });
+  });
+});
+
+describe('enrichment through a trusted proxy', () => {
+  it('stores browser, OS, device, country and (with store_ip) the forwarded client address', async () => {
+    const res = await behindProxy.send('/v1/events', {
+      key: storing.write_key,
+      headers: { 'user-agent': CHROME, 'x-forwarded-for': PUBLIC_IP },
+      body: { event: 'page_view', distinct_id: 'u1', event_id: 'chrome-1' },
+    });
+    expect(res.status).toBe(202);
+    const row = await storedEvent(storing.project_id, 'chrome-1');
+    expect(row.is_bot).toBe(false);
+    expect(row.context).toEqual({
+      ip: PUBLIC_IP,
+      user_agent: CHROME,
+      browser: { name: 'Chrome', version: '126.0.0.0' },
+      os: { name: 'Windows', version: 'NT 10.0' },
+      device: { type: 'desktop' },
+      geo: { country: 'US' },
+    });
+  });
+
+  it('takes the rightmost address that is not a trusted proxy, so a client cannot choose its own', async () => {
+    await behindProxy.send('/v1/events', {
+      key: storing.write_key,
+      headers: { 'x-forwarded-for': `1.2.3.4, ${PUBLIC_IP}` },
+      body: { event: 'page_view', distinct_id: 'u1', event_id: 'spoof-1' },
+    });
+    expect((await storedEvent(storing.project_id, 'spoof-1')).context).toMatchObject({ ip: PUBLIC_IP, geo: { country: 'US' } });
+  });
+
+  it('without store_ip drops the address but keeps the country', async () => {
+    await behindProxy.send('/v1/events', {
+      key: notStoring.write_key,
+      headers: { 'user-agent': CHROME, 'x-forwarded-for': PUBLIC_IP },
+      body: { event: 'page_view', distinct_id: 'u2', event_id: 'no-ip-1', context: { ip: '1.1.1.1', locale: 'de-DE' } },
+    });
+    const row = await storedEvent(notStoring.project_id, 'no-ip-1');
+    // The event named its own address (a server forwarding its user's): placed by it, not stored.
+    expect(row.context).toMatchObject({ geo: { country: 'AU' }, locale: 'de-DE', browser: { name: 'Chrome' } });
+    expect(row.context?.ip).toBeUndefined();
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM events WHERE context ? 'ip' AND project_id = $1`, [
+      notStoring.project_id,
+    ]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('marks a crawler: is_bot and context.bot, and leaves it out of the rollups', async () => {
+    await behindProxy.send('/v1/batch', {
+      key: storing.write_key,
+      headers: { 'user-agent': GOOGLEBOT, 'x-forwarded-for': PUBLIC_IP },
+      body: { events: [{ event: 'crawled', distinct_id: 'g', event_id: 'bot-1' }] },
+    });
+    const row = await storedEvent(storing.project_id, 'bot-1');
+    expect(row.is_bot).toBe(true);
+    expect(row.context).toMatchObject({ bot: { name: 'Googlebot' }, geo: { country: 'US' } });
+    const { rows } = await db.pool.query(
+      'SELECT (SELECT count(*)::int FROM events WHERE project_id = $1 AND is_bot) AS bots, (SELECT count(*)::int FROM event_counts_hourly WHERE project_id = $1 AND event = $2) AS rollups',
+      [storing.project_id, 'crawled'],
+    );
+    expect(rows[0]).toEqual({ bots: 1, rollups: 0 });
+  });
+});
+
+describe('a peer that is not a trusted proxy', () => {
+  it('is the client: its X-Forwarded-For is ignored', async () => {
+    await direct.send('/v1/events', {
+      key: storing.write_key,
+      headers: { 'x-forwarded-for': PUBLIC_IP, 'user-agent': CHROME },
+      body: { event: 'page_view', distinct_id: 'u3', event_id: 'direct-1' },
+    });
+    const row = await storedEvent(storing.project_id, 'direct-1');
+    expect(row.context?.ip).toBe('127.0.0.1');
+    expect(row.context?.geo).toBeUndefined();
+    expect(row.context).toMatchObject({ browser: { name: 'Chrome' } });
+  });
+});
