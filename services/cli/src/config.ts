@@ -17,6 +17,16 @@ export const DlqConfigSchema = z.object({
   STREAM_SHARDS: SHARED_VARS.STREAM_SHARDS,
 });
 
+/**
+ * `eap person delete`, `eap project delete`: PostgreSQL, and Redis to wait for the events still in
+ * the streams (without REDIS_URL that is not checked, and the receipt says so).
+ */
+export const DeletionConfigSchema = z.object({
+  DATABASE_URL: SHARED_VARS.DATABASE_URL,
+  REDIS_URL: SHARED_VARS.REDIS_URL.optional(),
+  STREAM_SHARDS: SHARED_VARS.STREAM_SHARDS,
+});
+
 /** `eap seed`: talks to a running API over HTTP. */
 export const SeedConfigSchema = z.object({
   EAP_ADMIN_TOKEN: ApiConfigSchema.shape.EAP_ADMIN_TOKEN.describe(

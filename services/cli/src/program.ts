@@ -1,5 +1,6 @@
 import type { CommandGroup } from './command-line.ts';
 import { apiCommand } from './commands/api.command.ts';
+import { personCommands } from './commands/deletion.command.ts';
 import { dlqCommands } from './commands/dlq.command.ts';
 import { keyCommands } from './commands/key.command.ts';
 import { migrateCommands } from './commands/migrate.command.ts';
@@ -12,5 +13,5 @@ export const program: CommandGroup = {
   name: '',
   summary: 'self-hosted event analytics pipeline: ingest API → Redis Streams → worker → PostgreSQL',
   details: "Exit codes: 0 done; 1 failed (stderr says why); 2 wrong command line (stderr says what is wrong, then the command's usage).",
-  commands: [apiCommand, workerCommand, migrateCommands, projectCommands, keyCommands, dlqCommands, seedCommand],
+  commands: [apiCommand, workerCommand, migrateCommands, projectCommands, personCommands, keyCommands, dlqCommands, seedCommand],
 };

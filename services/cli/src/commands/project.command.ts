@@ -3,6 +3,7 @@ import { type CommandGroup, defineCommand } from '../command-line.ts';
 import { DatabaseConfigSchema } from '../config.ts';
 import { withPool } from '../database-config.ts';
 import { UsageError } from '../usage-error.ts';
+import { projectDeleteCommand } from './deletion.command.ts';
 import { projectSettingsCommand } from './project-settings.command.ts';
 
 const create = defineCommand({
@@ -40,6 +41,6 @@ const list = defineCommand({
 /** `eap project create --name N`, `eap project list` and `eap project settings <id>`. */
 export const projectCommands: CommandGroup = {
   name: 'project',
-  summary: 'create and list projects, show and change their settings',
-  commands: [create, list, projectSettingsCommand],
+  summary: 'create, list and delete projects, show and change their settings',
+  commands: [create, list, projectSettingsCommand, projectDeleteCommand],
 };
