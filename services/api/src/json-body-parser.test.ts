@@ -10,7 +10,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   app = Fastify();
   registerJsonBodyParser(app, LIMIT);
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error: Error, _request, reply) => {
     const status = error instanceof EapError ? error.status : 500;
     return reply.code(status).send({ code: error instanceof EapError ? error.code : 'OTHER', message: error.message });
   });

@@ -23,6 +23,7 @@ import {
   TrendsRequest,
   TrendsResponse,
 } from './query/query.schemas.ts';
+import { compatOpenApiPaths } from './compat/compat-openapi.ts';
 import { DeletionReceipt } from './deletion.schemas.ts';
 
 const ref = (schema: z.ZodType): { $ref: string } => {
@@ -164,6 +165,7 @@ export function buildOpenApiDocument(version = '0.1.0') {
         bearerKey: { type: 'http', scheme: 'bearer', description: 'A project write key (ingest) or read key (query).' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'EAP_ADMIN_TOKEN.' },
+        basicWriteKey: { type: 'http', scheme: 'basic', description: 'Segment SDKs: the write key as the user name, empty password.' },
       },
     },
     paths: {
@@ -217,7 +219,9 @@ export function buildOpenApiDocument(version = '0.1.0') {
         post: {
           summary: 'Ingest up to 1,000 events; each is accepted or rejected on its own',
           operationId: 'ingestBatch',
-          security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+          description:
+            'Also Segment\'s batch path: a body `{"batch": [...], "writeKey"?, "sentAt"?}` is a Segment batch, keyed by HTTP Basic or `writeKey` and answered as /v1/import is (200 `{success, accepted, rejected}`, tag SDK-compatible; docs/sdk-endpoints.md).',
+          security: [{ bearerKey: [] }, { apiKeyHeader: [] }, { basicWriteKey: [] }],
           requestBody: compressedBody(BatchRequest, 'A batch of events.'),
           responses: ingestResponses,
         },
@@ -310,6 +314,7 @@ export function buildOpenApiDocument(version = '0.1.0') {
           },
         },
       },
+      ...compatOpenApiPaths(),
     },
   };
 }
