@@ -4,8 +4,9 @@ import type { SentMessage } from './node-clients.ts';
 /**
  * posthog-js on the test page, pointed at EAP (`api_host`) with a write key as the project
  * token: autocapture and session recording off, `opt_out_useragent_filter` so a headless
- * browser is not dropped. Initialising captures a $pageview; then capture, identify (with $set)
- * and capture again as the identified user. Returns what the SDK says it captured (uuids).
+ * browser is not dropped. Capture, identify (with $set and $set_once) and capture again as the
+ * identified user; the SDK captures the initial $pageview on its own, last. Returns what the
+ * SDK says it captured (uuids), once the $pageview was among them.
  */
 export async function sendWithPosthogJs(page: Page, apiHost: string, token: string): Promise<SentMessage[]> {
   return page.evaluate(
@@ -33,6 +34,8 @@ export async function sendWithPosthogJs(page: Page, apiHost: string, token: stri
       posthog.capture('button_clicked', { button: 'buy', price: 9.5 });
       posthog.identify('web-ph-user-1', { email: 'lin@example.com', plan: 'team' }, { first_browser: 'chromium' });
       posthog.capture('checkout_started', { items: 2 });
+      // The initial $pageview is captured once the page's load settles, after these calls.
+      while (!sent.some((m) => m.event === '$pageview')) await new Promise((r) => setTimeout(r, 20));
       return sent;
     },
     apiHost,

@@ -3,8 +3,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 /**
  * Debian's Chromium (make chromium), headless, driven by puppeteer-core (which downloads no
- * browser). The user agent stays Chromium's own (`HeadlessChrome`), so the server's enrichment
- * sees what it would see from this browser.
+ * browser).
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = await findChromium();
@@ -19,11 +18,15 @@ export async function launchChromium(): Promise<Browser> {
 
 /**
  * Opens `url` in a new page of a fresh browser context (no cookies or storage from another
- * page: each SDK starts with a new anonymous id) and waits until its scripts ran.
+ * page: each SDK starts with a new anonymous id) and waits until its scripts ran. The page
+ * presents Chromium's own user agent with `HeadlessChrome` read as `Chrome`, as a user's
+ * browser would: EAP (bot filtering on by default) counts `HeadlessChrome` as a bot, and bot
+ * events touch no person.
  */
 export async function openPage(browser: Browser, url: string): Promise<Page> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
+  await page.setUserAgent({ userAgent: (await browser.userAgent()).replace('HeadlessChrome', 'Chrome') });
   page.on('pageerror', (error) => process.stderr.write(`[test page] ${String(error)}\n`));
   await page.goto(url, { waitUntil: 'load' });
   return page;

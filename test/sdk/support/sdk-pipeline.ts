@@ -142,8 +142,9 @@ export function useSdkPipeline(projectName: string) {
         },
         30_000,
         `person of ${distinctId}: ${what}`,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; last seen: ${JSON.stringify(person)}`);
+      ).catch(async (error: Error) => {
+        const links = await query('SELECT distinct_id, person_id FROM person_distinct_ids WHERE project_id = $1', [state.projectId]);
+        throw new Error(`${error.message}; last seen: ${JSON.stringify(person)}; the project's distinct ids: ${JSON.stringify(links)}`);
       });
       return person!;
     },
