@@ -49,6 +49,7 @@ WORKDIR /app
 COPY --from=bundle /bundle/package.json ./
 COPY --from=bundle /bundle/bin ./bin
 COPY --from=bundle /bundle/static ./static
+COPY --from=bundle /bundle/node_modules ./node_modules
 # The migrations stay where the image has always had them (images built FROM this one add theirs
 # there); the bundle reads them as ../migrations from bin/.
 COPY packages/db/migrations ./packages/db/migrations

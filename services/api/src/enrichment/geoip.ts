@@ -49,7 +49,7 @@ export function geoOf(record: GeoRecord): Geo | undefined {
 export interface GeoLookupOptions {
   /** An mmdb file (ip-location-db or MaxMind City/Country layout); default the shipped one. */
   databasePath?: string;
-  /** Addresses whose answer is remembered (LRU). Default 10,000. */
+  /** Addresses whose answer is remembered (LRU). Default 2,000. */
   maxCachedAddresses?: number;
 }
 
@@ -60,12 +60,13 @@ export interface GeoLookupOptions {
  * once (a process warning) and GeoIP stays off in this process; ingest goes on.
  */
 export function createGeoLookup(options: GeoLookupOptions = {}) {
-  const cache = createLruCache<Geo | null>(options.maxCachedAddresses ?? 10_000);
+  const cache = createLruCache<Geo | null>(options.maxCachedAddresses ?? 2000);
   let reader: Reader<GeoRecord> | null | undefined;
 
   function open(): Reader<GeoRecord> | null {
-    const path = options.databasePath ?? shippedGeoDatabasePath();
+    let path = options.databasePath ?? '(shipped database)';
     try {
+      path = options.databasePath ?? shippedGeoDatabasePath();
       // Records of one place are decoded once and shared between the addresses in it.
       const records = new Map<string | number, unknown>();
       return new Reader<GeoRecord>(readFileSync(path), {
