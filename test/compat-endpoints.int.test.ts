@@ -497,3 +497,46 @@ describe('body encodings', () => {
     expect((await api.send('/e/', { raw: gz, headers: plain })).status).toBe(200);
   });
 });
+
+describe('backpressure', () => {
+  it('passes through each protocol as 503 with Retry-After, so SDKs resend', async () => {
+    // An API of its own on another Redis database, with no worker: the backlog stays full.
+    const ownRedis = await useSharedRedis();
+    const full = await startTestApi({
+      databaseUrl: db.url,
+      redisUrl: ownRedis.url,
+      env: { STREAM_BACKLOG_CAP: '2', STREAM_BACKLOG_PROJECT_PERCENT: '100' },
+    });
+    try {
+      const fill = await full.send('/v1/batch', {
+        key: project.write_key,
+        body: {
+          events: [
+            { event: 'f', distinct_id: 'd' },
+            { event: 'f', distinct_id: 'd' },
+          ],
+        },
+      });
+      expect(fill.json.accepted).toBe(2);
+      await waitFor(() => full.server.backlog.refusal(project.project_id) !== undefined, 5000, 'the backlog measured full');
+      const segment = await full.send('/v1/batch', {
+        body: { batch: [{ type: 'track', event: 'e', userId: 'u' }] },
+        headers: { authorization: basic(project.write_key) },
+      });
+      const posthog = await full.send('/e/', { body: { api_key: project.write_key, batch: [{ event: 'e', distinct_id: 'u' }] } });
+      const amplitude = await full.send('/2/httpapi', {
+        body: { api_key: project.write_key, events: [{ event_type: 'e', user_id: 'u' }] },
+      });
+      for (const answer of [segment, posthog, amplitude]) {
+        expect(answer.status).toBe(503);
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      expect(segment.json.error.code).toBe('BACKLOG_FULL');
+      expect(posthog.json.error.code).toBe('BACKLOG_FULL');
+      expect(amplitude.json).toMatchObject({ code: 503, error_code: 'BACKLOG_FULL' });
+    } finally {
+      await full.stop();
+      await ownRedis.close();
+    }
+  });
+});
