@@ -50,7 +50,7 @@ export async function authenticateRequest(
   if (!key) {
     throw new EapError(
       'UNAUTHORIZED',
-      `missing or unknown API key; send a ${kind} key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"`,
+      `missing or unknown API key; send a ${kind} key as "Authorization: Bearer <key>" or "X-Api-Key: <key>"${kind === 'write' ? ' (SDK-compatible endpoints: where the SDK puts its key, docs/sdk-endpoints.md)' : ''}`,
     );
   }
   if (key.kind !== kind) {
