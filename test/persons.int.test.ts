@@ -80,7 +80,7 @@ async function personOf(distinctId: string, projectId = project): Promise<Person
 
 const personCount = async () =>
   Number((await db.pool.query('SELECT count(*) FROM persons WHERE project_id = $1', [project])).rows[0].count);
-const iso = (s: string) => new Date(s).toISOString();
+const iso = (s: string | undefined) => (s === undefined ? undefined : new Date(s).toISOString());
 
 describe('person properties', () => {
   it('applies $set, $set_once and $unset in event order, and creates persons only for person operations', async () => {

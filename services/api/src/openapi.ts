@@ -16,6 +16,7 @@ import {
   EventsResponse,
   FunnelRequest,
   FunnelResponse,
+  PersonResponse,
   RetentionRequest,
   RetentionResponse,
   SchemaQuery,
@@ -206,6 +207,30 @@ export function buildOpenApiDocument(version = '0.1.0') {
         SchemaResponse,
         "The project's event names and properties.",
       ),
+      '/v1/persons/{distinct_id}': {
+        get: {
+          summary: 'The person of a distinct id: every linked distinct id, person properties, first and last seen',
+          operationId: 'getPerson',
+          tags: ['query'],
+          security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+          parameters: [
+            {
+              name: 'distinct_id',
+              in: 'path',
+              required: true,
+              description: 'Any distinct id of the person, URL-encoded.',
+              schema: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          ],
+          responses: {
+            ...queryResponses(
+              PersonResponse,
+              'The person; for a distinct id with events but no person, a person of its own (person_id null).',
+            ),
+            404: error('No person and no events for the distinct id (NOT_FOUND), or this process does not serve queries.'),
+          },
+        },
+      },
       '/v1/events': {
         post: {
           summary: 'Ingest one event',

@@ -12,6 +12,8 @@ export interface EventsListRequest {
   properties: Record<string, unknown> | undefined;
   limit: number;
   cursor: string | undefined;
+  /** Bot events (events.is_bot) are listed too. */
+  includeBots?: boolean;
 }
 
 interface Cursor {
@@ -49,6 +51,7 @@ export async function listEvents(client: QueryClient, projectId: string, r: Even
     // The plain bound lets PostgreSQL prune later partitions; the row comparison does the paging.
     where += ` AND "timestamp" <= ${t}::timestamptz AND ("timestamp", event_id) < (${t}::timestamptz, ${p.add(cursor.id)}::text)`;
   }
+  if (!r.includeBots) where += ' AND NOT is_bot';
   if (r.events && r.events.length > 0) where += ` AND event = ANY(${p.add(r.events)}::text[])`;
   if (r.distinctId !== undefined) where += ` AND distinct_id = ${p.add(r.distinctId)}`;
   for (const [key, value] of Object.entries(r.properties ?? {})) {

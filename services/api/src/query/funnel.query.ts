@@ -1,3 +1,4 @@
+import { eventSource, hasPersonFilters } from './event-source.ts';
 import { createParams, filtersSql } from './query-filters.ts';
 import type { QueryClient } from './query-runner.ts';
 import { alignedCore, resolveRange } from './query-time.ts';
@@ -36,6 +37,11 @@ export interface FunnelResult {
  * INCLUDE (distinct_id) index. Step 1, without filters or breakdown, reads each user's earliest
  * `first_at` from the user-day rollup for the whole UTC days of the range (raw events for the
  * partial days at its edges) instead of every step-1 event.
+ *
+ * With count_by person, a user is a person: every distinct id linked to it counts as the same
+ * user, so a funnel started under an anonymous id and finished after $identify counts once
+ * (raw events, each joined to its person by distinct id). Bot events are left out unless
+ * include_bots.
  */
 export async function queryFunnel(client: QueryClient, projectId: string, request: FunnelRequest): Promise<FunnelResult> {
   const range = await resolveRange(client, request.from, request.to, request.timezone);
@@ -52,13 +58,18 @@ export async function queryFunnel(client: QueryClient, projectId: string, reques
   const first = steps[0]!;
   const e1 = p.add(first.event);
   const core = alignedCore(range, DAY_MS);
-  const fromRollup = !request.breakdown && !(first.filters && first.filters.length > 0) && core !== null;
+  const byPerson = request.count_by === 'person';
+  const source = (alias?: string) =>
+    eventSource({ includeBots: request.include_bots, byPerson, personProperties: hasPersonFilters(...steps.map((s) => s.filters)) }, alias);
+  // The rollup holds distinct ids of non-bot events.
+  const fromRollup =
+    !request.breakdown && !(first.filters && first.filters.length > 0) && core !== null && !byPerson && !request.include_bots;
   let s1: string;
   if (fromRollup) {
     // Each user's first step-1 time is the earliest `first_at` of their user-day rows for the
     // whole UTC days of the range, or an earlier raw event on a partial first or last day.
     const raw = (from: string, to: string) =>
-      `SELECT distinct_id, "timestamp" AS t FROM events
+      `SELECT distinct_id, "timestamp" AS t FROM ${source()}
        WHERE project_id = $1 AND event = ${e1} AND "timestamp" >= ${p.add(from)}::timestamptz AND "timestamp" < ${p.add(to)}::timestamptz`;
     const parts = [
       `SELECT distinct_id, first_at AS t FROM event_user_days
@@ -72,13 +83,13 @@ export async function queryFunnel(client: QueryClient, projectId: string, reques
     // DISTINCT ON keeps each user's first step-1 event, with its breakdown value.
     s1 = `s1 AS MATERIALIZED (
        SELECT DISTINCT ON (distinct_id) distinct_id, "timestamp" AS t1, ${bv} AS bv, "timestamp" AS t
-       FROM events
+       FROM ${source()}
        WHERE project_id = $1 AND event = ${e1} AND "timestamp" >= $2::timestamptz AND "timestamp" < ${p.add(range.to)}::timestamptz${filtersSql(p, first.filters)}
        ORDER BY distinct_id, "timestamp")`;
   } else {
     s1 = `s1 AS MATERIALIZED (
        SELECT distinct_id, min("timestamp") AS t1, NULL::text AS bv, min("timestamp") AS t
-       FROM events
+       FROM ${source()}
        WHERE project_id = $1 AND event = ${e1} AND "timestamp" >= $2::timestamptz AND "timestamp" < ${p.add(range.to)}::timestamptz${filtersSql(p, first.filters)}
        GROUP BY distinct_id)`;
   }
@@ -89,7 +100,7 @@ export async function queryFunnel(client: QueryClient, projectId: string, reques
     ctes.push(
       `s${k + 1} AS MATERIALIZED (
          SELECT prev.distinct_id, prev.t1, prev.bv, min(e."timestamp") AS t
-         FROM s${k} prev JOIN events e ON e.distinct_id = prev.distinct_id
+         FROM s${k} prev JOIN ${source('e')} ON e.distinct_id = prev.distinct_id
          WHERE e.project_id = $1 AND e.event = ${p.add(step.event)} AND e."timestamp" >= $2::timestamptz AND e."timestamp" <= $3::timestamptz
            AND e."timestamp" ${repeated ? '>' : '>='} prev.t AND e."timestamp" <= prev.t1 + make_interval(secs => $4)${filtersSql(p, step.filters, 'e.')}
          GROUP BY 1, 2, 3)`,

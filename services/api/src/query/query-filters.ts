@@ -36,22 +36,29 @@ export function likeLiteral(text: string): string {
 
 const COMPARISONS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
-/** One filter as a SQL condition on `properties` (of the row aliased `alias`). */
-export function filterCondition(params: Params, filter: PropertyFilter, alias = ''): string {
+/** A filter as built in code: `source` may be left out (event). */
+export type Filter = Omit<PropertyFilter, 'source'> & { source?: PropertyFilter['source'] };
+
+/**
+ * One filter as a SQL condition on `properties`, or on `person_properties` for a person filter
+ * (a column of eventSource(); of the row aliased `alias`).
+ */
+export function filterCondition(params: Params, filter: Filter, alias = ''): string {
   const k = params.add(filter.property);
-  const value = `${alias}properties -> ${k}::text`;
+  const column = `${alias}${filter.source === 'person' ? 'person_properties' : 'properties'}`;
+  const value = `${column} -> ${k}::text`;
   switch (filter.operator) {
     case 'eq':
       return `(${value} = ${params.add(JSON.stringify(filter.value))}::jsonb)`;
     case 'neq':
       return `(${value} IS DISTINCT FROM ${params.add(JSON.stringify(filter.value))}::jsonb)`;
     case 'contains':
-      return `(${alias}properties ->> ${k}::text ILIKE '%' || ${params.add(likeLiteral(String(filter.value)))} || '%')`;
+      return `(${column} ->> ${k}::text ILIKE '%' || ${params.add(likeLiteral(String(filter.value)))} || '%')`;
     case 'gt':
     case 'gte':
     case 'lt':
     case 'lte':
-      return `(CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${alias}properties ->> ${k}::text)::numeric END ${COMPARISONS[filter.operator]} ${params.add(filter.value)}::numeric)`;
+      return `(CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${column} ->> ${k}::text)::numeric END ${COMPARISONS[filter.operator]} ${params.add(filter.value)}::numeric)`;
     case 'is_set':
       return `(coalesce(jsonb_typeof(${value}), 'null') <> 'null')`;
     case 'is_not_set':
@@ -60,7 +67,7 @@ export function filterCondition(params: Params, filter: PropertyFilter, alias = 
 }
 
 /** Every filter joined with AND, as ` AND …` to append to a WHERE clause ('' when none). */
-export function filtersSql(params: Params, filters: readonly PropertyFilter[] | undefined, alias = ''): string {
+export function filtersSql(params: Params, filters: readonly Filter[] | undefined, alias = ''): string {
   if (!filters || filters.length === 0) return '';
   return filters.map((f) => ` AND ${filterCondition(params, f, alias)}`).join('');
 }

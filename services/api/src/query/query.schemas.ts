@@ -57,8 +57,17 @@ export const FILTER_OPERATORS = ['eq', 'neq', 'contains', 'gt', 'gte', 'lt', 'lt
 
 const scalar = z.union([z.string().max(1000), z.number(), z.boolean()]);
 
+export const FILTER_SOURCES = ['event', 'person'] as const;
+
 export const PropertyFilter = z
   .strictObject({
+    source: z
+      .enum(FILTER_SOURCES, { error: `must be one of ${FILTER_SOURCES.join(', ')}` })
+      .default('event')
+      .meta({
+        description:
+          "event (default): a property of the event; person: a property of the person of the event's distinct id (its current value; a distinct id without a person has no person properties).",
+      }),
     property: propertyName,
     operator: z.enum(FILTER_OPERATORS, { error: `must be one of ${FILTER_OPERATORS.join(', ')}` }),
     value: scalar
@@ -81,11 +90,32 @@ export const PropertyFilter = z
   .meta({
     id: 'PropertyFilter',
     description:
-      'A condition on one event property. neq and is_not_set match events without the property; contains is a case-insensitive substring match on the text of the value; gt/gte/lt/lte match numeric values only.',
+      'A condition on one event property (or person property, with source person). neq and is_not_set match events without the property; contains is a case-insensitive substring match on the text of the value; gt/gte/lt/lte match numeric values only.',
   });
 export type PropertyFilter = z.infer<typeof PropertyFilter>;
 
 const filters = z.array(PropertyFilter).max(QUERY_LIMITS.maxFilters, { error: `at most ${QUERY_LIMITS.maxFilters} filters` });
+
+export const COUNT_BY = ['distinct_id', 'person'] as const;
+
+const countBy = z
+  .enum(COUNT_BY, { error: `must be one of ${COUNT_BY.join(', ')}` })
+  .default('distinct_id')
+  .meta({
+    description:
+      'What a user is: distinct_id (default) counts each distinct id; person counts the distinct ids linked to one person (by $identify, $anon_distinct_id or $create_alias) once. A distinct id without a person is a person of its own.',
+  });
+
+const includeBots = z
+  .boolean({ error: 'must be true or false' })
+  .default(false)
+  .meta({ description: 'Count events marked as bot traffic (events.is_bot) too. Default false: bot events are left out.' });
+
+/** include_bots in a query string: the text true or false. */
+const includeBotsParam = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .optional()
+  .meta({ description: 'true: list events marked as bot traffic (events.is_bot) too. Default false: they are left out.' });
 
 export const INTERVALS = ['minute', 'hour', 'day', 'week', 'month'] as const;
 export const MEASURES = ['count', 'unique_users', 'sum', 'avg'] as const;
@@ -109,6 +139,8 @@ export const TrendsRequest = z
       .default(QUERY_LIMITS.defaultBreakdownLimit)
       .meta({ description: 'Top values kept per event; the rest are summed into one "other" series.' }),
     filters: filters.optional(),
+    count_by: countBy.meta({ description: 'For measure unique_users: what a user is (distinct_id or person).' }),
+    include_bots: includeBots,
     timezone: Timezone,
   })
   .superRefine((r, ctx) => {
@@ -168,6 +200,8 @@ export const FunnelRequest = z
       .meta({ description: "Time allowed from a user's first step-1 event to the last step (inclusive)." }),
     breakdown: propertyName.optional().meta({ description: "Property of the user's first step-1 event that splits the funnel." }),
     breakdown_limit: z.int().min(1).max(QUERY_LIMITS.maxBreakdownLimit).default(QUERY_LIMITS.defaultBreakdownLimit),
+    count_by: countBy,
+    include_bots: includeBots,
     timezone: Timezone,
   })
   .meta({ id: 'FunnelRequest' });
@@ -202,6 +236,8 @@ export const RetentionRequest = z
       .min(1)
       .max(QUERY_LIMITS.maxRetentionPeriods)
       .meta({ description: 'Periods reported per cohort, period 0 (the cohort period) included.' }),
+    count_by: countBy,
+    include_bots: includeBots,
     timezone: Timezone,
   })
   .meta({ id: 'RetentionRequest' });
@@ -239,6 +275,7 @@ export const EventsQuery = z
       .meta({ description: 'JSON object of property equality conditions, e.g. {"plan":"pro"} (typed: 1 is not "1").' }),
     limit: z.coerce.number().int().min(1).max(QUERY_LIMITS.maxPageSize).default(QUERY_LIMITS.defaultPageSize),
     cursor: z.string().max(1000).optional().meta({ description: '`next_cursor` of the previous page.' }),
+    include_bots: includeBotsParam,
     timezone: Timezone,
   })
   .meta({ id: 'EventsQuery' });
@@ -274,6 +311,9 @@ export const SchemaQuery = z
       .meta({
         description: `Event names listed at most, the most frequent first (default ${QUERY_LIMITS.defaultSchemaEvents}, at most ${QUERY_LIMITS.maxSchemaEvents}); \`truncated.events\` says whether there were more.`,
       }),
+    include_bots: includeBotsParam.meta({
+      description: 'true: count events marked as bot traffic (events.is_bot) too. Default false: they are left out.',
+    }),
     timezone: Timezone,
   })
   .meta({ id: 'SchemaQuery' });
@@ -304,3 +344,27 @@ export const SchemaResponse = z
       .meta({ description: 'Whether a list was cut to its limit.' }),
   })
   .meta({ id: 'SchemaResponse' });
+
+export const PersonParams = z
+  .strictObject({
+    distinct_id: z
+      .string()
+      .min(1, { error: 'must be at least 1 character' })
+      .max(200, { error: 'must be at most 200 characters' })
+      .meta({ description: 'Any distinct id of the person (URL-encoded).' }),
+  })
+  .meta({ id: 'PersonParams' });
+
+export const PersonResponse = z
+  .object({
+    person_id: z
+      .string()
+      .nullable()
+      .meta({ description: 'The person id; null when the distinct id has events but no person (it is a person of its own).' }),
+    distinct_ids: z.array(z.string()).meta({ description: 'Every distinct id linked to the person, sorted.' }),
+    properties: z.record(z.string(), z.unknown()).meta({ description: 'Person properties ($set, $set_once, $unset).' }),
+    is_identified: z.boolean().meta({ description: 'True once a known user id ($identify, $anon_distinct_id) was linked to it.' }),
+    first_seen: z.string().meta({ description: 'Time of its first non-bot event (UTC, ISO 8601).' }),
+    last_seen: z.string().meta({ description: 'Time of its last non-bot event (UTC, ISO 8601).' }),
+  })
+  .meta({ id: 'PersonResponse' });

@@ -1,3 +1,4 @@
+import { eventSource } from './event-source.ts';
 import { createParams } from './query-filters.ts';
 import type { QueryClient } from './query-runner.ts';
 import { checkBucketCount, checkResultRows, INTERVAL_MS, listBuckets, resolveRange } from './query-time.ts';
@@ -17,7 +18,8 @@ const DAY_MS = 86_400_000;
  * itself and counts a return event anywhere in it, before or after the cohort event (day-level
  * data is enough to answer it, so UTC queries read the user-day rollup). Return events are read
  * up to the end of the last reported period, past `to`; periods that have not ended yet count
- * the returns so far.
+ * the returns so far. With count_by person, a user is a person (all its distinct ids); bot events
+ * are left out unless include_bots (both read raw events).
  */
 export async function queryRetention(client: QueryClient, projectId: string, request: RetentionRequest): Promise<RetentionResult> {
   const range = await resolveRange(client, request.from, request.to, request.timezone);
@@ -37,20 +39,27 @@ export async function queryRetention(client: QueryClient, projectId: string, req
   const periodSeconds = INTERVAL_MS[request.period] / 1000;
   // The user-day rollup holds UTC days: usable when periods and both ends of the range are whole UTC days.
   const wholeDay = (ms: number, iso: string) => ms % DAY_MS === 0 && iso.slice(23, 26) === '000';
-  const useRollup = request.timezone === 'UTC' && wholeDay(range.fromMs, range.from) && wholeDay(range.toMs, range.to);
+  // It holds the distinct ids of non-bot events.
+  const useRollup =
+    request.timezone === 'UTC' &&
+    wholeDay(range.fromMs, range.from) &&
+    wholeDay(range.toMs, range.to) &&
+    request.count_by === 'distinct_id' &&
+    !request.include_bots;
+  const source = eventSource({ includeBots: request.include_bots, byPerson: request.count_by === 'person' });
   const day = (iso: string) => p.add(iso.slice(0, 10));
   // Per user: cohort = period of the first cohort event; returns = distinct periods with a return
   // event. From the rollup, periods are computed on dates (no time zone arithmetic per row).
   const cohortSql = useRollup
     ? `SELECT distinct_id, date_trunc($2, min(day)::timestamp) AT TIME ZONE 'UTC' AS start FROM event_user_days
        WHERE project_id = $1 AND event = $4 AND day >= ${day(range.from)}::date AND day < ${day(range.to)}::date GROUP BY distinct_id`
-    : `SELECT distinct_id, date_trunc($2, min("timestamp"), ${p.add(request.timezone)}) AS start FROM events
+    : `SELECT distinct_id, date_trunc($2, min("timestamp"), ${p.add(request.timezone)}) AS start FROM ${source}
        WHERE project_id = $1 AND event = $4 AND "timestamp" >= ${p.add(range.from)}::timestamptz AND "timestamp" < ${p.add(range.to)}::timestamptz
        GROUP BY distinct_id`;
   const returnsSql = useRollup
     ? `SELECT DISTINCT distinct_id, date_trunc($2, day::timestamp) AT TIME ZONE 'UTC' AS period FROM event_user_days
        WHERE project_id = $1 AND event = $5 AND day >= ${day(firstStart)}::date AND day < ${day(returnTo)}::date`
-    : `SELECT DISTINCT distinct_id, date_trunc($2, "timestamp", ${p.add(request.timezone)}) AS period FROM events
+    : `SELECT DISTINCT distinct_id, date_trunc($2, "timestamp", ${p.add(request.timezone)}) AS period FROM ${source}
        WHERE project_id = $1 AND event = $5 AND "timestamp" >= ${p.add(firstStart)}::timestamptz AND "timestamp" < ${p.add(returnTo)}::timestamptz`;
   const { rows } = await client.query<{ start: string; k: number; n: string }>(
     `WITH cohort AS MATERIALIZED (${cohortSql}),

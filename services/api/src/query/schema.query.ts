@@ -20,13 +20,15 @@ const DAY_MS = 86_400_000;
 export async function querySchema(
   client: QueryClient,
   projectId: string,
-  r: { from: string; to: string; timezone: string; limit: number },
+  r: { from: string; to: string; timezone: string; limit: number; includeBots?: boolean },
 ) {
+  // The hourly rollup holds non-bot events only: with bots included, counts come from raw events.
+  const bots = r.includeBots ? '' : ' AND NOT is_bot';
   const range = await resolveRange(client, r.from, r.to, r.timezone);
   const p = createParams([projectId]);
   const raw = (from: string, to: string) =>
-    `SELECT event, count(*) AS n FROM events WHERE project_id = $1 AND "timestamp" >= ${p.add(from)}::timestamptz AND "timestamp" < ${p.add(to)}::timestamptz GROUP BY 1`;
-  const core = alignedCore(range, HOUR_MS);
+    `SELECT event, count(*) AS n FROM events WHERE project_id = $1 AND "timestamp" >= ${p.add(from)}::timestamptz AND "timestamp" < ${p.add(to)}::timestamptz${bots} GROUP BY 1`;
+  const core = r.includeBots ? null : alignedCore(range, HOUR_MS);
   const parts = core
     ? [
         `SELECT event, sum(events) AS n FROM event_counts_hourly
@@ -51,7 +53,7 @@ export async function querySchema(
   }>(
     `WITH sample AS MATERIALIZED (
        SELECT properties FROM events
-       WHERE project_id = $1 AND "timestamp" >= $2::timestamptz AND "timestamp" < $3::timestamptz LIMIT $4),
+       WHERE project_id = $1 AND "timestamp" >= $2::timestamptz AND "timestamp" < $3::timestamptz${bots} LIMIT $4),
      kv AS (SELECT key, value FROM sample, jsonb_each(sample.properties)),
      keys AS (SELECT key, array_agg(DISTINCT jsonb_typeof(value) ORDER BY jsonb_typeof(value)) AS types, count(*) AS n FROM kv GROUP BY key),
      vals AS (

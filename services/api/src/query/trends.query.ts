@@ -1,3 +1,4 @@
+import { eventSource, hasPersonFilters } from './event-source.ts';
 import { createParams, filtersSql, type Params, propertyNumber } from './query-filters.ts';
 import type { QueryClient } from './query-runner.ts';
 import {
@@ -38,6 +39,8 @@ export interface TrendsResult {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** Raw events at the edges of a rollup-backed answer: like the rollups, without bot events. */
+const NON_BOT_EVENTS = eventSource({ includeBots: false });
 
 /** `"timestamp"` in [from, to): literal parameters, so PostgreSQL prunes the daily partitions. */
 const inRange = (p: Params, from: string, to: string, alias = '') =>
@@ -48,7 +51,9 @@ const inRange = (p: Params, from: string, to: string, alias = '') =>
  * time zone, empty buckets included as 0. Answered from the rollups when they hold the answer
  * (count or unique users, no filter, no breakdown, buckets aligned with their UTC hours or days;
  * the partial hours or days at the edges of the range are read from raw events), otherwise
- * from raw events of the range only.
+ * from raw events of the range only. Unique users count distinct ids, or persons with count_by
+ * person (raw events joined to persons). Bot events are left out unless include_bots (the
+ * rollups hold none; with include_bots the answer comes from raw events).
  */
 export async function queryTrends(client: QueryClient, projectId: string, request: TrendsRequest): Promise<TrendsResult> {
   const range = await resolveRange(client, request.from, request.to, request.timezone);
@@ -63,7 +68,8 @@ export async function queryTrends(client: QueryClient, projectId: string, reques
     `points (${series} series × ${buckets.length} ${request.interval} buckets)`,
     'use fewer events, a smaller breakdown_limit, a longer interval or a shorter range',
   );
-  const plain = !request.breakdown && !(request.filters && request.filters.length > 0);
+  // The rollups count the distinct ids of non-bot events.
+  const plain = !request.breakdown && !(request.filters && request.filters.length > 0) && !request.include_bots;
   let rows: Row[];
   let source: 'rollup' | 'events' = 'events';
   if (plain && request.measure === 'count' && bucketsOnUtcHours(buckets)) {
@@ -72,6 +78,7 @@ export async function queryTrends(client: QueryClient, projectId: string, reques
   } else if (
     plain &&
     request.measure === 'unique_users' &&
+    request.count_by === 'distinct_id' &&
     request.interval !== 'minute' &&
     request.interval !== 'hour' &&
     bucketsOnUtcDays(buckets)
@@ -89,7 +96,7 @@ async function countFromRollup(client: QueryClient, projectId: string, r: Trends
   const p = createParams([projectId, r.events, r.interval, r.timezone]);
   const core = alignedCore(range, HOUR_MS);
   const raw = (from: string, to: string) =>
-    `SELECT event, date_trunc($3, "timestamp", $4) AS b, count(*) AS value FROM events
+    `SELECT event, date_trunc($3, "timestamp", $4) AS b, count(*) AS value FROM ${NON_BOT_EVENTS}
      WHERE project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, from, to)} GROUP BY 1, 2`;
   const parts = core
     ? [
@@ -122,9 +129,9 @@ async function usersFromRollup(client: QueryClient, projectId: string, r: Trends
     : [[range.from, range.to]];
   const raw = ([from, to]: string[]) =>
     daily
-      ? `SELECT event, ("timestamp" AT TIME ZONE 'UTC')::date AS day, count(DISTINCT distinct_id) AS users FROM events
+      ? `SELECT event, ("timestamp" AT TIME ZONE 'UTC')::date AS day, count(DISTINCT distinct_id) AS users FROM ${NON_BOT_EVENTS}
          WHERE project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, from!, to!)} GROUP BY 1, 2`
-      : `SELECT DISTINCT event, ("timestamp" AT TIME ZONE 'UTC')::date AS day, distinct_id FROM events
+      : `SELECT DISTINCT event, ("timestamp" AT TIME ZONE 'UTC')::date AS day, distinct_id FROM ${NON_BOT_EVENTS}
          WHERE project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, from!, to!)}`;
   const coreDays = core ? `day >= ${p.add(core.coreFrom.slice(0, 10))}::date AND day < ${p.add(core.coreTo.slice(0, 10))}::date` : '';
   const parts = [
@@ -176,16 +183,21 @@ async function fromEvents(client: QueryClient, projectId: string, r: TrendsReque
   const bv = r.breakdown ? `properties ->> ${p.add(r.breakdown)}::text` : 'NULL::text';
   const where = `project_id = $1 AND event = ANY($2::text[]) AND ${inRange(p, range.from, range.to)}${filtersSql(p, r.filters)}`;
   const measure = measureSql(r);
+  const source = eventSource({
+    includeBots: r.include_bots,
+    byPerson: r.measure === 'unique_users' && r.count_by === 'person',
+    personProperties: hasPersonFilters(r.filters),
+  });
   if (!r.breakdown) {
     const { rows } = await client.query<Row>(
       `SELECT event, ${isoUtcB} AS b, value::text AS value FROM (
          SELECT event, date_trunc($3, "timestamp", $4) AS b, ${measure} AS value
-         FROM (SELECT event, "timestamp", distinct_id, ${num} AS num FROM events WHERE ${where}) e GROUP BY 1, 2) g`,
+         FROM (SELECT event, "timestamp", distinct_id, ${num} AS num FROM ${source} WHERE ${where}) e GROUP BY 1, 2) g`,
       p.values,
     );
     return rows;
   }
-  if (r.measure !== 'unique_users') return foldedBreakdown(client, p, r, where, num, bv);
+  if (r.measure !== 'unique_users') return foldedBreakdown(client, p, r, source, where, num, bv);
   // Unique users do not add up across values: each event row is labelled with its value, or
   // "$other" when the value is not among the top N, then users are counted per label. The rows
   // are joined with the top N only (at most N per event, computed once), never with every
@@ -194,7 +206,7 @@ async function fromEvents(client: QueryClient, projectId: string, r: TrendsReque
   const limit = p.add(r.breakdown_limit);
   const { rows } = await client.query<Row>(
     `WITH base AS MATERIALIZED (
-       SELECT event, date_trunc($3, "timestamp", $4) AS b, distinct_id, ${bv} AS bv FROM events WHERE ${where}),
+       SELECT event, date_trunc($3, "timestamp", $4) AS b, distinct_id, ${bv} AS bv FROM ${source} WHERE ${where}),
      top AS MATERIALIZED (
        SELECT event, bv FROM (
          SELECT event, bv, row_number() OVER (PARTITION BY event ORDER BY count(*) DESC, bv) AS rank
@@ -231,12 +243,20 @@ function foldedMeasure(r: TrendsRequest): string {
  * add up; an average is recomputed from the folded sums and counts). No join, so no plan can turn
  * many values into values × values work, and the events are read once.
  */
-async function foldedBreakdown(client: QueryClient, p: Params, r: TrendsRequest, where: string, num: string, bv: string): Promise<Row[]> {
+async function foldedBreakdown(
+  client: QueryClient,
+  p: Params,
+  r: TrendsRequest,
+  source: string,
+  where: string,
+  num: string,
+  bv: string,
+): Promise<Row[]> {
   const limit = p.add(r.breakdown_limit);
   const { rows } = await client.query<Row>(
     `WITH g AS MATERIALIZED (
        SELECT event, date_trunc($3, "timestamp", $4) AS b, ${bv} AS bv, count(*) AS n, sum(${num}) AS total, count(${num}) AS nums
-       FROM events WHERE ${where} GROUP BY 1, 2, 3),
+       FROM ${source} WHERE ${where} GROUP BY 1, 2, 3),
      ranked AS (
        -- (value total, value) is the same on every row of a value and differs between values:
        -- dense_rank numbers the values 1, 2, 3, … by events, ties by value.

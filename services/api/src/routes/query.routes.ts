@@ -7,7 +7,8 @@ import type { RateLimiter } from '../rate-limiter.ts';
 import { listEvents, parsePropertyEquality } from '../query/events.query.ts';
 import { queryFunnel } from '../query/funnel.query.ts';
 import type { QueryClient, QueryRunner } from '../query/query-runner.ts';
-import { EventsQuery, FunnelRequest, RetentionRequest, SchemaQuery, TrendsRequest } from '../query/query.schemas.ts';
+import { getPerson } from '../query/persons.query.ts';
+import { EventsQuery, FunnelRequest, PersonParams, RetentionRequest, SchemaQuery, TrendsRequest } from '../query/query.schemas.ts';
 import { queryRetention } from '../query/retention.query.ts';
 import { querySchema } from '../query/schema.query.ts';
 import { queryTrends } from '../query/trends.query.ts';
@@ -36,7 +37,7 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
 const DAY_MS = 86_400_000;
 
 /**
- * The query API, /v1/query/*: read keys only, scoped to the key's project. Every query runs in
+ * The query API, /v1/query/* and /v1/persons/*: read keys only, scoped to the key's project. Every query runs in
  * its own read-only transaction on the query pool with a statement timeout, holding one of the
  * key's and the process's query slots until it ends.
  */
@@ -86,6 +87,7 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
         properties,
         limit: query.limit,
         cursor: query.cursor,
+        includeBots: query.include_bots === 'true',
       }),
     );
   });
@@ -95,7 +97,18 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
     const to = query.to ?? new Date(now()).toISOString();
     const from = query.from ?? new Date(Date.parse(query.to ?? to) - 30 * DAY_MS).toISOString();
     return answer(request, query.timezone, (client) =>
-      querySchema(client, projectOf(request), { from, to, timezone: query.timezone, limit: query.limit }),
+      querySchema(client, projectOf(request), {
+        from,
+        to,
+        timezone: query.timezone,
+        limit: query.limit,
+        includeBots: query.include_bots === 'true',
+      }),
     );
+  });
+
+  app.get('/v1/persons/:distinct_id', async (request) => {
+    const params = parse(PersonParams, request.params);
+    return answer(request, 'UTC', (client) => getPerson(client, projectOf(request), params.distinct_id));
   });
 }
