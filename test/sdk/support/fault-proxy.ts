@@ -74,11 +74,8 @@ export async function startFaultProxy(initialTarget: string) {
       });
     },
     hold(): void {
-      let release = () => undefined as void;
-      const promise = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      held = { promise, release };
+      const { promise, resolve } = Promise.withResolvers<void>();
+      held = { promise, release: resolve };
     },
     release(newTarget: string): void {
       target = new URL(newTarget);
