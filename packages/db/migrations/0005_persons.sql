@@ -62,9 +62,9 @@ CREATE INDEX person_distinct_ids_person_idx ON person_distinct_ids (project_id, 
 -- statement; a batch without person operations costs nothing else.
 --
 -- Concurrency: every lock is taken in one fixed order, so concurrent writers never deadlock.
--- * A batch without person operations locks the persons it updates in key order (one locking
---   read sorted by (project_id, id)), inside a subtransaction: a person that a concurrent merge
---   deleted meanwhile is noticed (fewer rows locked than found), the subtransaction rolls back
+-- * A batch without person operations updates its persons in key order (an upsert sorted by
+--   (project_id, id), as the rollups do), inside a subtransaction: a person that a concurrent
+--   merge deleted meanwhile shows up as an inserted row, the subtransaction rolls back
 --   (releasing its locks) and the statement runs again with the new mapping, so no time is lost.
 -- * A batch with person operations takes an exclusive transaction advisory lock per project
 --   (sorted by project), so person operations of one project apply one batch at a time and the
@@ -205,8 +205,7 @@ CREATE FUNCTION eap_events_persons() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
   has_operations boolean;
-  found_persons bigint;
-  locked_persons bigint;
+  vanished_persons bigint;
   proj uuid;
   e record;
   person uuid;
@@ -215,7 +214,7 @@ BEGIN
   FOR attempt IN 1..20 LOOP
     BEGIN
       -- One grouped statement: whether the batch carries person operations and, when it does
-      -- not, first_seen/last_seen of the persons of its distinct ids, locked in key order.
+      -- not, first_seen/last_seen of the persons of its distinct ids, in key order.
       WITH batch AS MATERIALIZED (
         SELECT project_id, distinct_id, min("timestamp") AS f, max("timestamp") AS l,
                bool_or(properties ?| ARRAY['$set', '$set_once', '$unset', '$anon_distinct_id'] OR event IN ('$create_alias', '$identify')) AS ops
@@ -227,20 +226,22 @@ BEGIN
         FROM batch b JOIN person_distinct_ids d ON d.project_id = b.project_id AND d.distinct_id = b.distinct_id
         WHERE NOT (SELECT ops FROM flag)
         GROUP BY 1, 2
-      ), locked AS MATERIALIZED (
-        SELECT p.project_id, p.id FROM persons p JOIN targets t ON p.project_id = t.project_id AND p.id = t.person_id
-        ORDER BY p.project_id, p.id
-        FOR UPDATE OF p
-      ), updated AS (
-        UPDATE persons p SET first_seen = least(p.first_seen, t.f), last_seen = greatest(p.last_seen, t.l)
-        FROM targets t JOIN locked k ON k.project_id = t.project_id AND k.id = t.person_id
-        WHERE p.project_id = t.project_id AND p.id = t.person_id AND (t.f < p.first_seen OR t.l > p.last_seen)
-        RETURNING 1
+      ), upserted AS (
+        -- In key order, like the rollups: two writers lock shared persons in the same order. An
+        -- upsert rather than an UPDATE so that a person deleted by a concurrent merge shows up
+        -- (as an inserted row) instead of being skipped silently.
+        INSERT INTO persons AS p (project_id, id, first_seen, last_seen)
+        SELECT project_id, person_id, f, l FROM targets ORDER BY project_id, person_id
+        ON CONFLICT (project_id, id) DO UPDATE
+          SET first_seen = least(p.first_seen, excluded.first_seen), last_seen = greatest(p.last_seen, excluded.last_seen)
+          WHERE excluded.first_seen < p.first_seen OR excluded.last_seen > p.last_seen
+        RETURNING p.xmax = 0 AS inserted
       )
-      SELECT (SELECT ops FROM flag), (SELECT count(*) FROM targets), (SELECT count(*) FROM locked)
-      INTO has_operations, found_persons, locked_persons;
-      IF locked_persons < found_persons THEN
-        -- A concurrent merge deleted a person meanwhile: roll back and run with the new mapping.
+      SELECT (SELECT ops FROM flag), (SELECT count(*) FROM upserted WHERE inserted)
+      INTO has_operations, vanished_persons;
+      IF vanished_persons > 0 THEN
+        -- A concurrent merge deleted a person meanwhile: roll back (the row just inserted too)
+        -- and run again with the new mapping.
         RAISE EXCEPTION USING ERRCODE = 'EAP01';
       END IF;
       EXIT;
