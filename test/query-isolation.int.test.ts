@@ -301,6 +301,7 @@ describe('API_SERVE', () => {
     for (const res of [
       await queryClient(ingest, project.read_key).post('trends', breakdown),
       await queryClient(ingest, project.read_key).get('schema'),
+      await ingest.send('/v1/persons/u1', { key: project.read_key, method: 'GET' }),
     ]) {
       expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('NOT_FOUND');

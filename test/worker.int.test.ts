@@ -75,7 +75,7 @@ describe('eap worker', () => {
           distinct_id: `u${i}`,
           event_id: `b${b}-e${i}`,
           properties: { i, nested: { ok: true } },
-          context: { ip: '10.1.2.3' },
+          context: { ip: '10.1.2.3', locale: 'de-DE' },
         }));
         const res = await api.send('/v1/batch', { key: project.write_key, body: { events } });
         accepted += res.json.accepted;
@@ -86,8 +86,15 @@ describe('eap worker', () => {
         "SELECT event, distinct_id, properties, context, received_at <= now() AS received FROM events WHERE project_id = $1 AND event_id = 'b3-e7'",
         [projectId],
       );
+      // The project keeps no IPs (store_ip is off by default); the request's user agent is added.
       expect(sample).toEqual([
-        { event: 'signup', distinct_id: 'u7', properties: { i: 7, nested: { ok: true } }, context: { ip: '10.1.2.3' }, received: true },
+        {
+          event: 'signup',
+          distinct_id: 'u7',
+          properties: { i: 7, nested: { ok: true } },
+          context: { locale: 'de-DE', user_agent: 'node' },
+          received: true,
+        },
       ]);
       // Posting an event again (a client retry with the same event_id and timestamp) stores nothing new.
       const { rows: original } = await db.pool.query('SELECT "timestamp" FROM events WHERE project_id = $1 AND event_id = \'b3-e7\'', [

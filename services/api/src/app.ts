@@ -62,7 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // still served: refusing it would make the client resend what this process could store.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path parameter can be a distinct id of 200 characters, each up to 12 once URL-encoded (%F0%9F%98%80).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2400 },
     // proxy-addr's walk: the rightmost X-Forwarded-For address that is not a trusted proxy.
     trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
   });

@@ -16,7 +16,8 @@ export async function servedElsewhereRoutes(app: FastifyInstance, deps: { serve:
     );
   };
   if (deps.serve === 'ingest') {
-    app.all('/v1/query/*', refuse('the query API', 'send queries to the query service (a process with API_SERVE=query)'));
+    const queryElsewhere = refuse('the query API', 'send queries to the query service (a process with API_SERVE=query)');
+    for (const path of ['/v1/query/*', '/v1/persons/*']) app.all(path, queryElsewhere);
     return;
   }
   const ingestElsewhere = refuse('ingest and project admin', 'send events and admin requests to the ingest API (API_SERVE=ingest)');
