@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_STREAM_ENTRY_BYTES } from '@eap/core';
 import { batchesOf, createReadBudget } from './read-budget.ts';
 import type { StreamEntry } from './stream-entries.ts';
 
@@ -18,7 +19,8 @@ describe('batchesOf', () => {
 describe('createReadBudget', () => {
   it('reads few entries while they may be large, full batches once they are small, and fewer again when they grow', () => {
     const budget = createReadBudget({ batchSize: 1000, batchBytes: 8 * 1024 * 1024, shards: 4 });
-    expect(budget.perShardCount()).toBe(32); // 2 MiB per shard / 64 KiB
+    // Before any entry is seen, each may be as large as an entry can be: 2 MiB per shard / the largest entry.
+    expect(budget.perShardCount()).toBe(Math.floor((2 * 1024 * 1024) / MAX_STREAM_ENTRY_BYTES));
     for (let i = 0; i < 40; i++) budget.observe([entry(400)]);
     expect(budget.perShardCount()).toBe(250);
     budget.observe([entry(400), entry(30_000)]);
