@@ -4,12 +4,18 @@
 // The decoder reads through a ByteSource, so the section can stay in the file and only the bytes
 // of the record asked for are read.
 
-/** Bytes by position: in a file (read on demand) or in a buffer. */
+/** Bytes by position: in a file (read on demand) or in a buffer. Numbers are big-endian. */
 export interface ByteSource {
   /** The byte at `offset`. */
   byte(offset: number): number;
-  /** `length` bytes from `offset`; the view is valid until the next call. */
-  bytes(offset: number, length: number): Buffer;
+  /** An unsigned integer of `length` (1 to 6) bytes. */
+  uint(offset: number, length: number): number;
+  int32(offset: number): number;
+  float(offset: number): number;
+  double(offset: number): number;
+  utf8(offset: number, length: number): string;
+  /** A copy of `length` bytes. */
+  copy(offset: number, length: number): Buffer;
 }
 
 const POINTER = 1;
@@ -45,14 +51,10 @@ export function createDataDecoder(source: ByteSource, pointerBase: number) {
     const small = ctrl & 0x1f;
     if (small < 29) return small;
     if (small === 29) return 29 + source.byte(pos++);
-    if (small === 30) {
-      const b = source.bytes(pos, 2);
-      pos += 2;
-      return 285 + ((b[0]! << 8) | b[1]!);
-    }
-    const b = source.bytes(pos, 3);
-    pos += 3;
-    return 65_821 + ((b[0]! << 16) | (b[1]! << 8) | b[2]!);
+    const n = small === 30 ? 2 : 3;
+    const value = source.uint(pos, n);
+    pos += n;
+    return (small === 30 ? 285 : 65_821) + value;
   }
 
   function pointerTarget(ctrl: number): number {
@@ -60,22 +62,17 @@ export function createDataDecoder(source: ByteSource, pointerBase: number) {
     const high = ctrl & 0x7;
     if (sizeBits === 0) return (high << 8) | source.byte(pos++);
     const n = sizeBits + 1;
-    const b = source.bytes(pos, n);
+    const value = source.uint(pos, n);
     pos += n;
-    if (sizeBits === 1) return ((high << 16) | (b[0]! << 8) | b[1]!) + 2048;
-    if (sizeBits === 2) return ((high << 24) | (b[0]! << 16) | (b[1]! << 8) | b[2]!) + 526_336;
-    return b.readUInt32BE(0);
-  }
-
-  function unsigned(n: number): number {
-    if (n === 0) return 0;
-    return source.bytes(pos, n).readUIntBE(0, n);
+    if (sizeBits === 1) return high * 0x10000 + value + 2048;
+    if (sizeBits === 2) return high * 0x1000000 + value + 526_336;
+    return value;
   }
 
   function bigUnsigned(n: number): bigint {
     let value = 0n;
     if (n === 0) return value;
-    const b = source.bytes(pos, n);
+    const b = source.copy(pos, n);
     for (let i = 0; i < n; i++) value = (value << 8n) | BigInt(b[i]!);
     return value;
   }
@@ -99,7 +96,7 @@ export function createDataDecoder(source: ByteSource, pointerBase: number) {
     const n = size(ctrl);
     switch (type) {
       case UTF8_STRING: {
-        const text = n === 0 ? '' : source.bytes(pos, n).toString('utf8');
+        const text = n === 0 ? '' : source.utf8(pos, n);
         pos += n;
         return text;
       }
@@ -123,13 +120,13 @@ export function createDataDecoder(source: ByteSource, pointerBase: number) {
       }
       case DOUBLE: {
         if (n !== 8) throw new MmdbFormatError(`a double of ${n} bytes`);
-        const value = source.bytes(pos, 8).readDoubleBE(0);
+        const value = source.double(pos);
         pos += 8;
         return value;
       }
       case FLOAT: {
         if (n !== 4) throw new MmdbFormatError(`a float of ${n} bytes`);
-        const value = source.bytes(pos, 4).readFloatBE(0);
+        const value = source.float(pos);
         pos += 4;
         return value;
       }
@@ -138,7 +135,7 @@ export function createDataDecoder(source: ByteSource, pointerBase: number) {
       case INT32: {
         if (n > (type === UINT16 ? 2 : 4)) throw new MmdbFormatError(`an integer of type ${type} with ${n} bytes`);
         // Signed only at full width: shorter int32s are not sign-extended (libmaxminddb does the same).
-        const value = type === INT32 && n === 4 ? source.bytes(pos, 4).readInt32BE(0) : unsigned(n);
+        const value = n === 0 ? 0 : type === INT32 && n === 4 ? source.int32(pos) : source.uint(pos, n);
         pos += n;
         return value;
       }
@@ -153,7 +150,7 @@ export function createDataDecoder(source: ByteSource, pointerBase: number) {
         if (n > 1) throw new MmdbFormatError(`a boolean of value ${n}`);
         return n === 1;
       case BYTES: {
-        const value = Buffer.from(source.bytes(pos, n));
+        const value = source.copy(pos, n);
         pos += n;
         return value;
       }

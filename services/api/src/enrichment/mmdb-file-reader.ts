@@ -2,17 +2,19 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { type ByteSource, createDataDecoder, MmdbFormatError } from './mmdb-data-decoder.ts';
 
-// A MaxMind DB (mmdb, spec v2.0) reader that leaves the file on disk and reads it by position:
-// the search tree node by node, a record from a small window at its data pointer. The kernel's
-// page cache holds what is read often; the process holds a few small buffers, so a database of
-// any size costs the heap nothing (docs/enrichment.md, benchmarks/memory.md).
+// A MaxMind DB (mmdb, spec v2.0) reader that leaves the file on disk and reads it by position
+// (pread): the search tree node by node and a record from its data pointer, through a small LRU
+// of 4 KiB pages of the file. The kernel's page cache holds what is read often; the process holds
+// 256 KiB of pages per database, so a database of any size costs the heap nothing
+// (docs/enrichment.md, benchmarks/memory.md).
 
 const METADATA_MARKER = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex'); // \xab\xcd\xef MaxMind.com
 /** The metadata, marker included, is at most this far from the end of the file. */
 const METADATA_MAX_SIZE = 128 * 1024;
 const DATA_SECTION_SEPARATOR_SIZE = 16;
-/** Bytes read at once from the data section: one ip-location-db record with its keys is ~100. */
-const DATA_WINDOW_SIZE = 512;
+/** Pages of the file kept (LRU): 64 × 4 KiB, 256 KiB per open database. */
+const PAGE_SIZE = 4096;
+const MAX_PAGES = 64;
 
 export interface MmdbMetadata {
   nodeCount: number;
@@ -28,18 +30,49 @@ export interface MmdbMetadata {
   binaryFormatMinorVersion: number;
 }
 
-function bufferSource(buffer: Buffer): ByteSource {
+/** A ByteSource over `length` bytes from `offset` of a buffer: the buffer and the index of `offset`. */
+type Locate = (offset: number, length: number) => { buffer: Buffer; at: number };
+
+function sourceOf(locate: Locate): ByteSource {
   return {
     byte(offset) {
-      const value = buffer[offset];
-      if (value === undefined) throw new MmdbFormatError(`a read past the metadata at ${offset}`);
-      return value;
+      const { buffer, at } = locate(offset, 1);
+      return buffer[at]!;
     },
-    bytes(offset, length) {
-      if (offset + length > buffer.length) throw new MmdbFormatError(`a read past the metadata at ${offset}`);
-      return buffer.subarray(offset, offset + length);
+    uint(offset, length) {
+      const { buffer, at } = locate(offset, length);
+      return buffer.readUIntBE(at, length);
+    },
+    int32(offset) {
+      const { buffer, at } = locate(offset, 4);
+      return buffer.readInt32BE(at);
+    },
+    float(offset) {
+      const { buffer, at } = locate(offset, 4);
+      return buffer.readFloatBE(at);
+    },
+    double(offset) {
+      const { buffer, at } = locate(offset, 8);
+      return buffer.readDoubleBE(at);
+    },
+    utf8(offset, length) {
+      const { buffer, at } = locate(offset, length);
+      return buffer.toString('utf8', at, at + length);
+    },
+    copy(offset, length) {
+      const { buffer, at } = locate(offset, length);
+      return Buffer.from(buffer.subarray(at, at + length));
     },
   };
+}
+
+function bufferSource(buffer: Buffer): ByteSource {
+  const found = { buffer, at: 0 };
+  return sourceOf((offset, length) => {
+    if (offset < 0 || offset + length > buffer.length) throw new MmdbFormatError(`a read past the metadata at ${offset}`);
+    found.at = offset;
+    return found;
+  });
 }
 
 function readFully(fd: number, target: Buffer, length: number, position: number): void {
@@ -51,44 +84,69 @@ function readFully(fd: number, target: Buffer, length: number, position: number)
   }
 }
 
-/** The bytes [start, end) of a file, read through a window that moves to wherever a read falls. */
-function fileWindowSource(fd: number, start: number, end: number, windowSize: number): ByteSource {
-  const window = Buffer.allocUnsafe(windowSize);
-  let from = 0;
-  let to = 0;
+/**
+ * A file read in aligned pages kept in a small LRU. A lookup walks nodes that sit mostly in a
+ * few pages (writers lay the tree out depth first, a node's left child next to it), the pages
+ * near the root are read by every lookup, and the data section's shared keys by every record:
+ * those stay, so a lookup costs a handful of reads rather than one per bit and pointer.
+ */
+function pagedFile(fd: number, fileSize: number, pageSize: number, maxPages: number) {
+  const pages = new Map<number, Buffer>();
+  let lastIndex = -1;
+  let last: Buffer = Buffer.alloc(0);
+  // One result object, reused: locate() runs several times per lookup and allocates nothing.
+  const found = { buffer: last, at: 0 };
 
-  function check(offset: number, length: number): void {
+  function page(index: number): Buffer {
+    if (index === lastIndex) return last;
+    let buffer = pages.get(index);
+    if (buffer) {
+      pages.delete(index);
+    } else {
+      const oldest = pages.size >= maxPages ? pages.keys().next().value : undefined;
+      if (oldest !== undefined) {
+        buffer = pages.get(oldest)!;
+        pages.delete(oldest);
+      } else {
+        buffer = Buffer.allocUnsafe(pageSize);
+      }
+      readFully(fd, buffer, Math.min(pageSize, fileSize - index * pageSize), index * pageSize);
+    }
+    pages.set(index, buffer);
+    lastIndex = index;
+    last = buffer;
+    return buffer;
+  }
+
+  /** The buffer holding `length` bytes from `offset`: a page, or a copy when they span pages. */
+  function locate(offset: number, length: number): { buffer: Buffer; at: number } {
+    const at = offset % pageSize;
+    if (at + length <= pageSize) {
+      found.buffer = page((offset - at) / pageSize);
+      found.at = at;
+      return found;
+    }
+    const out = Buffer.allocUnsafe(length);
+    for (let done = 0; done < length; ) {
+      const from = (offset + done) % pageSize;
+      const n = Math.min(length - done, pageSize - from);
+      page((offset + done - from) / pageSize).copy(out, done, from, from + n);
+      done += n;
+    }
+    found.buffer = out;
+    found.at = 0;
+    return found;
+  }
+
+  return { locate };
+}
+
+/** The bytes [start, end) of a paged file as a ByteSource: reads outside them mean a corrupt database. */
+function sectionOf(locate: Locate, start: number, end: number): ByteSource {
+  return sourceOf((offset, length) => {
     if (offset < start || offset + length > end) throw new MmdbFormatError(`a read outside the data section at ${offset}`);
-  }
-
-  function load(offset: number): void {
-    const length = Math.min(windowSize, end - offset);
-    readFully(fd, window, length, offset);
-    from = offset;
-    to = offset + length;
-  }
-
-  return {
-    byte(offset) {
-      if (offset < from || offset >= to) {
-        check(offset, 1);
-        load(offset);
-      }
-      return window[offset - from]!;
-    },
-    bytes(offset, length) {
-      if (offset >= from && offset + length <= to) return window.subarray(offset - from, offset - from + length);
-      check(offset, length);
-      if (length > windowSize) {
-        // A value longer than the window (a long string): read on its own, the window stays.
-        const own = Buffer.allocUnsafe(length);
-        readFully(fd, own, length, offset);
-        return own;
-      }
-      load(offset);
-      return window.subarray(0, length);
-    },
-  };
+    return locate(offset, length);
+  });
 }
 
 function readMetadata(fd: number, fileSize: number): { metadata: MmdbMetadata; dataEnd: number } {
@@ -151,7 +209,7 @@ export function addressBytes(ip: string): Uint8Array | undefined {
 
 /**
  * Opens an mmdb file for lookups by position. The file stays open (one descriptor) until
- * `close()`; reads are synchronous (a lookup is a few dozen page-cache reads of a few bytes).
+ * `close()`; reads are synchronous (a lookup reads a few pages, from the kernel's page cache once warm).
  * Throws when the file cannot be read or is not an mmdb database.
  */
 export function openMmdbFile(path: string) {
@@ -172,22 +230,20 @@ function readerOf(fd: number) {
   const searchTreeSize = nodeCount * nodeByteSize;
   const dataStart = searchTreeSize + DATA_SECTION_SEPARATOR_SIZE;
   if (dataStart > dataEnd) throw new MmdbFormatError('the search tree is larger than the file');
-  const decoder = createDataDecoder(fileWindowSource(fd, dataStart, dataEnd, DATA_WINDOW_SIZE), dataStart);
-  const node = Buffer.alloc(nodeByteSize);
+  const file = pagedFile(fd, dataEnd, PAGE_SIZE, MAX_PAGES);
+  const decoder = createDataDecoder(sectionOf(file.locate, dataStart, dataEnd), dataStart);
   let ipv4Start: number | undefined;
   let closed = false;
 
   /** Record `right ? 1 : 0` of node `n`: the next node, nodeCount (no data) or a data pointer. */
   function record(n: number, right: boolean): number {
-    readFully(fd, node, nodeByteSize, n * nodeByteSize);
-    if (recordSize === 24) return right ? (node[3]! << 16) | (node[4]! << 8) | node[5]! : (node[0]! << 16) | (node[1]! << 8) | node[2]!;
+    const { buffer: b, at } = file.locate(n * nodeByteSize, nodeByteSize);
+    if (recordSize === 24) return b.readUIntBE(right ? at + 3 : at, 3);
     if (recordSize === 28) {
       // The middle byte holds the high nibble of each record: left's in its top half.
-      return right
-        ? ((node[3]! & 0x0f) << 24) | (node[4]! << 16) | (node[5]! << 8) | node[6]!
-        : ((node[3]! & 0xf0) << 20) | (node[0]! << 16) | (node[1]! << 8) | node[2]!;
+      return right ? (b[at + 3]! & 0x0f) * 0x1000000 + b.readUIntBE(at + 4, 3) : (b[at + 3]! & 0xf0) * 0x100000 + b.readUIntBE(at, 3);
     }
-    return node.readUInt32BE(right ? 4 : 0);
+    return b.readUInt32BE(right ? at + 4 : at);
   }
 
   /** Where IPv4 addresses start: the root of an IPv4 tree, the node of ::/96 in an IPv6 one. */
