@@ -34,7 +34,13 @@ describe('eap person delete and eap project delete', () => {
     expect(first.code, first.stderr).toBe(0);
     const receipt = DeletionReceipt.parse(lastJsonLine(first.stdout));
     // No consumer group exists on an empty Redis: nothing is in the streams, so nothing to wait for.
-    expect(receipt).toMatchObject({ kind: 'person', removed: { events: 3 }, pipeline: { drained: true } });
+    expect(receipt).toMatchObject({
+      kind: 'person',
+      removed: { events: 3 },
+      pipeline: { drained: true },
+      dlq_entries: 0,
+      dlq_unreadable: 0,
+    });
     expect(first.stderr).toContain('removed 3 rows of events');
     expect(
       await count('SELECT count(*)::int AS n FROM events WHERE project_id = $1 AND distinct_id = $2', [project.project_id, 'cli-user']),
@@ -69,7 +75,7 @@ describe('eap person delete and eap project delete', () => {
     const noRedis = await runEap(['project', 'delete', project.project_id, '--key-cache-ttl', '0'], { DATABASE_URL: backends.db.url });
     expect(noRedis.code, noRedis.stderr).toBe(0);
     expect(noRedis.stderr).toContain('REDIS_URL is not set');
-    expect(lastJsonLine(noRedis.stdout)).toMatchObject({ pipeline: null, removed: { events: 0 } });
+    expect(lastJsonLine(noRedis.stdout)).toMatchObject({ pipeline: null, dlq_entries: null, dlq_unreadable: null, removed: { events: 0 } });
 
     const bad = await runEap(['project', 'delete', 'not-a-uuid'], env);
     expect(bad.code).toBe(2);

@@ -1,6 +1,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipelineDrain, createProject, type CreatedProject, deletePerson, deleteProject, distinctIdHash } from '@eap/db';
+import { DLQ_STREAM, encodeStreamEntry, streamKey } from '@eap/core';
+import {
+  createDeadLetterRemoval,
+  createPipelineDrain,
+  createProject,
+  type CreatedProject,
+  deletePerson,
+  deleteProject,
+  distinctIdHash,
+} from '@eap/db';
+import { createDeadLetterQueue, type DeadLetter } from '@eap/worker';
 import { DeletionReceipt } from '../services/api/src/deletion.schemas.ts';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
@@ -174,6 +184,8 @@ describe('deletion in PostgreSQL', () => {
       person_id: personId,
       distinct_ids: 3,
       pipeline: null,
+      dlq_entries: null,
+      dlq_unreadable: null,
       keys_revoked: 0,
     });
     expect(receipt.removed).toMatchObject({
@@ -371,6 +383,70 @@ describe('deletion of events still in the streams', () => {
     expect(second.status === 'deleted' && second.receipt).toMatchObject({ pipeline: { drained: true }, removed: { events: 1 } });
   });
 
+  let letterSeq = 0;
+  /** A dead letter of one event, as the worker writes it (the original entry's fields kept as they were). */
+  function letterOf(data: string, reason: DeadLetter['reason'] = 'db_rejected'): DeadLetter {
+    return {
+      entry: { shard: 0, key: streamKey(0), id: `${Date.now()}-${letterSeq++}`, fields: encodeStreamEntry(data) },
+      reason,
+      error: 'refused in the test',
+    };
+  }
+  const eventOf = (projectId: string, distinctId: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      project_id: projectId,
+      event_id: `dlq-${letterSeq}`,
+      event: 'poison',
+      distinct_id: distinctId,
+      timestamp: now(),
+      client_timestamp: null,
+      sent_at: null,
+      received_at: now(),
+      session_id: null,
+      properties: { email: 'dlq-user@example.com' },
+      context: null,
+      ...extra,
+    });
+  /** The `data` field of every letter left in the DLQ. */
+  async function lettersLeft(): Promise<string[]> {
+    const entries = (await redis.client.xrange(DLQ_STREAM, '-', '+')) as [string, string[]][];
+    return entries.map(([, fields]) => fields[fields.indexOf('data') + 1]!);
+  }
+
+  it("DELETE removes the person's letters from the dead-letter stream and keeps everyone else's", async () => {
+    const other = await createProject(db.pool, 'streams-other');
+    await db.pool.query(
+      `INSERT INTO person_distinct_ids (project_id, distinct_id, person_id)
+       SELECT $1, d, '7d1b2c3e-0000-4000-8000-00000000d1a9' FROM unnest(ARRAY['dlq-user', 'dlq-user-2']) d`,
+      [project.project_id],
+    );
+    const undecodable = `{"project_id":"${project.project_id}","distinct_id":"dlq-user" cut off`;
+    const kept = [eventOf(project.project_id, 'dlq-other'), eventOf(other.project_id, 'dlq-user'), undecodable];
+    const { deadLetter } = createDeadLetterQueue(redis.client, { maxEntries: 1000 });
+    await deadLetter([
+      letterOf(eventOf(project.project_id, 'dlq-user')),
+      letterOf(kept[0]!),
+      // Failed the event schema: still the person's, and still personal data.
+      letterOf(eventOf(project.project_id, 'dlq-user-2', { timestamp: 'yesterday' }), 'decode_error'),
+      letterOf(kept[1]!),
+      letterOf(undecodable, 'decode_error'),
+      letterOf(eventOf(project.project_id, 'dlq-user-2'), 'max_deliveries'),
+    ]);
+    expect(await redis.client.xlen(DLQ_STREAM)).toBe(6);
+
+    const response = await del(`/v1/projects/${project.project_id}/persons/dlq-user-2`);
+    expect(response.status).toBe(200);
+    const receipt = DeletionReceipt.parse(response.json);
+    expect(receipt).toMatchObject({ distinct_ids: 2, dlq_entries: 3, dlq_unreadable: 1 });
+    expect(await lettersLeft()).toEqual(kept);
+
+    const again = await deletePerson(db.pool, project.project_id, 'dlq-user', {
+      removeDeadLetters: createDeadLetterRemoval(redis.client),
+    });
+    expect(again.status === 'deleted' && again.receipt).toMatchObject({ dlq_entries: 0, dlq_unreadable: 1 });
+    expect(await lettersLeft()).toEqual(kept);
+  });
+
   it('admin routes: 401 without the token, 400 for a malformed project id, 404 for unknown ones', async () => {
     expect((await del(`/v1/projects/${project.project_id}`, 'wrong-token-0123456789')).status).toBe(401);
     const bad = await del('/v1/projects/not-a-uuid/persons/x');
@@ -386,6 +462,9 @@ describe('deletion of events still in the streams', () => {
     expect(response.status).toBe(200);
     const receipt = DeletionReceipt.parse(response.json);
     expect(receipt).toMatchObject({ kind: 'project', keys_revoked: 2, removed: { projects: 1, api_keys: 2 } });
+    // The project's letters go, whoever they belong to; the other project's and the unreadable one stay.
+    expect(receipt).toMatchObject({ dlq_entries: 1, dlq_unreadable: 1 });
+    expect((await lettersLeft()).map((data) => data.includes(project.project_id))).toEqual([false, true]);
     const count = await db.pool.query('SELECT count(*)::int AS n FROM events WHERE project_id = $1', [project.project_id]);
     expect(count.rows[0].n).toBe(0);
     // A fresh API process (no cached key) refuses the deleted project's key.

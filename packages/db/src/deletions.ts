@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { batchDeleteSql, deleteInBatches, eventPartitions, inTransaction } from './batched-delete.ts';
+import type { DeadLetterRemoval } from './dead-letter-removal.ts';
 import type { DrainScope, PipelineDrain } from './pipeline-drain.ts';
 import { type DeletedEvent, subtractFromRollups } from './rollup-adjustments.ts';
 
@@ -37,6 +38,10 @@ export interface DeletionReceipt {
   /** Whether events accepted before the deletion were all written first; null when not checked. */
   pipeline: PipelineDrain | null;
   removed: RowsRemoved;
+  /** Letters of the subject removed from the dead-letter stream; null when the DLQ was not checked. */
+  dlq_entries: number | null;
+  /** Letters left in the DLQ because their data cannot be read (nobody can be told from it); null when not checked. */
+  dlq_unreadable: number | null;
   /** Amounts taken out of counters whose rows stay (a person's share of hourly counts and daily users). */
   subtracted: { event_counts_hourly: number; event_users_daily: number };
 }
@@ -54,6 +59,11 @@ export interface DeletionOptions {
    * createPipelineDrain). Without it the pipeline is not checked and the receipt says null.
    */
   waitForPipeline?: (scope: DrainScope) => Promise<PipelineDrain>;
+  /**
+   * Removes the subject's letters from the dead-letter stream (see createDeadLetterRemoval), after
+   * the rows. Without it the DLQ is not checked and the receipt says null.
+   */
+  removeDeadLetters?: (scope: DrainScope) => Promise<DeadLetterRemoval>;
   onProgress?: DeletionProgress;
 }
 
@@ -137,6 +147,16 @@ async function startReceipt(
   return { id: rows[0]!.id, requestedAt: rows[0]!.requested_at };
 }
 
+/** The receipt's DLQ counts: null for both when the DLQ is not checked. */
+async function removeDeadLetters(
+  options: DeletionOptions,
+  scope: DrainScope,
+): Promise<Pick<DeletionReceipt, 'dlq_entries' | 'dlq_unreadable'>> {
+  if (!options.removeDeadLetters) return { dlq_entries: null, dlq_unreadable: null };
+  const { removed, unreadable } = await options.removeDeadLetters(scope);
+  return { dlq_entries: removed, dlq_unreadable: unreadable };
+}
+
 async function completeReceipt(pool: Pick<pg.Pool, 'query'>, receipt: Omit<DeletionReceipt, 'completed_at'>): Promise<DeletionReceipt> {
   const { rows } = await pool.query<{ completed_at: Date }>(
     'UPDATE deletions SET completed_at = now() WHERE id = $1 RETURNING completed_at',
@@ -197,7 +217,8 @@ async function deletePersonEvents(
  * Deletes a person: resolves `distinctId` to its person (a distinct id without a person is a
  * person of its own), waits (bounded) for the events of its distinct ids already accepted into
  * the streams, then removes every event of every distinct id of the person with its dedup row
- * and its share of the rollups, then the person and its distinct-id links. Idempotent: a repeated
+ * and its share of the rollups, then the person and its distinct-id links, then the letters of
+ * those distinct ids in the dead-letter stream (with `removeDeadLetters`). Idempotent: a repeated
  * request for a deleted distinct id gets a receipt with zero counts. `not_found` when the
  * project, or anything about the distinct id, is unknown.
  */
@@ -241,6 +262,7 @@ export async function deletePerson(
     const gone = await pool.query('DELETE FROM persons WHERE project_id = $1 AND id = $2', [projectId, personId]);
     removed.persons = gone.rowCount ?? 0;
   }
+  const dlq = await removeDeadLetters(options, { projectId, distinctIds });
   const receipt = await completeReceipt(pool, {
     deletion_id: started.id,
     kind: 'person',
@@ -251,6 +273,7 @@ export async function deletePerson(
     keys_revoked: 0,
     pipeline,
     removed,
+    ...dlq,
     subtracted,
   });
   return { status: 'deleted', receipt };
@@ -259,7 +282,8 @@ export async function deletePerson(
 /**
  * Deletes a project: revokes its keys first (ingest stops within the key cache TTL), waits
  * (bounded) for its entries already in the streams, then removes every row of it from every
- * table in batches, the project row last, so a deletion that stops half way can be run again.
+ * table in batches, the project row last, then its letters in the dead-letter stream (with
+ * `removeDeadLetters`), so a deletion that stops half way can be run again.
  * A project deleted before is still known: deleting it again removes whatever arrived since
  * (zero counts when nothing did). `not_found` for a project that never existed.
  */
@@ -290,6 +314,7 @@ export async function deleteProject(pool: Pool, projectId: string, options: Proj
     removed.api_keys = (await client.query('DELETE FROM api_keys WHERE project_id = $1', [projectId])).rowCount ?? 0;
     removed.projects = (await client.query('DELETE FROM projects WHERE id = $1', [projectId])).rowCount ?? 0;
   });
+  const dlq = await removeDeadLetters(options, { projectId });
   const receipt = await completeReceipt(pool, {
     deletion_id: started.id,
     kind: 'project',
@@ -300,6 +325,7 @@ export async function deleteProject(pool: Pool, projectId: string, options: Proj
     keys_revoked: revoked.rowCount ?? 0,
     pipeline,
     removed,
+    ...dlq,
     subtracted: { event_counts_hourly: 0, event_users_daily: 0 },
   });
   return { status: 'deleted', receipt };

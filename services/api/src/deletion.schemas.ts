@@ -41,6 +41,12 @@ export const DeletionReceipt = z
         person_deletion_receipts: count,
       })
       .meta({ description: 'Rows removed per table.' }),
+    dlq_entries: count.nullable().meta({
+      description: 'Letters of the subject removed from the dead-letter stream (eap:dlq); null when the DLQ was not checked.',
+    }),
+    dlq_unreadable: count.nullable().meta({
+      description: 'Letters kept in the DLQ because their data cannot be read, so cannot be attributed; null when not checked.',
+    }),
     subtracted: z
       .object({ event_counts_hourly: count, event_users_daily: count })
       .meta({ description: 'Events and daily users taken out of rollup rows that stay (they also count others).' }),

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, type Logger } from '@eap/core';
 import {
+  createDeadLetterRemoval,
   createPipelineDrain,
   createProject,
   deletePerson,
@@ -101,6 +102,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
   const producer = createStreamProducer(redis);
   const usesRedis = config.API_SERVE !== 'query';
   const waitForPipeline = createPipelineDrain(redis, { shards: config.STREAM_SHARDS, timeoutMs: DELETION_PIPELINE_WAIT_MS });
+  const removeDeadLetters = createDeadLetterRemoval(redis);
   let shuttingDown = false;
 
   const app = await buildApp({
@@ -123,8 +125,8 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     },
     deletions: {
       adminToken: config.EAP_ADMIN_TOKEN,
-      deletePerson: (projectId, distinctId) => deletePerson(pool, projectId, distinctId, { waitForPipeline }),
-      deleteProject: (projectId) => deleteProject(pool, projectId, { waitForPipeline }),
+      deletePerson: (projectId, distinctId) => deletePerson(pool, projectId, distinctId, { waitForPipeline, removeDeadLetters }),
+      deleteProject: (projectId) => deleteProject(pool, projectId, { waitForPipeline, removeDeadLetters }),
     },
     query: {
       keys,

@@ -1,6 +1,14 @@
 import { Redis } from 'ioredis';
-import { parseEnv } from '@eap/core';
-import { createPipelineDrain, type DeletionOptions, type DeletionResult, deletePerson, deleteProject } from '@eap/db';
+import { EapError, parseEnv } from '@eap/core';
+import {
+  createDeadLetterRemoval,
+  createPipelineDrain,
+  type DeletionOptions,
+  type DeletionResult,
+  deletePerson,
+  deleteProject,
+} from '@eap/db';
+import { CommandFailure } from '../command-failure.ts';
 import { type CommandGroup, defineCommand, positiveInteger } from '../command-line.ts';
 import { DeletionConfigSchema } from '../config.ts';
 import { withPool } from '../database-config.ts';
@@ -28,9 +36,9 @@ const common = {
 } as const;
 
 /**
- * Runs a deletion with the options both commands share: batch size, progress on stderr, and the
- * wait for the streams when REDIS_URL is set. Prints the receipt (one JSON line) and returns the
- * exit code.
+ * Runs a deletion with the options both commands share: batch size, progress on stderr, and,
+ * when REDIS_URL is set, the wait for the streams and the removal of the subject's dead letters.
+ * Prints the receipt (one JSON line) and returns the exit code.
  */
 async function runDeletion(
   values: { wait: string; 'batch-size': string },
@@ -45,11 +53,15 @@ async function runDeletion(
   let redis: Redis | undefined;
   if (config.REDIS_URL !== undefined) {
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true, retryStrategy: () => null });
-    // A Redis out of reach makes the receipt say the streams were not checked; the reason is in it.
+    // A Redis out of reach makes the receipt say the streams were not drained (the reason is in
+    // it); the dead letters then cannot be removed, and the command fails after the rows are gone.
     redis.on('error', () => undefined);
     options.waitForPipeline = createPipelineDrain(redis, { shards: config.STREAM_SHARDS, timeoutMs });
+    options.removeDeadLetters = createDeadLetterRemoval(redis);
   } else {
-    process.stderr.write('REDIS_URL is not set: events still in the streams are not waited for\n');
+    process.stderr.write(
+      'REDIS_URL is not set: events still in the streams are not waited for, and letters in the dead-letter stream are not removed\n',
+    );
   }
   try {
     const result = await withPool((pool) => run(pool, options));
@@ -64,6 +76,9 @@ async function runDeletion(
     }
     process.stdout.write(`${JSON.stringify(result.receipt)}\n`);
     return 0;
+  } catch (error) {
+    // The dead letters could not be removed (Redis failed): say so in one line, exit 1.
+    throw error instanceof EapError ? new CommandFailure(error.message) : error;
   } finally {
     redis?.disconnect();
   }
