@@ -41,6 +41,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * afresh from the sources for each run), `sources` the TypeScript run by type stripping.
  */
 export type EapBuild = 'bundle' | 'sources';
+/** A build, or another bundle's bin/eap.js (one built from an earlier commit, for an A/B). */
+export type EapProgram = EapBuild | { program: string };
 
 /**
  * Private Redis (AOF everysec, as recommended for production) and PostgreSQL (durable default
@@ -58,7 +60,7 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
   await createMigrator(postgres.url).up();
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
 
-  async function spawnApi(extra: Record<string, string> = {}, build: EapBuild = defaultBuild): Promise<BenchProcess> {
+  async function spawnApi(extra: Record<string, string> = {}, build: EapProgram = defaultBuild): Promise<BenchProcess> {
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = spawnEap(
       ['api'],
@@ -71,7 +73,7 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
         STREAM_BACKLOG_CAP: '50000000',
         ...extra,
       },
-      programs[build],
+      typeof build === 'string' ? programs[build] : build.program,
     );
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap api');

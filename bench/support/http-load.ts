@@ -8,6 +8,8 @@ export interface LoadOptions {
   /** Request bodies, used in turn (one per request). */
   bodies: string[];
   headers?: Record<string, string>;
+  /** Headers that vary per request, used in turn over `headers` (e.g. many client addresses). */
+  headerSets?: Record<string, string>[];
   /** Requests per second over all connections; unset = as fast as possible. */
   overallRate?: number;
   onTick?: (completedRequests: number) => void;
@@ -25,7 +27,9 @@ export interface LoadResult {
 /** Drives an HTTP endpoint with autocannon (in this process) and summarises what it measured. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let next = 0;
+  let nextHeaders = 0;
   let completed = 0;
+  const headerSets = options.headerSets ?? [];
   let finish: (error: Error | null, result: autocannon.Result) => void = () => undefined;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     finish = (error, result) => (error ? reject(error) : resolve(result));
@@ -43,6 +47,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           headers: { 'content-type': 'application/json', ...options.headers },
           setupRequest: (request) => {
             request.body = options.bodies[next++ % options.bodies.length]!;
+            if (headerSets.length > 0) request.headers = { ...request.headers, ...headerSets[nextHeaders++ % headerSets.length] };
             return request;
           },
         },
