@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseStreamGroups, shardBacklog, streamKeys } from '@eap/core';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { waitUntilDrained } from './support/stream-fixtures.ts';
 import { useSharedRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, type TestApi, waitFor } from './support/test-api.ts';
 import { startTestWorker, type TestWorker } from './support/test-worker.ts';
@@ -58,21 +58,7 @@ async function rowsWhenStored(count: number): Promise<Row[]> {
   return rows();
 }
 
-/** Waits until every stream entry was written and acknowledged, so a row count is final. */
-async function drained(): Promise<void> {
-  await waitFor(
-    async () => {
-      const backlogs = await Promise.all(
-        streamKeys(4).map(async (key) =>
-          shardBacklog(parseStreamGroups(await redis.client.xinfo('GROUPS', key)), await redis.client.xlen(key)),
-        ),
-      );
-      return backlogs.every((b) => b === 0);
-    },
-    20_000,
-    'the streams drained',
-  );
-}
+const drained = () => waitUntilDrained(redis.client);
 
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 const byId = (list: Row[], id: string) => list.find((r) => r.event_id === id)!;

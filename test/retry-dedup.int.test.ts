@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseStreamGroups, shardBacklog, streamKeys } from '@eap/core';
 import { pruneEventIds } from '@eap/worker';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
+import { waitUntilDrained } from './support/stream-fixtures.ts';
 import { useSharedRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, type TestApi, waitFor } from './support/test-api.ts';
 import { startTestWorker, type TestWorker } from './support/test-worker.ts';
@@ -45,21 +45,7 @@ async function rowsOf(eventId: string): Promise<{ timestamp: Date; sent_at: Date
   return rows;
 }
 
-/** Waits until every stream entry was delivered, written and acknowledged. */
-async function drained(): Promise<void> {
-  await waitFor(
-    async () => {
-      const backlogs = await Promise.all(
-        streamKeys(4).map(async (key) =>
-          shardBacklog(parseStreamGroups(await redis.client.xinfo('GROUPS', key)), await redis.client.xlen(key)),
-        ),
-      );
-      return backlogs.every((b) => b === 0);
-    },
-    20_000,
-    'the streams drained',
-  );
-}
+const drained = () => waitUntilDrained(redis.client);
 
 async function send(body: unknown) {
   const answer = await api.send('/v1/batch', { key: project.write_key, body });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, type StreamEvent, streamKey, streamKeys } from '@eap/core';
+import { encodeStreamEntry, parseStreamGroups, shardBacklog, type StreamEvent, streamKey, streamKeys } from '@eap/core';
 import type pg from 'pg';
+import { waitFor } from './test-api.ts';
 
 /** A valid stream event (as the API would write it) with overridable fields. */
 export function streamEvent(projectId: string, overrides: Partial<StreamEvent> = {}): StreamEvent {
@@ -59,4 +60,18 @@ export async function dlqEntries(redis: Redis): Promise<Map<string, string>[]> {
     for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
     return m;
   });
+}
+
+/** Waits until every entry of the `shards` streams was delivered, written and acknowledged, so a row count is final. */
+export async function waitUntilDrained(redis: Redis, shards = 4): Promise<void> {
+  await waitFor(
+    async () => {
+      const backlogs = await Promise.all(
+        streamKeys(shards).map(async (key) => shardBacklog(parseStreamGroups(await redis.xinfo('GROUPS', key)), await redis.xlen(key))),
+      );
+      return backlogs.every((b) => b === 0);
+    },
+    20_000,
+    'the streams drained',
+  );
 }

@@ -5,24 +5,6 @@ import pg from 'pg';
 // writers' INSERTs (ROW EXCLUSIVE too) do not conflict with; the only rows locked are the ones
 // being deleted, for one short transaction.
 
-type Pool = Pick<pg.Pool, 'query' | 'connect'>;
-
-/** Runs `fn` in one transaction on one connection of the pool. */
-export async function inTransaction<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 /** The daily partitions of `events`, as quoted identifiers, oldest first. */
 export async function eventPartitions(pool: Pick<pg.Pool, 'query'>): Promise<string[]> {
   const { rows } = await pool.query<{ name: string }>(

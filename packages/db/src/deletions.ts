@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { batchDeleteSql, deleteInBatches, eventPartitions, inTransaction } from './batched-delete.ts';
+import { batchDeleteSql, deleteInBatches, eventPartitions } from './batched-delete.ts';
+import { inTransaction } from './transaction.ts';
 import type { DeadLetterRemoval } from './dead-letter-removal.ts';
 import type { DrainScope, PipelineDrain } from './pipeline-drain.ts';
 import { type DeletedEvent, subtractFromRollups } from './rollup-adjustments.ts';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { type ProjectSettings, type ProjectSettingsUpdate, readProjectSettings } from '@eap/core';
+import { inTransaction } from './transaction.ts';
 import { generateApiKey, hashApiKey, keyPrefix, type KeyKind } from './api-keys.ts';
 
 type Queryable = Pick<pg.Pool, 'query' | 'connect'>;
@@ -27,21 +28,6 @@ export interface ActiveKey {
   keyHash: Buffer;
   /** The settings of the key's project, read with the key so ingest needs no other query. */
   settings: ProjectSettings;
-}
-
-async function inTransaction<T>(pool: Queryable, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 async function insertKey(client: pg.PoolClient, projectId: string, kind: KeyKind): Promise<string> {
