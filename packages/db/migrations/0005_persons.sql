@@ -13,6 +13,8 @@ CREATE TABLE persons (
   project_id     uuid NOT NULL,
   id             uuid NOT NULL DEFAULT gen_random_uuid(),
   properties     jsonb NOT NULL DEFAULT '{}'::jsonb,
+  -- Per property key, the event time of the last $set or $unset applied (see below).
+  property_times jsonb NOT NULL DEFAULT '{}'::jsonb,
   is_identified  boolean NOT NULL DEFAULT false,
   first_seen     timestamptz NOT NULL,
   last_seen      timestamptz NOT NULL,
@@ -70,8 +72,6 @@ CREATE INDEX person_distinct_ids_person_idx ON person_distinct_ids (project_id, 
 --   (sorted by project), so person operations of one project apply one batch at a time and the
 --   distinct id -> person mapping cannot change under them; then it locks, in one locking read
 --   sorted by key, every person its ids belong to, and applies its operations.
-
-ALTER TABLE persons ADD COLUMN property_times jsonb NOT NULL DEFAULT '{}'::jsonb;
 
 -- The person of a distinct id, or NULL.
 CREATE FUNCTION eap_person_of(p_project uuid, p_distinct_id text) RETURNS uuid
