@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyLine } from '@eap/worker';
+import { copyLine, EVENT_COLUMNS } from '@eap/worker';
 import { streamEvents } from '../support/bench-data.ts';
 import type { Progress } from '../support/progress.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
@@ -31,11 +31,8 @@ export async function copyPhase(
     })();
     await pipeline(
       Readable.from(chunks),
-      client.query(
-        copyFrom(
-          'COPY bench_copy (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context) FROM STDIN',
-        ),
-      ),
+      // The worker's own line format and column list, so both write the same rows.
+      client.query(copyFrom(`COPY bench_copy (${EVENT_COLUMNS}) FROM STDIN`)),
     );
     const seconds = (performance.now() - start) / 1000;
     const cpuMsPer1000Rows = cpuPer(cpu0, cpuSnapshot(components), options.rows);
