@@ -121,13 +121,21 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
  * The context stored with an event: what the client sent, with the server's enrichment added.
  * Keys the client sent win (a mobile SDK knows its OS and device better than a user agent does);
  * an event that names its own ip or user agent is enriched from those instead of the request's;
- * without store_ip no IP is kept, whoever sent it.
+ * without store_ip no IP is kept, whoever sent it. The added keys arrive serialized and are
+ * spliced into the client's JSON, so an event costs one serialization of its own context.
  */
 export function storedContext(own: IngestEvent['context'], enrichment: RequestEnrichment): { json: string; isBot: boolean } {
   // The common case costs nothing: the request's enrichment was serialized once.
   if (own === undefined) return { json: enrichment.contextJson ?? 'null', isBot: enrichment.isBot };
   const added = own.ip !== undefined || own.user_agent !== undefined ? enrichment.forEvent(own.ip, own.user_agent) : enrichment;
-  const merged: Record<string, unknown> = added.context === undefined ? { ...own } : { ...added.context, ...own };
-  if (!enrichment.storeIp) delete merged.ip;
-  return { json: JSON.stringify(merged), isBot: added.isBot };
+  let kept: Record<string, unknown> = own;
+  if (own.ip !== undefined && !enrichment.storeIp) {
+    const { ip: _dropped, ...rest } = own;
+    kept = rest;
+  }
+  const json = JSON.stringify(kept);
+  let extra = '';
+  for (const f of added.fields) if (!Object.hasOwn(kept, f.key) && !(f.key === 'ip' && !enrichment.storeIp)) extra += `,${f.json}`;
+  if (extra === '') return { json, isBot: added.isBot };
+  return { json: json === '{}' ? `{${extra.slice(1)}}` : `${json.slice(0, -1)}${extra}}`, isBot: added.isBot };
 }

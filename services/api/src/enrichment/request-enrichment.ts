@@ -13,16 +13,22 @@ export interface AddedContext extends ParsedUserAgent {
   bot?: { name: string };
 }
 
+/** One key the server adds to a stored context, with its `"key":value` JSON already written. */
+export interface AddedField {
+  key: keyof AddedContext;
+  json: string;
+}
+
 export interface Enrichment {
-  /** Context fields to add; undefined when there are none. */
-  context: AddedContext | undefined;
+  /** Context keys to add, each serialized once; empty when there are none. */
+  fields: readonly AddedField[];
   /** True when the user agent is a bot's (and the project filters bots). */
   isBot: boolean;
 }
 
 /** The enrichment of one request, computed once and used for each of its events. */
 export interface RequestEnrichment extends Enrichment {
-  /** `context` serialized, so events without a context of their own splice it in as is. */
+  /** The fields as one context object's JSON, so events without a context of their own splice it in as is. */
   contextJson: string | undefined;
   /** The project's store_ip: when false, no IP is stored, not even one an event names. */
   storeIp: boolean;
@@ -38,7 +44,7 @@ type EnrichmentSettings = Pick<ProjectSettings, 'store_ip' | 'user_agent' | 'geo
 /** Longest user agent stored, as for `context.user_agent` sent by a client. */
 export const MAX_USER_AGENT_LENGTH = 1000;
 
-const NONE: Enrichment = { context: undefined, isBot: false };
+const NONE: Enrichment = { fields: [], isBot: false };
 
 export interface RequestEnricherOptions {
   geo: GeoLookup;
@@ -46,44 +52,75 @@ export interface RequestEnricherOptions {
   maxCachedUserAgents?: number;
 }
 
+const field = (key: AddedField['key'], value: unknown): AddedField => ({ key, json: `${JSON.stringify(key)}:${JSON.stringify(value)}` });
+
+/** What one user agent adds, parsed and serialized once. */
+interface Agent {
+  /** user_agent, browser, os, device. */
+  described: AddedField[];
+  bot: AddedField | undefined;
+  /** The enrichment of this agent alone (no IP to store or place) for the settings last asked with. */
+  settings?: EnrichmentSettings;
+  alone?: Enrichment;
+}
+
+/** The `{...}` of a stored context made of `fields` alone. */
+export function fieldsJson(fields: readonly AddedField[]): string | undefined {
+  return fields.length === 0 ? undefined : `{${fields.map((f) => f.json).join(',')}}`;
+}
+
 /**
  * Server-side enrichment (docs/enrichment.md): browser, OS and device from the user agent, the
  * bot it belongs to, the place of the IP address, each switched by the project's settings.
- * Parses and lookups are cached (bounded), so a request costs map lookups once its sender has
- * been seen.
+ * Parses, lookups and their JSON are cached (bounded), so an event costs map lookups once its
+ * sender has been seen, and no new object when there is no public address to place.
  */
 export function createRequestEnricher(options: RequestEnricherOptions) {
-  const agents = createLruCache<{ parsed: ParsedUserAgent; bot: { name: string } | undefined }>(options.maxCachedUserAgents ?? 2000);
+  const agents = createLruCache<Agent>(options.maxCachedUserAgents ?? 2000);
+  const geoJson = new WeakMap<Geo, AddedField>();
 
-  function agentOf(userAgent: string) {
+  function agentOf(userAgent: string): Agent {
     let agent = agents.get(userAgent);
     if (!agent) {
-      agent = { parsed: parseUserAgent(userAgent), bot: detectBot(userAgent) };
+      const parsed = parseUserAgent(userAgent);
+      const bot = detectBot(userAgent);
+      const described = [field('user_agent', userAgent)];
+      if (parsed.browser) described.push(field('browser', parsed.browser));
+      if (parsed.os) described.push(field('os', parsed.os));
+      if (parsed.device) described.push(field('device', parsed.device));
+      agent = { described, bot: bot && field('bot', bot) };
       agents.set(userAgent, agent);
     }
     return agent;
   }
 
+  function agentAlone(agent: Agent, settings: EnrichmentSettings): Enrichment {
+    if (agent.settings === settings && agent.alone) return agent.alone;
+    const isBot = settings.bot_filtering && agent.bot !== undefined;
+    const fields = [...(settings.user_agent ? agent.described : []), ...(isBot ? [agent.bot!] : [])];
+    agent.settings = settings;
+    agent.alone = fields.length === 0 && !isBot ? NONE : { fields, isBot };
+    return agent.alone;
+  }
+
   function enrich(ip: string | undefined, userAgent: string | undefined, settings: EnrichmentSettings): Enrichment {
-    let context: AddedContext | undefined;
-    let isBot = false;
-    if (ip !== undefined) {
-      if (settings.store_ip) context = { ip };
-    }
-    if (userAgent !== undefined && userAgent !== '' && (settings.user_agent || settings.bot_filtering)) {
-      const ua = userAgent.length > MAX_USER_AGENT_LENGTH ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : userAgent;
-      const agent = agentOf(ua);
-      if (settings.user_agent) context = { ...context, user_agent: ua, ...agent.parsed };
-      if (settings.bot_filtering && agent.bot) {
-        isBot = true;
-        context = { ...context, bot: agent.bot };
+    const agent =
+      userAgent !== undefined && userAgent !== '' && (settings.user_agent || settings.bot_filtering)
+        ? agentAlone(agentOf(userAgent.length > MAX_USER_AGENT_LENGTH ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : userAgent), settings)
+        : NONE;
+    const stored = ip !== undefined && settings.store_ip ? field('ip', ip) : undefined;
+    const geo = ip !== undefined && settings.geoip && isPublicAddress(ip) ? options.geo.lookup(ip) : undefined;
+    if (stored === undefined && geo === undefined) return agent;
+    let placed: AddedField | undefined;
+    if (geo !== undefined) {
+      placed = geoJson.get(geo);
+      if (!placed) {
+        placed = field('geo', geo);
+        geoJson.set(geo, placed);
       }
     }
-    if (ip !== undefined && settings.geoip && isPublicAddress(ip)) {
-      const geo = options.geo.lookup(ip);
-      if (geo) context = { ...context, geo };
-    }
-    return context === undefined && !isBot ? NONE : { context, isBot };
+    const fields = [...(stored ? [stored] : []), ...agent.fields, ...(placed ? [placed] : [])];
+    return { fields, isBot: agent.isBot };
   }
 
   /** The enrichment of a request from `ip` (already resolved through trusted proxies) with `userAgent`. */
@@ -91,9 +128,9 @@ export function createRequestEnricher(options: RequestEnricherOptions) {
     const requestIp = ip === undefined ? undefined : unmapIpv4(ip);
     const own = enrich(requestIp, userAgent, settings);
     return {
-      context: own.context,
+      fields: own.fields,
       isBot: own.isBot,
-      contextJson: own.context === undefined ? undefined : JSON.stringify(own.context),
+      contextJson: fieldsJson(own.fields),
       storeIp: settings.store_ip,
       forEvent: (eventIp, eventUserAgent) => enrich(eventIp ?? requestIp, eventUserAgent ?? userAgent, settings),
     };
