@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BodyEncoding, decodeBody } from './decode-body.ts';
+import { segmentSettings } from '../../../services/api/src/routes/compat/segment.routes.ts';
 
 /** One request as a client sent it. */
 export interface CapturedRequest {
@@ -29,20 +30,8 @@ export function defaultReply(request: { method: string; path: string }, origin: 
   const { path } = request;
   const settings = /^\/v1\/projects\/([^/]+)\/settings$/.exec(path);
   if (settings) {
-    return {
-      status: 200,
-      body: {
-        integrations: { 'Segment.io': { apiKey: settings[1], apiHost: `${new URL(origin).host}/v1`, protocol: 'http' } },
-        plan: { track: { __default: { enabled: true } }, identify: { __default: { enabled: true } } },
-        edgeFunction: {},
-        analyticsNextEnabled: true,
-        middlewareSettings: {},
-        enabledMiddleware: {},
-        metrics: { sampleRate: 0 },
-        legacyVideoPluginsEnabled: false,
-        remotePlugins: [],
-      },
-    };
+    const { host, protocol } = new URL(origin);
+    return { status: 200, body: segmentSettings(settings[1]!, { host, protocol: protocol.replace(':', '') }) };
   }
   if (/^\/(flags|decide)\/?$/.test(path)) {
     return { status: 200, body: { featureFlags: {}, featureFlagPayloads: {}, flags: {}, errorsWhileComputingFlags: false } };

@@ -21,8 +21,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
   // once the body is read.
   app.addHook('onRequest', async (request) => {
     request.receivedAt = Date.now();
-    if (request.routeOptions.url === '/v1/batch' && readApiKey(request) === undefined) return;
-    await admitIngest(request, deps);
+    const rawKey = readApiKey(request);
+    if (rawKey === undefined && request.routeOptions.url === '/v1/batch') return;
+    await admitIngest(request, deps, rawKey);
   });
 
   const contextOf = requestContextBuilder(deps.config);

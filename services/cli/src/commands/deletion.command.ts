@@ -12,14 +12,7 @@ import { CommandFailure } from '../command-failure.ts';
 import { type CommandGroup, defineCommand, positiveInteger } from '../command-line.ts';
 import { DeletionConfigSchema } from '../config.ts';
 import { withPool } from '../database-config.ts';
-import { UsageError } from '../usage-error.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function projectId(value: string, option: string): string {
-  if (!UUID.test(value)) throw new UsageError(`${option} must be a project id (UUID), not "${value}"; see \`eap project list\``);
-  return value.toLowerCase();
-}
+import { projectIdArgument } from '../project-id.ts';
 
 function nonNegativeMs(value: string, option: string): number {
   return value.trim() === '0' ? 0 : positiveInteger(value, option);
@@ -96,7 +89,7 @@ const personDelete = defineCommand({
   },
   environment: DeletionConfigSchema,
   async run({ values }) {
-    const project = projectId(values.project, '--project');
+    const project = projectIdArgument(values.project, '--project');
     return runDeletion(values, (pool, options) => deletePerson(pool, project, values['distinct-id'], options));
   },
 });
@@ -119,7 +112,7 @@ export const projectDeleteCommand = defineCommand({
   },
   environment: DeletionConfigSchema,
   async run({ values, operands }) {
-    const project = projectId(operands[0]!, '<project-id>');
+    const project = projectIdArgument(operands[0]!, '<project-id>');
     const settle = nonNegativeMs(values['key-cache-ttl'], '--key-cache-ttl');
     return runDeletion(values, (pool, options) => deleteProject(pool, project, { ...options, revokedKeySettleMs: settle }));
   },

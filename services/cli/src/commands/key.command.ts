@@ -2,9 +2,8 @@ import { rotateKey } from '@eap/db';
 import { type CommandGroup, defineCommand } from '../command-line.ts';
 import { DatabaseConfigSchema } from '../config.ts';
 import { withPool } from '../database-config.ts';
+import { projectIdArgument } from '../project-id.ts';
 import { UsageError } from '../usage-error.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const rotate = defineCommand({
   name: 'key rotate',
@@ -15,8 +14,8 @@ const rotate = defineCommand({
     kind: { type: 'string', default: 'write', value: '<write|read>', description: 'which key: write (ingest) or read (query)' },
   },
   environment: DatabaseConfigSchema,
-  async run({ values: { project: projectId, kind } }) {
-    if (!UUID.test(projectId)) throw new UsageError(`--project must be a project id (UUID), not "${projectId}"; see \`eap project list\``);
+  async run({ values: { project, kind } }) {
+    const projectId = projectIdArgument(project, '--project');
     if (kind !== 'write' && kind !== 'read') throw new UsageError(`--kind must be write or read, not "${kind}"`);
     const result = await withPool((pool) => rotateKey(pool, projectId, kind));
     if (!result) {

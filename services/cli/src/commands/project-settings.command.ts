@@ -4,8 +4,7 @@ import { defineCommand } from '../command-line.ts';
 import { DatabaseConfigSchema } from '../config.ts';
 import { withPool } from '../database-config.ts';
 import { UsageError } from '../usage-error.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { projectIdArgument } from '../project-id.ts';
 
 const SWITCHES = ['store-ip', 'user-agent', 'geoip', 'bot-filtering'] as const;
 
@@ -37,9 +36,7 @@ export const projectSettingsCommand = defineCommand({
   },
   environment: DatabaseConfigSchema,
   async run({ values, operands }) {
-    const projectId = operands[0]!;
-    if (!UUID.test(projectId))
-      throw new UsageError(`<project-id> must be a project id (UUID), not "${projectId}"; see \`eap project list\``);
+    const projectId = projectIdArgument(operands[0]!, '<project-id>');
     const update: Record<string, unknown> = {};
     const origins = values['allowed-origins'];
     if (origins !== undefined) {
