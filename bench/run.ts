@@ -162,10 +162,13 @@ try {
         ['EAP single-event p50 / p99 (ms)', `${ingest.ingest_single.p50_ms} / ${ingest.ingest_single.p99_ms}`],
         [`EAP single-event p99 at 50 % (${ingest.ingest_single.half_rate_req_per_s} req/s, ms)`, ingest.ingest_single.half_rate_p99_ms],
         ['baseline B: raw COPY, rows/s', copy.rows_per_s],
-        ['worker writer, events/s: with retry dedup / primary key only', `${writer.dedup_events_per_s} / ${writer.pk_only_events_per_s}`],
         [
-          'worker writer, PostgreSQL CPU ms per 1,000 events: with retry dedup / primary key only',
-          `${writer.dedup_postgres_cpu_ms_per_1000} / ${writer.pk_only_postgres_cpu_ms_per_1000}`,
+          'worker writer, events/s: direct / dedup statement / primary key only',
+          `${writer.direct_events_per_s} / ${writer.dedup_events_per_s} / ${writer.pk_only_events_per_s}`,
+        ],
+        [
+          'worker writer, PostgreSQL CPU ms per 1,000 events: direct / dedup statement / primary key only',
+          `${writer.direct_postgres_cpu_ms_per_1000} / ${writer.dedup_postgres_cpu_ms_per_1000} / ${writer.pk_only_postgres_cpu_ms_per_1000}`,
         ],
         ['EAP end to end (API + worker, batches of 100), events/s committed', e2e.events_per_s],
         ['EAP end-to-end latency p50 / p99 at max rate (ms)', `${e2e.e2e_p50_ms} / ${e2e.e2e_p99_ms}`],

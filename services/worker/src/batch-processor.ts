@@ -87,7 +87,8 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
   async function writeIsolating(items: Decoded[], out: WriteOutcome[]): Promise<void> {
     if (items.length === 0) return;
     try {
-      const { inserted } = await writer.write(items.map((d) => d.event));
+      const { inserted, path } = await writer.write(items.map((d) => d.event));
+      metrics.batchWrites.inc({ path });
       out.push({ kind: 'stored', inserted, items });
     } catch (error) {
       if (classifyPgError(error) === 'transient') throw error;
@@ -116,7 +117,7 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
 
   /**
    * Writes and acknowledges decoded items. Safe to call again with the same items after a
-   * failure: rows already committed are skipped by the primary key.
+   * failure: rows already committed are skipped by their ids in `event_ids`.
    */
   async function store(items: readonly Decoded[]): Promise<void> {
     if (items.length === 0) return;

@@ -42,7 +42,7 @@ describe('COPY text encoding', () => {
   it('streams the COPY text in chunks of whole lines', () => {
     const events = Array.from({ length: 10 }, (_, i) => event(`e${i}`, { i, padding: 'x'.repeat(i * 10) }));
     const lines = events.map(copyLine);
-    const chunks = [...copyChunks(events, 100)];
+    const chunks = [...copyChunks(events, copyLine, 100)];
     expect(chunks.join('')).toBe(lines.join(''));
     expect(chunks.length).toBeGreaterThan(1);
     for (const [i, chunk] of chunks.entries()) {
@@ -52,7 +52,7 @@ describe('COPY text encoding', () => {
       expect(withoutLastLine.length).toBeLessThan(100);
       if (i < chunks.length - 1) expect(chunk.length).toBeGreaterThanOrEqual(100);
     }
-    expect([...copyChunks([], 100)]).toEqual([]);
+    expect([...copyChunks([], copyLine, 100)]).toEqual([]);
   });
 
   it('takes the UTC day from an ISO time', () => {

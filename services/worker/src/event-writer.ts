@@ -43,19 +43,25 @@ export function copyLine(e: StreamEvent): string {
 /** Characters of COPY text per chunk written to PostgreSQL. */
 const COPY_CHUNK_CHARS = 64 * 1024;
 
+/** One id of `event_ids` as a line of COPY text (`EVENT_ID_COLUMNS`). */
+function eventIdLine(e: StreamEvent): string {
+  return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.timestamp)}\n`;
+}
+const EVENT_ID_COLUMNS = 'project_id, event_id, "timestamp"';
+
 /**
- * The COPY text of `events` in chunks of about `chunkChars` (whole lines), built as the stream
- * asks for them. Joining a batch into one string held the text of the whole batch two or three
- * times over (lines, the joined string, its Buffer) until the write ended: with the largest
- * events, megabytes per batch that only a full garbage collection frees.
+ * COPY text in chunks of about `chunkChars` (whole lines), built as the stream asks for them.
+ * Joining a batch into one string held the text of the whole batch two or three times over
+ * (lines, the joined string, its Buffer) until the write ended: with the largest events,
+ * megabytes per batch that only a full garbage collection frees.
  */
-export function* copyChunks(events: Iterable<StreamEvent>, chunkChars: number = COPY_CHUNK_CHARS): Generator<string> {
+export function* copyChunks<T>(rows: Iterable<T>, line: (row: T) => string, chunkChars: number = COPY_CHUNK_CHARS): Generator<string> {
   let lines: string[] = [];
   let size = 0;
-  for (const e of events) {
-    const line = copyLine(e);
-    lines.push(line);
-    size += line.length;
+  for (const row of rows) {
+    const text = line(row);
+    lines.push(text);
+    size += text.length;
     if (size >= chunkChars) {
       yield lines.join('');
       lines = [];
@@ -63,6 +69,24 @@ export function* copyChunks(events: Iterable<StreamEvent>, chunkChars: number = 
     }
   }
   if (lines.length > 0) yield lines.join('');
+}
+
+/** Streams `chunks` into `COPY table (columns) FROM STDIN` on `client`. */
+async function copyInto(client: pg.PoolClient, table: string, columns: string, chunks: Iterable<string>): Promise<void> {
+  await pipeline(Readable.from(chunks, { highWaterMark: 1 }), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+}
+
+/** Orders events by (project, event_id), the key of `event_ids`, so writers lock ids in one order. */
+function byProjectEventId(a: StreamEvent, b: StreamEvent): number {
+  if (a.project_id !== b.project_id) return a.project_id < b.project_id ? -1 : 1;
+  return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
+}
+
+/** Orders events by project, event name and time (see createEventWriter). */
+function byProjectEventTime(a: StreamEvent, b: StreamEvent): number {
+  if (a.project_id !== b.project_id) return a.project_id < b.project_id ? -1 : 1;
+  if (a.event !== b.event) return a.event < b.event ? -1 : 1;
+  return a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0;
 }
 
 /**
@@ -87,49 +111,96 @@ const WRITE_NEW_EVENTS = `
     .join(', ')} FROM first_copies f JOIN new_ids USING (project_id, event_id)
   ORDER BY f.project_id, f.event, f."timestamp"`;
 
+/** How a batch was written: `direct` COPY (no id stored before), or the `dedup` statement. */
+export type WritePath = 'direct' | 'dedup';
+
+export interface EventWriterOptions {
+  /** Try the direct path first (default). Off, every batch takes the dedup statement. */
+  direct?: boolean;
+  /** The statement that moves the rows from `events_in` (benchmarks compare another). */
+  insert?: string;
+}
+
 /**
- * Writes a batch of events in one transaction: COPY into a per-connection temporary table, then
- * one statement that records the new ids in `event_ids` and inserts those events into `events`
- * (see WRITE_NEW_EVENTS), so redelivered entries and client retries are skipped. COPY measured
- * about 30 % faster than a single `INSERT … SELECT FROM unnest(…)` (see
- * benchmarks/insert-methods.md). Returns how many rows were new. `insert`, the statement that
- * moves the rows from `events_in`, is for the benchmark that compares it with the former one.
+ * Writes a batch of events in one transaction, storing each (project, event_id) at most once
+ * within the dedup window. Two paths:
+ *
+ * - **direct**, tried first: COPY the batch's ids into `event_ids`, then COPY the events into
+ *   `events`. When every id is new (the normal case: no redelivery, no client retry, no
+ *   repeated id in the batch) this is the whole write, at COPY speed.
+ * - **dedup**, when the ids' COPY meets an id already stored (unique violation): the
+ *   transaction is rolled back and the batch is written again by COPY into a per-connection
+ *   temporary table and one statement that records the new ids and inserts only those events
+ *   (WRITE_NEW_EVENTS), the first copy of an id in the batch by time winning.
+ *
+ * Both store the same rows; any other failure is thrown as it is (the caller isolates rows that
+ * PostgreSQL rejects). Returns how many rows were new and which path wrote them.
  *
  * Rows go in ordered by project, event and time, so each batch stores the events of one name next
  * to each other: a query over a rare event (a breakdown of purchases) then reads one heap page
  * per batch instead of one per event, and the (project_id, event, "timestamp") index is
- * inserted into in key order. Sorting a batch costs PostgreSQL well under a millisecond.
+ * inserted into in key order. COPY measured about 30 % faster than a single `INSERT … SELECT
+ * FROM unnest(…)` (benchmarks/insert-methods.md); the two paths: benchmarks/write-path.md.
  */
-export function createEventWriter(pool: pg.Pool, insert: string = WRITE_NEW_EVENTS) {
+export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {}) {
+  const { direct = true, insert = WRITE_NEW_EVENTS } = options;
   // Temporary tables live as long as their connection: create one per pooled connection.
   const prepared = new WeakSet<pg.PoolClient>();
 
-  async function write(events: readonly StreamEvent[]): Promise<{ inserted: number }> {
+  /** Runs `work` in a transaction on `client`; a failed ROLLBACK marks the connection broken. */
+  async function inTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+    await client.query('BEGIN');
+    try {
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        (error as { connectionBroken?: boolean }).connectionBroken = true;
+      });
+      throw error;
+    }
+  }
+
+  /** The direct path; false when some id was already stored (nothing was written). */
+  async function writeDirect(client: pg.PoolClient, sorted: readonly StreamEvent[]): Promise<boolean> {
+    try {
+      await inTransaction(client, async () => {
+        // In key order, as the dedup statement inserts them: two writers holding the same ids
+        // (a redelivered entry) wait for each other instead of deadlocking.
+        await copyInto(client, 'event_ids', EVENT_ID_COLUMNS, copyChunks([...sorted].sort(byProjectEventId), eventIdLine));
+        await copyInto(client, 'events', COLUMNS, copyChunks(sorted, copyLine));
+      });
+      return true;
+    } catch (error) {
+      const { code, constraint, connectionBroken } = error as { code?: string; constraint?: string; connectionBroken?: boolean };
+      if (code === '23505' && constraint === 'event_ids_pkey' && !connectionBroken) return false;
+      throw error;
+    }
+  }
+
+  async function writeDedup(client: pg.PoolClient, sorted: readonly StreamEvent[]): Promise<number> {
+    if (!prepared.has(client)) {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS events_in (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+      prepared.add(client);
+    }
+    return inTransaction(client, async () => {
+      await copyInto(client, 'events_in', COLUMNS, copyChunks(sorted, copyLine));
+      return (await client.query(insert)).rowCount ?? 0;
+    });
+  }
+
+  async function write(events: readonly StreamEvent[]): Promise<{ inserted: number; path: WritePath }> {
+    const sorted = [...events].sort(byProjectEventTime);
     const client = await pool.connect();
     let broken = false;
     try {
-      if (!prepared.has(client)) {
-        await client.query(`CREATE TEMP TABLE IF NOT EXISTS events_in (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-        prepared.add(client);
-      }
-      await client.query('BEGIN');
-      try {
-        await pipeline(
-          Readable.from(copyChunks(events), { highWaterMark: 1 }),
-          client.query(copyFrom(`COPY events_in (${COLUMNS}) FROM STDIN`)),
-        );
-        const result = await client.query(insert);
-        await client.query('COMMIT');
-        return { inserted: result.rowCount ?? 0 };
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw error;
-      }
+      if (direct && (await writeDirect(client, sorted))) return { inserted: sorted.length, path: 'direct' };
+      return { inserted: await writeDedup(client, sorted), path: 'dedup' };
     } catch (error) {
       // A connection-level failure leaves the client unusable: drop it from the pool.
-      if (broken || (error as { code?: string }).code === undefined) broken = true;
+      const { code, connectionBroken } = error as { code?: string; connectionBroken?: boolean };
+      if (connectionBroken || code === undefined) broken = true;
       throw error;
     } finally {
       client.release(broken);

@@ -13,13 +13,19 @@ export function createWorkerMetrics() {
     }),
     eventsDeduplicated: new Counter({
       name: 'eap_worker_events_deduplicated_total',
-      help: 'Events already stored (redelivery or client retry with the same key), skipped by the primary key.',
+      help: 'Events already stored (redelivery or client retry with the same key), skipped by their (project, event_id).',
       registers: [registry],
     }),
     eventsDeadLettered: new Counter({
       name: 'eap_worker_events_dead_lettered_total',
       help: 'Entries moved to the dead-letter stream, by reason.',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    batchWrites: new Counter({
+      name: 'eap_worker_batch_writes_total',
+      help: 'Batch writes committed, by path: direct (COPY, every id new) or dedup (some id was already stored: a redelivery or a client retry).',
+      labelNames: ['path'] as const,
       registers: [registry],
     }),
     batchSize: new Histogram({
@@ -30,7 +36,7 @@ export function createWorkerMetrics() {
     }),
     batchWriteDuration: new Histogram({
       name: 'eap_worker_batch_write_duration_seconds',
-      help: 'Time to write one batch to PostgreSQL (one transaction).',
+      help: 'Time to write one batch to PostgreSQL (one transaction; a second when the batch holds an id stored before).',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
