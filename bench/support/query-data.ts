@@ -9,7 +9,7 @@ import { createRandom, type Random } from '@eap/traffic';
  * product views, rare carts, checkouts and purchases, one signup per user at most.
  */
 /** Rows per worker batch at full load (the worker's default WORKER_BATCH_SIZE). */
-const WORKER_BATCH_ROWS = 1000;
+export const WORKER_BATCH_ROWS = 1000;
 
 export interface QueryDataOptions {
   projectId: string;
