@@ -39,7 +39,10 @@ bench-query: services ## Query API latency on 10M events (about 10 minutes; BENC
 bench-query-isolation: services ## /livez and ingest latency while a breakdown over 300,000 values runs, one process and API_SERVE split (about 3 minutes), writes benchmarks/results/query-isolation-latest.json
 	node bench/query-isolation.ts $(BENCH_QUERY_ISOLATION_ARGS)
 
-.PHONY: help node install services bundle dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+bench-funnel-plan: services ## The dashboard funnel's plan and latency on 2.3M events per funnel index, with and without bots, before and after VACUUM (about 3 minutes), writes benchmarks/results/funnel-plan-latest.json
+	node bench/funnel-plan.ts $(BENCH_FUNNEL_PLAN_ARGS)
+
+.PHONY: help node install services bundle dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation bench-funnel-plan k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 .PHONY: chromium test-sdk
 .PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 

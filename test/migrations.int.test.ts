@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createMigrator, ensureEventPartitions, expectedSchemaVersion, loadMigrations } from '@eap/db';
+import { eventSource } from '../services/api/src/query/event-source.ts';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { runEap } from '@eap/local-services';
 import { spawnApi } from './support/pipeline-processes.ts';
@@ -152,6 +153,40 @@ describe('schema', () => {
     expect(defs).toMatch(/\(project_id, event, "timestamp"\)/);
     expect(defs).toMatch(/\(project_id, distinct_id, "timestamp"\)/);
     expect(defs).not.toMatch(/UNIQUE/);
+  });
+
+  it('lets a funnel step that leaves bot events out read the index alone (is_bot is in the covering index)', async () => {
+    const db = await freshDb(true);
+    const {
+      rows: [project],
+    } = await db.pool.query("INSERT INTO projects (name) VALUES ('p') RETURNING id");
+    await ensureEventPartitions(db.pool, new Date('2030-01-01T00:00:00Z'), new Date('2030-01-01T00:00:00Z'));
+    await db.pool.query(
+      `INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", received_at, is_bot)
+       SELECT $1, 'e' || i, CASE WHEN i % 3 = 0 THEN 'purchase' ELSE 'page_view' END, 'u' || (i % 50),
+              '2030-01-01T00:00:00Z'::timestamptz + i * interval '1 second', now(), i % 10 = 0
+       FROM generate_series(1, 3000) i`,
+      [project.id],
+    );
+    await db.pool.query('ANALYZE events');
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Index scans only (enable_indexscan would turn off index-only scans too). PostgreSQL plans
+      // an index as an index-only scan whenever it covers every column the scan needs.
+      await client.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+      const step = `SELECT e.distinct_id, e."timestamp" FROM ${eventSource({ includeBots: false }, 'e')}
+        WHERE e.project_id = $1 AND e.event = 'purchase' AND e."timestamp" >= '2030-01-01' AND e."timestamp" < '2030-01-02'`;
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${step}`, [project.id]);
+      const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+      expect(plan).toContain('"Node Type":"Index Only Scan"');
+      expect(plan).toContain('"Filter":"(NOT is_bot)"');
+      const counted = await client.query(`SELECT count(*)::int AS n FROM (${step}) s`, [project.id]);
+      expect(counted.rows[0].n).toBe(900);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
   });
 
   it('stores only hashes of API keys', async () => {
