@@ -34,7 +34,7 @@ export interface FunnelResult {
  *
  * One CTE per step: the previous step's users joined to this step's events by user, each scan
  * bounded by literal times (partition pruning) and served by the (project_id, event, "timestamp")
- * INCLUDE (distinct_id) index. Step 1, without filters or breakdown, reads each user's earliest
+ * INCLUDE (distinct_id, is_bot) index. Step 1, without filters or breakdown, reads each user's earliest
  * `first_at` from the user-day rollup for the whole UTC days of the range (raw events for the
  * partial days at its edges) instead of every step-1 event.
  *
