@@ -55,7 +55,7 @@ try {
     events_only: { off: ['events_persons', 'events_rollup'], write: (batch) => copyBatch('events', batch) },
     raw_copy: { off: [], write: (batch) => copyBatch('events_raw', batch) },
   };
-  const cpu: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
   const postgres = () => processTree(stack.postgresDir);
   for (let round = 0; round < rounds; round++) {
     const names = Object.keys(variants);
@@ -72,7 +72,7 @@ try {
       const seconds = (performance.now() - started) / 1000;
       const per = cpuPer(before, cpuSnapshot({ postgres }), events.length).postgres ?? 0;
       for (const statement of triggers(true, ...variant.off)) await pool.query(statement);
-      (cpu[name] ??= []).push(per);
+      cpu[name]!.push(per);
       console.log(`round ${round + 1} ${name.padEnd(12)} ${Math.round(events.length / seconds)} events/s, PostgreSQL ${per} ms / 1,000`);
     }
   }
