@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { createFunnelModel } from '@eap/traffic';
 import { copyLine, EVENT_COLUMNS } from '@eap/worker';
 import { parseUserAgent } from '../../services/api/src/enrichment/user-agent.ts';
+import { copyEventLines } from './copy-event-lines.ts';
 import type { Progress } from './progress.ts';
 import { WORKER_BATCH_ROWS } from './query-data.ts';
-
-/** Rows per COPY statement: the rollup and persons triggers read each statement's rows in one pass. */
-const ROWS_PER_COPY = 200_000;
 
 export interface FunnelDataOptions {
   projectId: string;
@@ -68,22 +63,8 @@ function* funnelDataLines(options: FunnelDataOptions): Generator<string> {
  */
 export async function loadFunnelData(client: pg.Client, options: FunnelDataOptions, progress: Progress): Promise<number> {
   const started = performance.now();
-  const lines = funnelDataLines(options);
-  let loaded = 0;
-  for (;;) {
-    const chunk: string[] = [];
-    for (let i = 0; i < ROWS_PER_COPY; i++) {
-      const next = lines.next();
-      if (next.done) break;
-      chunk.push(next.value);
-    }
-    if (chunk.length === 0) break;
-    const pieces = (function* () {
-      for (let i = 0; i < chunk.length; i += 2000) yield chunk.slice(i, i + 2000).join('');
-    })();
-    await pipeline(Readable.from(pieces), client.query(copyFrom(`COPY events (${EVENT_COLUMNS}) FROM STDIN`)));
-    loaded += chunk.length;
-    progress.update(`loading: ${loaded.toLocaleString('en')} of ${options.events.toLocaleString('en')} events`);
-  }
+  await copyEventLines(client, EVENT_COLUMNS, funnelDataLines(options), (loaded) =>
+    progress.update(`loading: ${loaded.toLocaleString('en')} of ${options.events.toLocaleString('en')} events`),
+  );
   return (performance.now() - started) / 1000;
 }

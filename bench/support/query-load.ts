@@ -1,14 +1,8 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { EVENT_COLUMNS } from '@eap/worker';
+import { copyEventLines } from './copy-event-lines.ts';
 import type { Progress } from './progress.ts';
 import { type QueryDataOptions, queryDataLines } from './query-data.ts';
-
-const COLUMNS =
-  'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context';
-/** Rows per COPY statement: the rollup trigger aggregates each statement's rows in one pass. */
-const ROWS_PER_COPY = 200_000;
 
 /**
  * Loads the synthetic events straight into `events` with COPY (not through the API and the
@@ -27,26 +21,12 @@ export async function loadQueryData(databaseUrl: string, options: QueryDataOptio
       lastDay.toISOString().slice(0, 10),
     ]);
     const started = performance.now();
-    const lines = queryDataLines(options);
-    let loaded = 0;
-    for (;;) {
-      const chunk: string[] = [];
-      for (let i = 0; i < ROWS_PER_COPY; i++) {
-        const next = lines.next();
-        if (next.done) break;
-        chunk.push(next.value);
-      }
-      if (chunk.length === 0) break;
-      const pieces = (function* () {
-        for (let i = 0; i < chunk.length; i += 2000) yield chunk.slice(i, i + 2000).join('');
-      })();
-      await pipeline(Readable.from(pieces), client.query(copyFrom(`COPY events (${COLUMNS}) FROM STDIN`)));
-      loaded += chunk.length;
+    const loaded = await copyEventLines(client, EVENT_COLUMNS, queryDataLines(options), (loaded) => {
       const seconds = (performance.now() - started) / 1000;
       progress.update(
         `loading: ${loaded.toLocaleString('en')} of ${options.events.toLocaleString('en')} events, ${Math.round(loaded / seconds)} events/s`,
       );
-    }
+    });
     const loadSeconds = (performance.now() - started) / 1000;
     progress.done(`loaded ${loaded.toLocaleString('en')} events in ${Math.round(loadSeconds)} s (COPY, rollup trigger included)`);
     const vacuumStarted = performance.now();
