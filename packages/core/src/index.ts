@@ -10,3 +10,4 @@ export * from './field-errors.ts';
 export * from './node-options.ts';
 export * from './stream-groups.ts';
 export * from './project-settings.ts';
+export * from './ingest-event-fast-path.ts';

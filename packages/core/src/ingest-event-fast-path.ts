@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+import { EventContext, IngestEvent } from './event-schema.ts';
+import { textProblem } from './json-value-check.ts';
+
+/**
+ * The ingest path's shortcut for `IngestEvent.safeParse`: accepts the common, certainly valid
+ * event without zod's object machinery (its walk over every key, its issue lists and the copy it
+ * returns), which a profile of batch ingest put at about a seventh of the API's CPU. Whatever it
+ * is not sure of (a missing or unknown key, a null, a value of another type, a string out of
+ * bounds) returns `undefined`, and the caller parses with the schema, which gives the precise
+ * errors. It only ever accepts what the schema accepts: `ingest-event-fast-path.test.ts` checks
+ * that over generated valid and invalid events, and that the two agree on the result.
+ *
+ * Every bound comes from the schema: text lengths from its string schemas, and the date-time of
+ * `timestamp` and the address of `context.ip` are checked by the schema's own checks for those
+ * fields. `properties` and the free-form keys of `context` are returned as given: the ingest path
+ * checks and serializes the raw objects itself (`checkJsonObject`).
+ */
+export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  for (const key in raw) if (!TOP_LEVEL_KEYS.has(key)) return undefined;
+  const { event, distinct_id, event_id, timestamp, session_id, properties, context } = raw;
+  if (!EVENT.accepts(event) || !DISTINCT_ID.accepts(distinct_id)) return undefined;
+  const parsed: IngestEvent = { event, distinct_id };
+  if (event_id !== undefined) {
+    if (!EVENT_ID.accepts(event_id)) return undefined;
+    parsed.event_id = event_id;
+  }
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== 'string' || !IngestEvent.shape.timestamp.safeParse(timestamp).success) return undefined;
+    parsed.timestamp = timestamp;
+  }
+  if (session_id !== undefined) {
+    if (!SESSION_ID.accepts(session_id)) return undefined;
+    parsed.session_id = session_id;
+  }
+  if (properties !== undefined) {
+    if (!isPlainObject(properties)) return undefined;
+    parsed.properties = properties;
+  }
+  if (context !== undefined) {
+    if (!isKnownGoodContext(context)) return undefined;
+    parsed.context = context;
+  }
+  return parsed;
+}
+
+/** The schema's text fields (`storableText`): min..max UTF-16 units that PostgreSQL can store. */
+function storableText(schema: z.ZodType) {
+  const { minLength, maxLength } = schema as z.ZodString;
+  if (minLength === null || maxLength === null) throw new Error('a text field of the event schema has no length bounds');
+  return {
+    accepts: (value: unknown): value is string =>
+      typeof value === 'string' && value.length >= minLength && value.length <= maxLength && textProblem(value) === undefined,
+  };
+}
+
+const TOP_LEVEL_KEYS = new Set(Object.keys(IngestEvent.shape));
+const EVENT = storableText(IngestEvent.shape.event);
+const DISTINCT_ID = storableText(IngestEvent.shape.distinct_id);
+const EVENT_ID = storableText(IngestEvent.shape.event_id.unwrap());
+const SESSION_ID = storableText(IngestEvent.shape.session_id.unwrap());
+const USER_AGENT = storableText(EventContext.shape.user_agent.unwrap());
+const LIBRARY = EventContext.shape.library.unwrap().shape;
+const LIBRARY_NAME = storableText(LIBRARY.name);
+const LIBRARY_VERSION = storableText(LIBRARY.version.unwrap());
+
+/** An object as JSON.parse makes them (other prototypes are left to the schema). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** `context` with its validated keys (ip, user_agent, library) valid; its other keys are free-form. */
+function isKnownGoodContext(context: unknown): context is NonNullable<IngestEvent['context']> {
+  if (!isPlainObject(context)) return false;
+  const { ip, user_agent, library } = context;
+  if (ip !== undefined && (typeof ip !== 'string' || !EventContext.shape.ip.safeParse(ip).success)) return false;
+  if (user_agent !== undefined && !USER_AGENT.accepts(user_agent)) return false;
+  if (library === undefined) return true;
+  if (!isPlainObject(library)) return false;
+  for (const key in library) if (key !== 'name' && key !== 'version') return false;
+  return LIBRARY_NAME.accepts(library.name) && (library.version === undefined || LIBRARY_VERSION.accepts(library.version));
+}
