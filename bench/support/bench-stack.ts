@@ -80,12 +80,12 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
     return { child, url: `http://127.0.0.1:${port}`, adminUrl, stop: () => stopChild(child) };
   }
 
-  async function spawnWorker(extra: Record<string, string> = {}, build: EapBuild = defaultBuild): Promise<BenchProcess> {
+  async function spawnWorker(extra: Record<string, string> = {}, build: EapProgram = defaultBuild): Promise<BenchProcess> {
     const adminPort = await freePort();
     const child = spawnEap(
       ['worker'],
       { ...env, NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.worker, ADMIN_PORT: String(adminPort), ...extra },
-      programs[build],
+      typeof build === 'string' ? programs[build] : build.program,
     );
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap worker');

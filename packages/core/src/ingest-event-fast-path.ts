@@ -1,6 +1,5 @@
-import type { z } from 'zod';
 import { EventContext, IngestEvent } from './event-schema.ts';
-import { textProblem } from './json-value-check.ts';
+import { boundedText, isPlainObject } from './schema-fast-path.ts';
 
 /**
  * The ingest path's shortcut for `IngestEvent.safeParse`: accepts the common, certainly valid
@@ -20,10 +19,10 @@ export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
   if (!isPlainObject(raw)) return undefined;
   for (const key in raw) if (!TOP_LEVEL_KEYS.has(key)) return undefined;
   const { event, distinct_id, event_id, timestamp, session_id, properties, context } = raw;
-  if (!EVENT.accepts(event) || !DISTINCT_ID.accepts(distinct_id)) return undefined;
+  if (!EVENT(event) || !DISTINCT_ID(distinct_id)) return undefined;
   const parsed: IngestEvent = { event, distinct_id };
   if (event_id !== undefined) {
-    if (!EVENT_ID.accepts(event_id)) return undefined;
+    if (!EVENT_ID(event_id)) return undefined;
     parsed.event_id = event_id;
   }
   if (timestamp !== undefined) {
@@ -31,7 +30,7 @@ export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
     parsed.timestamp = timestamp;
   }
   if (session_id !== undefined) {
-    if (!SESSION_ID.accepts(session_id)) return undefined;
+    if (!SESSION_ID(session_id)) return undefined;
     parsed.session_id = session_id;
   }
   if (properties !== undefined) {
@@ -46,14 +45,7 @@ export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
 }
 
 /** The schema's text fields (`storableText`): min..max UTF-16 units that PostgreSQL can store. */
-function storableText(schema: z.ZodType) {
-  const { minLength, maxLength } = schema as z.ZodString;
-  if (minLength === null || maxLength === null) throw new Error('a text field of the event schema has no length bounds');
-  return {
-    accepts: (value: unknown): value is string =>
-      typeof value === 'string' && value.length >= minLength && value.length <= maxLength && textProblem(value) === undefined,
-  };
-}
+const storableText = (schema: Parameters<typeof boundedText>[0]) => boundedText(schema, { storable: true });
 
 const TOP_LEVEL_KEYS = new Set(Object.keys(IngestEvent.shape));
 const EVENT = storableText(IngestEvent.shape.event);
@@ -65,19 +57,14 @@ const LIBRARY = EventContext.shape.library.unwrap().shape;
 const LIBRARY_NAME = storableText(LIBRARY.name);
 const LIBRARY_VERSION = storableText(LIBRARY.version.unwrap());
 
-/** An object as JSON.parse makes them (other prototypes are left to the schema). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
-}
-
 /** `context` with its validated keys (ip, user_agent, library) valid; its other keys are free-form. */
 function isKnownGoodContext(context: unknown): context is NonNullable<IngestEvent['context']> {
   if (!isPlainObject(context)) return false;
   const { ip, user_agent, library } = context;
   if (ip !== undefined && (typeof ip !== 'string' || !EventContext.shape.ip.safeParse(ip).success)) return false;
-  if (user_agent !== undefined && !USER_AGENT.accepts(user_agent)) return false;
+  if (user_agent !== undefined && !USER_AGENT(user_agent)) return false;
   if (library === undefined) return true;
   if (!isPlainObject(library)) return false;
   for (const key in library) if (key !== 'name' && key !== 'version') return false;
-  return LIBRARY_NAME.accepts(library.name) && (library.version === undefined || LIBRARY_VERSION.accepts(library.version));
+  return LIBRARY_NAME(library.name) && (library.version === undefined || LIBRARY_VERSION(library.version));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STREAM_ENTRY_VERSION } from './stream-keys.ts';
+import { streamEventFastPath } from './stream-event-fast-path.ts';
 
 /**
  * The event as it travels through Redis Streams (field `data` of each entry, with `v` holding
@@ -24,6 +25,9 @@ export const StreamEvent = z.object({
   is_bot: z.boolean().optional(),
 });
 export type StreamEvent = z.infer<typeof StreamEvent>;
+
+/** The common entry, accepted without the schema's copy (see stream-event-fast-path.ts). */
+export const parseStreamEventFast = streamEventFastPath(StreamEvent);
 
 /** Flat field list for XADD: `v <version> data <json>`. */
 export function encodeStreamEntry(json: string): [string, string, string, string] {
@@ -51,5 +55,6 @@ export function decodeStreamEntry(fields: readonly string[]): StreamEvent {
   if (data === undefined) throw new Error('stream entry has no data field');
   if (data.length > MAX_STREAM_ENTRY_BYTES)
     throw new Error(`stream entry data is ${data.length} characters; the limit is ${MAX_STREAM_ENTRY_BYTES}`);
-  return StreamEvent.parse(JSON.parse(data));
+  const value: unknown = JSON.parse(data);
+  return parseStreamEventFast(value) ?? StreamEvent.parse(value);
 }
