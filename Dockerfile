@@ -60,6 +60,7 @@ RUN ln -s packages/db/migrations /app/migrations
 # Numeric, so that Kubernetes can verify runAsNonRoot without a runAsUser.
 USER 1000:1000
 EXPOSE 8000 9464
-# tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/eap.js"]
+# tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1. The node
+# flag is NODE_COMMAND_FLAGS (packages/core/src/node-options.ts): NODE_OPTIONS may not carry it.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--min-semi-space-size=8", "/app/bin/eap.js"]
 CMD ["api"]

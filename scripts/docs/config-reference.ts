@@ -2,7 +2,7 @@
 // The schemas are the one source of truth: the description of each variable is its
 // `.describe()` text, its default and allowed values are what the schema enforces.
 import { ApiConfigSchema } from '@eap/api';
-import { RECOMMENDED_NODE_OPTIONS, SHARED_VARS } from '@eap/core';
+import { NODE_COMMAND_FLAGS, RECOMMENDED_NODE_OPTIONS, SHARED_VARS } from '@eap/core';
 import { WorkerConfigSchema } from '@eap/worker';
 import { z } from 'zod';
 import { OperatorConfigSchema } from '../../operator/src/config.ts';
@@ -160,6 +160,12 @@ export function buildConfigReference(processes: ConfiguredProcess[] = CONFIGURED
       ['process', '`NODE_OPTIONS`'],
       Object.entries(RECOMMENDED_NODE_OPTIONS).map(([name, options]) => [code(`eap ${name}`), code(options)]),
     ),
+    '',
+    `The image also starts \`node\` with ${NODE_COMMAND_FLAGS.map(code).join(' ')} (\`NODE_COMMAND_FLAGS\`), which`,
+    '`NODE_OPTIONS` may not carry: each process keeps its young generation at the maximum above instead of',
+    'letting it shrink under load. Run `eap` outside the image the same way: `node ' +
+      NODE_COMMAND_FLAGS.join(' ') +
+      ' services/cli/bin/eap.js …`.',
     '',
   );
   return out.join('\n');

@@ -21,6 +21,17 @@ export function nodeOptionsFor(kind: EapProcess, memoryLimitMiB: number | undefi
   return `${young} --max-old-space-size=${Math.max(32, Math.floor(memoryLimitMiB * 0.6))}`;
 }
 
+/**
+ * Node flags every EAP process gets on its `node` command line, because `NODE_OPTIONS` may not
+ * carry them: the young generation starts at the largest semi-space of any process instead of
+ * 1 MiB, and V8 clamps it to each process's `--max-semi-space-size`, so each runs with its young
+ * generation fixed at its maximum. Left to grow and shrink, the API's young generation often stayed
+ * small under load: most single-event runs then cost 74-80 µs of CPU per request instead of about
+ * 40 (benchmarks/profiles.md, "Why single-event runs land in two modes"). The image's entry point
+ * (Dockerfile) and `spawnEap` pass them; a test checks the Dockerfile.
+ */
+export const NODE_COMMAND_FLAGS: readonly string[] = [`--min-semi-space-size=${Math.max(...Object.values(SEMI_SPACE_MIB))}`];
+
 /** Memory limits the project ships for each process, in MiB (the EventPipeline defaults). */
 export const DEFAULT_MEMORY_LIMIT_MIB = { api: 512, worker: 384 } as const;
 
