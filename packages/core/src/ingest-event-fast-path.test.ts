@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IngestEvent } from './event-schema.ts';
 import { parseIngestEventFast } from './ingest-event-fast-path.ts';
-import type { SeededRandom } from './test-support/seeded-random.ts';
+import type { Random } from '@eap/traffic';
 import { shortcutAgainstSchema } from './test-support/shortcut-against-schema.ts';
 
 const ABSENT = Symbol('absent');
@@ -41,7 +41,7 @@ const libraries = [
 const objects = [{}, { a: 1, nested: { b: [1, 2] } }, JSON.parse('{"__proto__": {"x": 1}, "y": 2}'), [], null, 'text', 3];
 
 /** An event built field by field from valid and invalid values (each field may be absent). */
-function generatedEvent(r: SeededRandom): unknown {
+function generatedEvent(r: Random): unknown {
   const field = (valid: readonly unknown[], invalid: readonly unknown[], absentShare = 0.3) =>
     r.next() < absentShare ? ABSENT : r.next() < 0.8 ? r.pick(valid) : r.pick(invalid);
   const event: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import { EventContext, IngestEvent } from './event-schema.ts';
-import { boundedText, isPlainObject } from './schema-fast-path.ts';
+import { boundedText, isJsonParsedObject } from './schema-fast-path.ts';
 
 /**
  * The ingest path's shortcut for `IngestEvent.safeParse`: accepts the common, certainly valid
@@ -16,7 +16,7 @@ import { boundedText, isPlainObject } from './schema-fast-path.ts';
  * checks and serializes the raw objects itself (`checkJsonObject`).
  */
 export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
-  if (!isPlainObject(raw)) return undefined;
+  if (!isJsonParsedObject(raw)) return undefined;
   for (const key in raw) if (!TOP_LEVEL_KEYS.has(key)) return undefined;
   const { event, distinct_id, event_id, timestamp, session_id, properties, context } = raw;
   if (!EVENT(event) || !DISTINCT_ID(distinct_id)) return undefined;
@@ -34,7 +34,7 @@ export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
     parsed.session_id = session_id;
   }
   if (properties !== undefined) {
-    if (!isPlainObject(properties)) return undefined;
+    if (!isJsonParsedObject(properties)) return undefined;
     parsed.properties = properties;
   }
   if (context !== undefined) {
@@ -59,12 +59,12 @@ const LIBRARY_VERSION = storableText(LIBRARY.version.unwrap());
 
 /** `context` with its validated keys (ip, user_agent, library) valid; its other keys are free-form. */
 function isKnownGoodContext(context: unknown): context is NonNullable<IngestEvent['context']> {
-  if (!isPlainObject(context)) return false;
+  if (!isJsonParsedObject(context)) return false;
   const { ip, user_agent, library } = context;
   if (ip !== undefined && (typeof ip !== 'string' || !EventContext.shape.ip.safeParse(ip).success)) return false;
   if (user_agent !== undefined && !USER_AGENT(user_agent)) return false;
   if (library === undefined) return true;
-  if (!isPlainObject(library)) return false;
+  if (!isJsonParsedObject(library)) return false;
   for (const key in library) if (key !== 'name' && key !== 'version') return false;
   return LIBRARY_NAME(library.name) && (library.version === undefined || LIBRARY_VERSION(library.version));
 }

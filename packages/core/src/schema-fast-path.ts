@@ -9,9 +9,11 @@ import { textProblem } from './json-value-check.ts';
 
 /**
  * An object as JSON.parse makes them, without an own `__proto__` key (zod's record and object
- * parsers drop that key from their copy; other prototypes are left to the schema too).
+ * parsers drop that key from their copy; other prototypes are left to the schema too). Stricter
+ * than the SDK mappers' `isPlainObject`, which only rules out null and arrays before the schema
+ * checks the rest.
  */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isJsonParsedObject(value: unknown): value is Record<string, unknown> {
   return (
     value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !Object.hasOwn(value, '__proto__')
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseStreamEventFast, StreamEvent } from './stream-entry.ts';
-import type { SeededRandom } from './test-support/seeded-random.ts';
+import type { Random } from '@eap/traffic';
 import { shortcutAgainstSchema } from './test-support/shortcut-against-schema.ts';
 
 const ABSENT = Symbol('absent');
@@ -14,7 +14,7 @@ const objects = [{}, { a: 1, nested: { b: [1, 2] } }, { 'a\tb': 'c\nd' }];
 const badObjects = [[], 'x', 1, JSON.parse('{"__proto__": {"x": 1}}')];
 
 /** A decoded entry built field by field from valid and invalid values. */
-function generatedEntry(r: SeededRandom): unknown {
+function generatedEntry(r: Random): unknown {
   const field = (valid: readonly unknown[], invalid: readonly unknown[], absentShare = 0.02) =>
     r.next() < absentShare ? ABSENT : r.next() < 0.9 ? r.pick(valid) : r.pick(invalid);
   const entry: Record<string, unknown> = {};

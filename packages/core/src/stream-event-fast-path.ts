@@ -1,4 +1,4 @@
-import { boundedText, isPlainObject } from './schema-fast-path.ts';
+import { boundedText, isJsonParsedObject } from './schema-fast-path.ts';
 import type { StreamEvent } from './stream-entry.ts';
 
 /**
@@ -24,14 +24,14 @@ export function streamEventFastPath(schema: typeof StreamEvent) {
   const time = (v: unknown) => typeof v === 'string' && shape.timestamp.safeParse(v).success;
 
   return function parseStreamEventFast(value: unknown): StreamEvent | undefined {
-    if (!isPlainObject(value)) return undefined;
+    if (!isJsonParsedObject(value)) return undefined;
     for (const key in value) if (!keys.has(key)) return undefined;
     const e = value;
     if (!(uuid(e.project_id) && eventId(e.event_id) && eventName(e.event) && distinctId(e.distinct_id))) return undefined;
     if (!(time(e.timestamp) && time(e.received_at) && (e.sent_at === null || time(e.sent_at)))) return undefined;
     if (!((e.client_timestamp === null || clientTimestamp(e.client_timestamp)) && (e.session_id === null || sessionId(e.session_id))))
       return undefined;
-    if (!isPlainObject(e.properties) || !(e.context === null || isPlainObject(e.context))) return undefined;
+    if (!isJsonParsedObject(e.properties) || !(e.context === null || isJsonParsedObject(e.context))) return undefined;
     if (!(e.is_bot === undefined || typeof e.is_bot === 'boolean')) return undefined;
     return e as StreamEvent;
   };

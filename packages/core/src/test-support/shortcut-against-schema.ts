@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { z } from 'zod';
-import { type SeededRandom, seededRandom } from './seeded-random.ts';
+import { createRandom, type Random } from '@eap/traffic';
 
 /**
  * Runs a schema shortcut and its schema over `cases` generated values: the shortcut must never
@@ -10,12 +10,12 @@ import { type SeededRandom, seededRandom } from './seeded-random.ts';
 export function shortcutAgainstSchema<T>(options: {
   seed: number;
   cases: number;
-  generate: (r: SeededRandom) => unknown;
+  generate: (r: Random) => unknown;
   schema: z.ZodType<T>;
   shortcut: (value: unknown) => T | undefined;
   agree: (fromShortcut: T, fromSchema: T, value: unknown) => void;
 }): { valid: number; taken: number } {
-  const r = seededRandom(options.seed);
+  const r = createRandom(options.seed);
   let valid = 0;
   let taken = 0;
   for (let i = 0; i < options.cases; i++) {
