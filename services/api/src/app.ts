@@ -5,6 +5,7 @@ import { registerCors } from './cors.ts';
 import { registerErrorHandling } from './http-errors.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import type { ApiMetrics } from './metrics.ts';
+import { requestLoggerFactory } from './request-logger.ts';
 import type { OpenApiDocument } from './openapi.ts';
 import { type DeletionRouteDeps, deletionRoutes } from './routes/deletion.routes.ts';
 import { docsRoutes } from './routes/docs.routes.ts';
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    childLoggerFactory: requestLoggerFactory,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -34,11 +34,17 @@ declare module 'fastify' {
  * Authenticates a write key and admits the request: the browser origin the project allows, rate
  * limit, stream up, backlog room. The key
  * comes from the headers unless the protocol carries it elsewhere (`rawKey`: the body, the query
- * string, HTTP Basic). Throws the EapError to answer with; leaves the key on `request.apiKey`.
+ * string, HTTP Basic). Throws the EapError to answer with (or rejects with it, when the key had to
+ * be looked up); leaves the key on `request.apiKey`. A key the cache knows is admitted at once,
+ * without a promise.
  */
-export async function admitIngest(request: FastifyRequest, deps: IngestRouteDeps, rawKey?: string): Promise<AuthenticatedKey> {
+export function admitIngest(request: FastifyRequest, deps: IngestRouteDeps, rawKey?: string): AuthenticatedKey | Promise<AuthenticatedKey> {
   request.receivedAt ??= Date.now();
-  const key = await authenticateRequest(request, deps.keys, 'write', rawKey);
+  const key = authenticateRequest(request, deps.keys, 'write', rawKey);
+  return key instanceof Promise ? key.then((found) => admitKey(request, deps, found)) : admitKey(request, deps, key);
+}
+
+function admitKey(request: FastifyRequest, deps: IngestRouteDeps, key: AuthenticatedKey): AuthenticatedKey {
   // Browsers always send Origin on cross-origin requests; server-side senders send none.
   const origin = request.headers.origin;
   if (origin !== undefined && !isOriginAllowed(key.settings, origin)) {

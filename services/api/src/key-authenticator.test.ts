@@ -53,6 +53,21 @@ describe('createKeyAuthenticator', () => {
     expect(await s.auth.authenticate(k1)).toBeNull();
   });
 
+  it('answers from the cache without waiting once it knows a key, and only then', async () => {
+    const s = setup();
+    s.add(k1);
+    expect(s.auth.known(k1)).toBeUndefined();
+    expect(s.auth.known('not a key')).toBeNull();
+    await s.auth.authenticate(k1);
+    expect(s.auth.known(k1)?.projectId).toBe('p1');
+    expect(s.auth.known(nope)).toBeUndefined();
+    expect(await s.auth.authenticate(nope)).toBeNull();
+    expect(s.auth.known(nope)).toBeNull();
+    s.tick(1001);
+    expect(s.auth.known(k1)).toBeUndefined();
+    expect(s.lookups()).toBe(2);
+  });
+
   it("carries the project's settings, and a settings change reaches it when the entry expires", async () => {
     const s = setup();
     s.add(k1, { store_ip: true });

@@ -84,14 +84,17 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
     return id;
   }
 
-  /** The key's project and kind, or null when the key is malformed, unknown or revoked. */
-  async function authenticate(rawKey: string): Promise<AuthenticatedKey | null> {
+  /**
+   * What the cache already knows of a key, without waiting: the key, null when it is malformed or
+   * known to be unknown, or undefined when only a lookup can tell (then call `authenticate`).
+   */
+  function known(rawKey: string): AuthenticatedKey | null | undefined {
     // Not the shape of a key: no lookup and no cache entry, so garbage costs neither a query nor memory.
     if (!isWellFormedApiKey(rawKey)) {
       options.onLookup?.('malformed');
       return null;
     }
-    const { hash, keyId } = identify(rawKey);
+    const { keyId } = identify(rawKey);
     const t = now();
     const cached = positive.get(keyId);
     if (cached && cached.expiresAt > t) {
@@ -103,6 +106,14 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
       options.onLookup?.('negative_hit');
       return null;
     }
+    return undefined;
+  }
+
+  /** The key's project and kind, or null when the key is malformed, unknown or revoked. */
+  async function authenticate(rawKey: string): Promise<AuthenticatedKey | null> {
+    const answer = known(rawKey);
+    if (answer !== undefined) return answer;
+    const { hash, keyId } = identify(rawKey);
     let pending = inFlight.get(keyId);
     if (!pending) {
       pending = fetchKey(hash, keyId).finally(() => inFlight.delete(keyId));
@@ -114,9 +125,11 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
       options.onLookup?.('miss');
       return key;
     } catch (error) {
-      if (cached) {
+      // A key whose cache entry expired keeps working while the database cannot be reached.
+      const stale = positive.get(keyId);
+      if (stale) {
         options.onLookup?.('stale');
-        return cached.key;
+        return stale.key;
       }
       throw new EapError('DATABASE_UNAVAILABLE', 'cannot verify the API key right now; retry later', {
         retryAfterSeconds: 2,
@@ -125,6 +138,6 @@ export function createKeyAuthenticator(options: KeyAuthenticatorOptions) {
     }
   }
 
-  return { authenticate };
+  return { known, authenticate };
 }
 export type KeyAuthenticator = ReturnType<typeof createKeyAuthenticator>;

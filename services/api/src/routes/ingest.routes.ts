@@ -19,11 +19,19 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
   // Runs before the body is read, so refused requests cost no parsing. A /v1/batch request with
   // no key in its headers may be analytics.js carrying `writeKey` in the body: it is admitted
   // once the body is read.
-  app.addHook('onRequest', async (request) => {
+  // Callback style: a request whose key is cached is admitted without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.receivedAt = Date.now();
     const rawKey = readApiKey(request);
-    if (rawKey === undefined && request.routeOptions.url === '/v1/batch') return;
-    await admitIngest(request, deps, rawKey);
+    if (rawKey === undefined && request.routeOptions.url === '/v1/batch') return done();
+    let admitted: ReturnType<typeof admitIngest>;
+    try {
+      admitted = admitIngest(request, deps, rawKey);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (admitted instanceof Promise) admitted.then(() => done(), done);
+    else done();
   });
 
   const contextOf = requestContextBuilder(deps.config);
@@ -33,12 +41,19 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new EapError('INVALID_EVENT', 'request body must be a JSON object (one event); send arrays of events to /v1/batch');
     }
-    const { sent_at: sentAt, ...event } = body as Record<string, unknown>;
-    const envelope = SentAtOnly.safeParse(sentAt === undefined ? {} : { sent_at: sentAt });
-    if (!envelope.success) {
-      throw new EapError('INVALID_EVENT', 'the event is invalid', { details: toFieldErrors(envelope.error) });
+    // Most single events carry no sent_at: they go on as parsed, with no copy and no envelope parse.
+    let event = body as Record<string, unknown>;
+    let sentAt: string | undefined;
+    if (Object.hasOwn(event, 'sent_at')) {
+      const { sent_at: given, ...rest } = event;
+      const envelope = SentAtOnly.safeParse(given === undefined ? {} : { sent_at: given });
+      if (!envelope.success) {
+        throw new EapError('INVALID_EVENT', 'the event is invalid', { details: toFieldErrors(envelope.error) });
+      }
+      event = rest;
+      sentAt = envelope.data.sent_at;
     }
-    const result = await deps.ingest.ingest([event], contextOf(request, envelope.data.sent_at));
+    const result = await deps.ingest.ingest([event], contextOf(request, sentAt));
     const rejection = result.rejected[0];
     if (rejection && !rejection.retriable) {
       throw new EapError('INVALID_EVENT', 'the event is invalid', { details: rejection.errors });
