@@ -28,7 +28,8 @@ async function streamData(shard: number, id: string): Promise<string | undefined
 beforeAll(async () => {
   server = await startOwnRedis();
   redis = new Redis(server.url);
-  producerClient = new Redis(server.url, { enableAutoPipelining: true });
+  // As the API's client: no auto-pipelining, the producer groups the appends itself.
+  producerClient = new Redis(server.url, { enableAutoPipelining: false });
 });
 
 afterAll(async () => {
