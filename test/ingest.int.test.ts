@@ -163,6 +163,11 @@ describe('POST /v1/events', () => {
     expect(bad.json.error.details[0].path).toBe('timestamp');
     const arr = await api.send('/v1/events', { key: project.write_key, body: [{ event: 'a', distinct_id: 'b' }] });
     expect(arr.status).toBe(400);
+    const badSentAt = await api.send('/v1/events', { key: project.write_key, body: { event: 'a', distinct_id: 'b', sent_at: 'soon' } });
+    expect(badSentAt.status).toBe(400);
+    expect(badSentAt.json.error.details[0].path).toBe('sent_at');
+    const nullSentAt = await api.send('/v1/events', { key: project.write_key, body: { event: 'a', distinct_id: 'b', sent_at: null } });
+    expect(nullSentAt.status).toBe(400);
   });
 });
 

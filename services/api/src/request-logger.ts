@@ -9,9 +9,9 @@ type LevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
  * by serializing and redacting its bindings, and fastify asks for one per request: on the ingest
  * path that was the largest share of the request's logging cost, while almost every request logs
  * nothing. This logger builds the pino child the first time the request logs at an enabled level,
- * and then behaves exactly as that child.
+ * and then behaves exactly as that child. Its methods live on the prototype, so a request that
+ * logs nothing allocates one small object.
  */
-// Methods live on the prototype, so a request that logs nothing allocates one small object.
 class RequestLogger {
   #child: Logger | undefined;
   readonly #parent: Logger;

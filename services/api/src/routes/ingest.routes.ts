@@ -46,7 +46,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
     let sentAt: string | undefined;
     if (Object.hasOwn(event, 'sent_at')) {
       const { sent_at: given, ...rest } = event;
-      const envelope = SentAtOnly.safeParse(given === undefined ? {} : { sent_at: given });
+      const envelope = SentAtOnly.safeParse({ sent_at: given });
       if (!envelope.success) {
         throw new EapError('INVALID_EVENT', 'the event is invalid', { details: toFieldErrors(envelope.error) });
       }
