@@ -23,6 +23,7 @@ const plan = quick
       ingestS: 5,
       ingestHalfS: 4,
       ingestRounds: 1,
+      ingestWarmUpS: 3,
       copyRows: 100_000,
       e2eS: 10,
       e2eHalfS: 6,
@@ -38,6 +39,7 @@ const plan = quick
       ingestS: 10,
       ingestHalfS: 10,
       ingestRounds: 3,
+      ingestWarmUpS: 10,
       copyRows: 500_000,
       e2eS: 60,
       e2eHalfS: 30,
@@ -66,6 +68,7 @@ try {
     durationS: plan.ingestS,
     halfRateDurationS: plan.ingestHalfS,
     rounds: plan.ingestRounds,
+    warmUpS: plan.ingestWarmUpS,
     writeKey: project.write_key,
     progress,
   });

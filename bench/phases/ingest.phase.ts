@@ -12,15 +12,38 @@ const CONNECTIONS = 64;
  * Baseline A and EAP single-event ingest, driven by the same generator with the same bodies and
  * headers: a bare fastify server answering 202, then `eap api` (no worker running, so the API
  * has the machine to itself as the baseline did), alternating for `rounds` rounds so both see
- * the same machine; the medians are compared. Then EAP again at half its measured rate, for the
- * latency of an API that is not saturated.
+ * the same machine; the medians are compared. Every server process is measured warm: after it
+ * starts, it first gets `warmUpS` of the same load, unmeasured (the fastify server each round, as
+ * each round starts one; the EAP API once, as it serves every round). Then EAP again at half its
+ * measured rate, for the latency of an API that is not saturated.
  */
 export async function ingestPhase(
   stack: BenchStack,
-  options: { durationS: number; halfRateDurationS: number; rounds: number; writeKey: string; progress: Progress },
+  options: {
+    durationS: number;
+    halfRateDurationS: number;
+    rounds: number;
+    /** Unmeasured load before a server process's first measured run, so its JIT has settled. */
+    warmUpS: number;
+    writeKey: string;
+    progress: Progress;
+  },
 ) {
   const bodies = clientEvents(1000).map((e) => JSON.stringify(e));
   const headers = { authorization: `Bearer ${options.writeKey}` };
+
+  async function warmUp(server: BenchProcess, label: string): Promise<void> {
+    if (options.warmUpS <= 0) return;
+    await runLoad({
+      url: server.url,
+      path: '/v1/events',
+      connections: CONNECTIONS,
+      durationS: options.warmUpS,
+      bodies,
+      headers,
+      onTick: (n) => options.progress.update(`${label}: warming up, ${n} requests`),
+    });
+  }
 
   async function measure(server: BenchProcess, label: string, cpuOf: Record<string, () => number[]>) {
     const before = cpuSnapshot(cpuOf);
@@ -47,6 +70,7 @@ export async function ingestPhase(
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const baseline = await stack.spawnBaseline();
+      await warmUp(baseline, `round ${round}: baseline A (bare fastify)`);
       fastifyRuns.push(
         await measure(baseline, `round ${round}: baseline A (bare fastify)`, {
           server: () => [baseline.child.pid ?? 0],
@@ -54,6 +78,7 @@ export async function ingestPhase(
         }),
       );
       await baseline.stop();
+      if (round === 1) await warmUp(api, `round ${round}: EAP single-event ingest`);
       eapRuns.push(
         await measure(api, `round ${round}: EAP single-event ingest`, {
           server: () => [api.child.pid ?? 0],
@@ -82,6 +107,7 @@ export async function ingestPhase(
       baseline_fastify: {
         connections: CONNECTIONS,
         duration_s: options.durationS,
+        warm_up_s: options.warmUpS,
         rounds_req_per_s: fastifyRuns.map((r) => r.result.reqPerSec),
         req_per_s: fastifyRate,
         p50_ms: fastify.result.latencyP50Ms,
@@ -92,6 +118,7 @@ export async function ingestPhase(
       ingest_single: {
         connections: CONNECTIONS,
         duration_s: options.durationS,
+        warm_up_s: options.warmUpS,
         rounds_req_per_s: eapRuns.map((r) => r.result.reqPerSec),
         req_per_s: eapRate,
         p50_ms: eap.result.latencyP50Ms,
