@@ -36,6 +36,7 @@ describe('checkJsonObject', () => {
       [{ 'k\u0000': 1 }, 'p.k\u0000', 'NUL'],
       [{ a: '\udc00' }, 'p.a', 'surrogates'],
       [{ a: [1, Infinity] }, 'p.a[1]', 'not finite'],
+      [{ a: { b: [{ c: 'x\u0000' }] } }, 'p.a.b[0].c', 'NUL'],
       [JSON.parse('{"__proto__": {"polluted": true}}'), 'p.__proto__', '__proto__'],
     ];
     for (const [value, path, fragment] of cases) {

@@ -22,7 +22,7 @@ export function checkJsonObject(
   basePath: string,
 ): { ok: true; json: string } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
-  walk(value, 1, basePath, limits.maxDepth, errors);
+  walk(value, 1, basePath, undefined, limits.maxDepth, errors);
   if (errors.length > 0) return { ok: false, errors };
   const json = JSON.stringify(value);
   const bytes = Buffer.byteLength(json, 'utf8');
@@ -37,39 +37,57 @@ export function checkJsonObject(
 
 const MAX_ERRORS = 10;
 
-function walk(value: unknown, depth: number, path: string, maxDepth: number, errors: FieldError[]): void {
+/**
+ * Checks `value`, found at `parent` under `key` (no key: `parent` is its own path). The path of a
+ * value is built only when it is needed, for an error or a nested object or array, so the common
+ * valid leaf costs no string.
+ */
+function walk(
+  value: unknown,
+  depth: number,
+  parent: string,
+  key: string | number | undefined,
+  maxDepth: number,
+  errors: FieldError[],
+): void {
   if (errors.length >= MAX_ERRORS) return;
   if (typeof value === 'string') {
     const problem = textProblem(value);
-    if (problem) errors.push({ path, message: problem });
+    if (problem) errors.push({ path: pathOf(parent, key), message: problem });
     return;
   }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) errors.push({ path, message: 'number is out of range (not finite)' });
+    if (!Number.isFinite(value)) errors.push({ path: pathOf(parent, key), message: 'number is out of range (not finite)' });
     return;
   }
   if (value === null || typeof value !== 'object') return;
+  const path = pathOf(parent, key);
   if (depth > maxDepth) {
     errors.push({ path, message: `is nested deeper than ${maxDepth} levels` });
     return;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, `${path}[${i}]`, maxDepth, errors);
+    for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, path, i, maxDepth, errors);
     return;
   }
-  for (const key of Object.keys(value)) {
-    const keyPath = `${path}.${key}`;
-    if (key === '__proto__') {
-      errors.push({ path: keyPath, message: 'the key "__proto__" is not allowed' });
+  for (const name of Object.keys(value)) {
+    if (name === '__proto__') {
+      errors.push({ path: pathOf(path, name), message: 'the key "__proto__" is not allowed' });
       continue;
     }
-    const keyProblem = textProblem(key);
+    const keyProblem = textProblem(name);
     if (keyProblem) {
-      errors.push({ path: keyPath, message: `key ${keyProblem}` });
+      errors.push({ path: pathOf(path, name), message: `key ${keyProblem}` });
       continue;
     }
-    walk((value as Record<string, unknown>)[key], depth + 1, keyPath, maxDepth, errors);
+    walk((value as Record<string, unknown>)[name], depth + 1, path, name, maxDepth, errors);
   }
+}
+
+/** `parent.key`, `parent[index]`, or `parent` itself when there is no key. */
+function pathOf(parent: string, key: string | number | undefined): string {
+  if (key === undefined) return parent;
+  return typeof key === 'number' ? `${parent}[${key}]` : `${parent}.${key}`;
 }
 
 /** Why a string cannot be stored in PostgreSQL text/jsonb, or undefined when it can. */

@@ -86,14 +86,21 @@ export function requestContextBuilder(config: IngestRouteDeps['config']) {
     config.EVENT_RETENTION_DAYS === undefined
       ? `MAX_EVENT_AGE_DAYS (${ageDays} days)`
       : `the retention of ${ageDays} days (EVENT_RETENTION_DAYS)`;
+  // Requests received in the same millisecond share its ISO string.
+  let isoMs = Number.NaN;
+  let iso = '';
   /** `sentAtRaw` must already be a valid ISO date-time (or undefined). */
   return function contextOf(request: FastifyRequest, sentAtRaw: string | undefined): RequestContext {
     const receivedAt = request.receivedAt ?? Date.now();
+    if (receivedAt !== isoMs) {
+      isoMs = receivedAt;
+      iso = new Date(receivedAt).toISOString();
+    }
     const key = request.apiKey!;
     return {
       projectId: key.projectId,
       receivedAt,
-      receivedAtIso: new Date(receivedAt).toISOString(),
+      receivedAtIso: iso,
       sentAt: sentAtRaw === undefined ? undefined : Date.parse(sentAtRaw),
       sentAtRaw,
       shards: config.STREAM_SHARDS,

@@ -125,17 +125,60 @@ export function createRequestEnricher(options: RequestEnricherOptions) {
 
   /** The enrichment of a request from `ip` (already resolved through trusted proxies) with `userAgent`. */
   function forRequest(ip: string | undefined, userAgent: string | undefined, settings: EnrichmentSettings): RequestEnrichment {
-    const requestIp = ip === undefined ? undefined : unmapIpv4(ip);
-    const own = enrich(requestIp, userAgent, settings);
-    return {
-      fields: own.fields,
-      isBot: own.isBot,
-      contextJson: fieldsJson(own.fields),
-      storeIp: settings.store_ip,
-      forEvent: (eventIp, eventUserAgent) => enrich(eventIp ?? requestIp, eventUserAgent ?? userAgent, settings),
-    };
+    return new RequestEnrichmentOf(enrich, ip, userAgent, settings);
   }
 
   return { forRequest };
 }
 export type RequestEnricher = ReturnType<typeof createRequestEnricher>;
+
+type Enrich = (ip: string | undefined, userAgent: string | undefined, settings: EnrichmentSettings) => Enrichment;
+
+/**
+ * The enrichment of one request. What the request itself adds (its address and user agent) is
+ * worked out on first use: an event that names its own `context.ip` and `context.user_agent`, as
+ * server-side senders' events do, never needs it.
+ */
+class RequestEnrichmentOf implements RequestEnrichment {
+  readonly storeIp: boolean;
+  readonly #enrich: Enrich;
+  readonly #ip: string | undefined;
+  readonly #userAgent: string | undefined;
+  readonly #settings: EnrichmentSettings;
+  #own: Enrichment | undefined;
+  #contextJson: { json: string | undefined } | undefined;
+
+  constructor(enrich: Enrich, ip: string | undefined, userAgent: string | undefined, settings: EnrichmentSettings) {
+    this.#enrich = enrich;
+    this.#ip = ip;
+    this.#userAgent = userAgent;
+    this.#settings = settings;
+    this.storeIp = settings.store_ip;
+  }
+
+  #requestIp(): string | undefined {
+    return this.#ip === undefined ? undefined : unmapIpv4(this.#ip);
+  }
+
+  #ownEnrichment(): Enrichment {
+    this.#own ??= this.#enrich(this.#requestIp(), this.#userAgent, this.#settings);
+    return this.#own;
+  }
+
+  get fields(): readonly AddedField[] {
+    return this.#ownEnrichment().fields;
+  }
+
+  get isBot(): boolean {
+    return this.#ownEnrichment().isBot;
+  }
+
+  get contextJson(): string | undefined {
+    this.#contextJson ??= { json: fieldsJson(this.#ownEnrichment().fields) };
+    return this.#contextJson.json;
+  }
+
+  forEvent(ip: string | undefined, userAgent: string | undefined): Enrichment {
+    return this.#enrich(ip ?? this.#requestIp(), userAgent ?? this.#userAgent, this.#settings);
+  }
+}
