@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { IngestEvent } from './event-schema.ts';
 import { parseIngestEventFast } from './ingest-event-fast-path.ts';
 import type { Random } from '@eap/traffic';
-import { shortcutAgainstSchema } from './test-support/shortcut-against-schema.ts';
+import { generatedFields, shortcutAgainstSchema } from './test-support/shortcut-against-schema.ts';
 
-const ABSENT = Symbol('absent');
 const texts = ['a', 'page_view', 'user-42', 'ünïcödé ✓', 'x'.repeat(128), 'x'.repeat(129), 'x'.repeat(200), 'x'.repeat(201)];
 const badTexts = ['', 'nul\u0000inside', 'lone \ud800 surrogate', 42, null, true, ['a'], { a: 1 }];
 const timestamps = [
@@ -42,27 +41,19 @@ const objects = [{}, { a: 1, nested: { b: [1, 2] } }, JSON.parse('{"__proto__": 
 
 /** An event built field by field from valid and invalid values (each field may be absent). */
 function generatedEvent(r: Random): unknown {
-  const field = (valid: readonly unknown[], invalid: readonly unknown[], absentShare = 0.3) =>
-    r.next() < absentShare ? ABSENT : r.next() < 0.8 ? r.pick(valid) : r.pick(invalid);
-  const event: Record<string, unknown> = {};
-  const set = (key: string, value: unknown) => {
-    if (value !== ABSENT) event[key] = value;
-  };
-  set('event', field(texts, badTexts, 0.03));
-  set('distinct_id', field(texts, badTexts, 0.03));
-  set('event_id', field(texts, badTexts));
-  set('timestamp', field(timestamps.slice(0, 5), timestamps.slice(5)));
-  set('session_id', field(texts, badTexts));
-  set('properties', field(objects.slice(0, 3), objects.slice(3)));
+  const { value: event, set } = generatedFields(r, { absent: 0.3, valid: 0.8 });
+  set('event', texts, badTexts, 0.03);
+  set('distinct_id', texts, badTexts, 0.03);
+  set('event_id', texts, badTexts);
+  set('timestamp', timestamps.slice(0, 5), timestamps.slice(5));
+  set('session_id', texts, badTexts);
+  set('properties', objects.slice(0, 3), objects.slice(3));
   if (r.next() < 0.7) {
-    const context: Record<string, unknown> = {};
-    const put = (key: string, value: unknown) => {
-      if (value !== ABSENT) context[key] = value;
-    };
-    put('ip', field(ips.slice(0, 4), ips.slice(4)));
-    put('user_agent', field(['Mozilla/5.0', 'x'.repeat(1000)], ['', 'x'.repeat(1001), 5, 'nul\u0000']));
-    put('library', field(libraries.slice(0, 2), libraries.slice(2)));
-    put('locale', field(['de-DE'], [null, { a: 1 }]));
+    const { value: context, set: put } = generatedFields(r, { absent: 0.3, valid: 0.8 });
+    put('ip', ips.slice(0, 4), ips.slice(4));
+    put('user_agent', ['Mozilla/5.0', 'x'.repeat(1000)], ['', 'x'.repeat(1001), 5, 'nul\u0000']);
+    put('library', libraries.slice(0, 2), libraries.slice(2));
+    put('locale', ['de-DE'], [null, { a: 1 }]);
     if (r.next() < 0.02) Object.defineProperty(context, '__proto__', { value: {}, enumerable: true });
     event.context = r.next() < 0.95 ? context : r.pick([null, [], 'ctx']);
   }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseStreamEventFast, StreamEvent } from './stream-entry.ts';
 import type { Random } from '@eap/traffic';
-import { shortcutAgainstSchema } from './test-support/shortcut-against-schema.ts';
+import { generatedFields, shortcutAgainstSchema } from './test-support/shortcut-against-schema.ts';
 
-const ABSENT = Symbol('absent');
 const times = ['2026-11-28T20:15:45.127Z', '2026-11-28T20:15:45Z', '2026-01-31T12:00:00.123456+05:30'];
 const badTimes = ['2026-02-30T00:00:00Z', '2026-11-28 20:15:45Z', '2026-11-28T20:15:45', '', 0, null];
 const uuids = ['0195f0a0-0000-7000-8000-000000000001', '9b2d6f6e-3c1a-4e8b-9f7d-2a1b3c4d5e6f'];
@@ -15,30 +14,23 @@ const badObjects = [[], 'x', 1, JSON.parse('{"__proto__": {"x": 1}}')];
 
 /** A decoded entry built field by field from valid and invalid values. */
 function generatedEntry(r: Random): unknown {
-  const field = (valid: readonly unknown[], invalid: readonly unknown[], absentShare = 0.02) =>
-    r.next() < absentShare ? ABSENT : r.next() < 0.9 ? r.pick(valid) : r.pick(invalid);
-  const entry: Record<string, unknown> = {};
-  const set = (key: string, value: unknown) => {
-    if (value !== ABSENT) entry[key] = value;
-  };
-  set('project_id', field(uuids, badUuids));
-  set('event_id', field(texts.slice(0, 5), ['x'.repeat(129), ...badTexts]));
-  set('event', field(texts, badTexts));
-  set('distinct_id', field(texts, badTexts));
-  set('timestamp', field(times, badTimes));
-  set('client_timestamp', field([null, '2026-11-28T20:15:45.127Z', 'yesterday'], ['x'.repeat(101), 3]));
+  const { value: entry, set } = generatedFields(r, { absent: 0.02, valid: 0.9 });
+  set('project_id', uuids, badUuids);
+  set('event_id', texts.slice(0, 5), ['x'.repeat(129), ...badTexts]);
+  set('event', texts, badTexts);
+  set('distinct_id', texts, badTexts);
+  set('timestamp', times, badTimes);
+  set('client_timestamp', [null, '2026-11-28T20:15:45.127Z', 'yesterday'], ['x'.repeat(101), 3]);
   set(
     'sent_at',
-    field(
-      [null, ...times],
-      badTimes.filter((t) => t !== null),
-    ),
+    [null, ...times],
+    badTimes.filter((t) => t !== null),
   );
-  set('received_at', field(times, badTimes));
-  set('session_id', field([null, ...texts], ['x'.repeat(201), 4]));
-  set('properties', field(objects, [null, ...badObjects]));
-  set('context', field([null, ...objects], badObjects));
-  set('is_bot', field([true, false], ['true', 1, null], 0.6));
+  set('received_at', times, badTimes);
+  set('session_id', [null, ...texts], ['x'.repeat(201), 4]);
+  set('properties', objects, [null, ...badObjects]);
+  set('context', [null, ...objects], badObjects);
+  set('is_bot', [true, false], ['true', 1, null], 0.6);
   if (r.next() < 0.03) entry.extra = 'kept out by the schema';
   return entry;
 }

@@ -33,3 +33,16 @@ export function shortcutAgainstSchema<T>(options: {
   expect(valid).toBeLessThan(options.cases);
   return { valid, taken };
 }
+
+/**
+ * Builds an object field by field for the generated cases: `set` leaves a field out with the
+ * share `absent`, else gives it a valid value with the share `valid` and an invalid one otherwise.
+ */
+export function generatedFields(r: Random, shares: { absent: number; valid: number }) {
+  const value: Record<string, unknown> = {};
+  function set(key: string, valid: readonly unknown[], invalid: readonly unknown[], absent = shares.absent): void {
+    if (r.next() < absent) return;
+    value[key] = r.next() < shares.valid ? r.pick(valid) : r.pick(invalid);
+  }
+  return { value, set };
+}
