@@ -69,7 +69,10 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
         NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.api,
         PORT: String(port),
         ADMIN_PORT: String(adminPort),
-        RATE_LIMIT_PER_SECOND: '0',
+        // The rate limiter runs for every request as it does in production, with a bucket so large
+        // (the highest setting) that one key's load never empties it.
+        RATE_LIMIT_PER_SECOND: '10000000',
+        RATE_LIMIT_BURST: '10000000',
         STREAM_BACKLOG_CAP: '50000000',
         ...extra,
       },

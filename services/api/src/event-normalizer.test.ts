@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readProjectSettings } from '@eap/core';
-import { correctEventTime, normalizeEvent } from './event-normalizer.ts';
+import { correctEventTime, normalizeEvent, type RequestContext } from './event-normalizer.ts';
 import { createGeoLookup } from './enrichment/geoip.ts';
 import { createRequestEnricher } from './enrichment/request-enrichment.ts';
 
@@ -82,6 +82,32 @@ describe('normalizeEvent', () => {
     const r = normalizeEvent({ event: 'e', distinct_id: 'u', timestamp: long }, ctx);
     expect(r).toEqual({ ok: false, errors: [{ path: 'timestamp', message: expect.stringContaining('at most 9 fractional digits') }] });
     expect(normalizeEvent({ event: 'e', distinct_id: 'u', timestamp: '2026-01-01T00:00:00.123456789Z' }, ctx).ok).toBe(true);
+  });
+
+  it('stores the timestamp as toISOString writes it, whatever form the client sent', () => {
+    const stored = (timestamp: string | undefined, c: RequestContext = ctx) => {
+      const r = normalizeEvent({ event: 'e', distinct_id: 'u', ...(timestamp === undefined ? {} : { timestamp }) }, c);
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return JSON.parse(r.entry.json).timestamp as string;
+    };
+    for (const given of [
+      '2026-01-01T11:59:59.123Z',
+      '2024-02-29T23:59:59.999Z',
+      '2026-01-01T11:59:59Z',
+      '2026-01-01T11:59:59.1Z',
+      '2026-01-01T11:59:59.123456Z',
+      '2026-01-01T13:59:59.123+02:00',
+    ]) {
+      expect(stored(given)).toBe(new Date(Date.parse(given)).toISOString());
+    }
+    expect(stored(undefined)).toBe(ctx.receivedAtIso);
+    // A string in the canonical shape that is no date never reaches the stored form.
+    for (const impossible of ['2026-02-30T00:00:00.000Z', '2025-02-29T00:00:00.000Z', '2026-01-01T24:00:00.000Z']) {
+      expect(normalizeEvent({ event: 'e', distinct_id: 'u', timestamp: impossible }, ctx).ok).toBe(false);
+    }
+    // With sent_at the client's clock offset is removed: the stored time is not the string sent.
+    const skewed = { ...ctx, sentAt: received + H, sentAtRaw: new Date(received + H).toISOString() };
+    expect(stored('2026-01-01T12:59:00.000Z', skewed)).toBe('2026-01-01T11:59:00.000Z');
   });
 
   it('reports schema and properties problems together', () => {

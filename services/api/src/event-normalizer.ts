@@ -71,13 +71,15 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
   }
   // The context too: its keys beyond ip, user_agent and library are free-form.
   const rawContext = (raw as { context?: unknown } | null)?.context;
+  let rawContextJson: string | undefined;
   if (rawContext !== undefined && rawContext !== null && typeof rawContext === 'object' && !Array.isArray(rawContext)) {
     const checked = checkJsonObject(
       rawContext as Record<string, unknown>,
       { maxBytes: EVENT_LIMITS.contextMaxBytes, maxDepth: EVENT_LIMITS.contextMaxDepth },
       'context',
     );
-    if (!checked.ok) errors.push(...checked.errors);
+    if (checked.ok) rawContextJson = checked.json;
+    else errors.push(...checked.errors);
   }
   if (!parsed.success || errors.length > 0) {
     return { ok: false, ...(rawEventId === undefined ? {} : { eventId: rawEventId }), errors };
@@ -110,13 +112,15 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     };
   }
   const eventId = event.event_id ?? uuidv7(ctx.receivedAt);
-  const { json: contextJson, isBot } = storedContext(event.context, ctx.enrichment);
+  // The shortcut passes the client's context object on as is: its JSON is the one just checked.
+  const ownJson = event.context === rawContext ? rawContextJson : undefined;
+  const { json: contextJson, isBot } = storedContext(event.context, ctx.enrichment, ownJson);
   const streamEvent: Omit<StreamEvent, 'properties' | 'context' | 'is_bot'> = {
     project_id: ctx.projectId,
     event_id: eventId,
     event: event.event,
     distinct_id: event.distinct_id,
-    timestamp: new Date(time).toISOString(),
+    timestamp: isoTime(time, ctx, event.timestamp, clientTime),
     client_timestamp: event.timestamp ?? null,
     sent_at: ctx.sentAtRaw ?? null,
     received_at: ctx.receivedAtIso,
@@ -130,13 +134,34 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
 }
 
 /**
+ * `time` as an ISO string, built only when no string at hand is it: the request's receive time,
+ * or the client's own timestamp when it was taken as is and is already in the canonical form
+ * (`YYYY-MM-DDTHH:mm:ss.sssZ`, what `toISOString` writes; the schema checked it is a valid date).
+ */
+function isoTime(time: number, ctx: RequestContext, clientTimestamp: string | undefined, clientTime: number | undefined): string {
+  if (time === ctx.receivedAt) return ctx.receivedAtIso;
+  if (time === clientTime && isCanonicalIso(clientTimestamp!)) return clientTimestamp!;
+  return new Date(time).toISOString();
+}
+
+/** Whether a valid ISO date-time is written as `toISOString` writes it (4-digit year, ms, Z). */
+export function isCanonicalIso(s: string): boolean {
+  return s.length === 24 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */;
+}
+
+/**
  * The context stored with an event: what the client sent, with the server's enrichment added.
  * Keys the client sent win (a mobile SDK knows its OS and device better than a user agent does);
  * an event that names its own ip or user agent is enriched from those instead of the request's;
  * without store_ip no IP is kept, whoever sent it. The added keys arrive serialized and are
- * spliced into the client's JSON, so an event costs one serialization of its own context.
+ * spliced into the client's JSON, so an event costs one serialization of its own context:
+ * `ownJson`, `own` serialized by its check, when the caller has it.
  */
-export function storedContext(own: IngestEvent['context'], enrichment: RequestEnrichment): { json: string; isBot: boolean } {
+export function storedContext(
+  own: IngestEvent['context'],
+  enrichment: RequestEnrichment,
+  ownJson?: string,
+): { json: string; isBot: boolean } {
   // The common case costs nothing: the request's enrichment was serialized once.
   if (own === undefined) return { json: enrichment.contextJson ?? 'null', isBot: enrichment.isBot };
   const added = own.ip !== undefined || own.user_agent !== undefined ? enrichment.forEvent(own.ip, own.user_agent) : enrichment;
@@ -145,7 +170,7 @@ export function storedContext(own: IngestEvent['context'], enrichment: RequestEn
     const { ip: _dropped, ...rest } = own;
     kept = rest;
   }
-  const json = JSON.stringify(kept);
+  const json = kept === own && ownJson !== undefined ? ownJson : JSON.stringify(kept);
   let extra = '';
   for (const f of added.fields) if (!Object.hasOwn(kept, f.key) && !(f.key === 'ip' && !enrichment.storeIp)) extra += `,${f.json}`;
   if (extra === '') return { json, isBot: added.isBot };

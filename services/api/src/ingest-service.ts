@@ -34,10 +34,8 @@ export function createIngestService(deps: { producer: StreamProducer; metrics: A
     if (rejected.length > 0) deps.metrics.eventsRejected.inc({ reason: 'invalid_event' }, rejected.length);
     let accepted = 0;
     if (entries.length > 0) {
-      const stopTimer = deps.metrics.streamAppendDuration.startTimer();
       // append() never throws: each event gets an outcome.
       const outcomes = await deps.producer.append(ctx.projectId, entries);
-      stopTimer();
       const failed: RejectedEvent[] = [];
       let lastError = '';
       outcomes.forEach((outcome, j) => {

@@ -100,7 +100,7 @@ export async function createApiServer(config: ApiConfig, logger: Logger = create
     logger,
     onMeasure: (n) => metrics.streamBacklog.set(n),
   });
-  const producer = createStreamProducer(redis);
+  const producer = createStreamProducer(redis, { observeCallSeconds: (s) => metrics.streamAppendDuration.observe(s) });
   const usesRedis = config.API_SERVE !== 'query';
   const waitForPipeline = createPipelineDrain(redis, { shards: config.STREAM_SHARDS, timeoutMs: DELETION_PIPELINE_WAIT_MS });
   const removeDeadLetters = createDeadLetterRemoval(redis);

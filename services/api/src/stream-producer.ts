@@ -52,6 +52,14 @@ interface PendingAppend {
   resolve: (outcomes: AppendOutcome[]) => void;
 }
 
+export interface StreamProducerOptions {
+  /**
+   * Called once per script call with its duration in seconds: from the first request that joined
+   * it asking to Redis's answer, so the longest wait of any of its requests.
+   */
+  observeCallSeconds?: (seconds: number) => void;
+}
+
 /**
  * Appends events to the shard streams (see APPEND_SCRIPT). Requests that ask while a call is
  * being put together join it (group commit): under load one call carries the events of many
@@ -61,17 +69,21 @@ interface PendingAppend {
  * answer was lost may still have happened; the caller tells the client each event's id, so a
  * retry is deduplicated).
  */
-export function createStreamProducer(redis: Redis) {
+export function createStreamProducer(redis: Redis, options: StreamProducerOptions = {}) {
   const client = redis as AppendingRedis;
   if (typeof client.eapAppend !== 'function') redis.defineCommand('eapAppend', { lua: APPEND_SCRIPT });
+  const observeCallSeconds = options.observeCallSeconds;
 
   let pending: PendingAppend[] = [];
   let scheduled = false;
+  /** When the first of the pending requests asked (performance.now()). */
+  let firstAskedAt = 0;
 
   /** Sends the requests that asked since the last call, in as few calls as the cap allows. */
   function flush(): void {
     scheduled = false;
     const requests = pending;
+    const askedAt = firstAskedAt;
     pending = [];
     let start = 0;
     while (start < requests.length) {
@@ -81,12 +93,12 @@ export function createStreamProducer(redis: Redis) {
         events += requests[end]!.entries.length;
         end++;
       }
-      void send(requests.slice(start, end));
+      void send(requests.slice(start, end), askedAt);
       start = end;
     }
   }
 
-  async function send(requests: PendingAppend[]): Promise<void> {
+  async function send(requests: PendingAppend[], askedAt: number): Promise<void> {
     const keys = [PROJECT_BACKLOG_KEY];
     const keyIndex = new Map<number, string>();
     const args = [VERSION_FIELD, VERSION, DATA_FIELD];
@@ -106,10 +118,12 @@ export function createStreamProducer(redis: Redis) {
     try {
       ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
+      observeCallSeconds?.((performance.now() - askedAt) / 1000);
       const failed: AppendOutcome = { ok: false, error: (error as Error).message };
       for (const request of requests) request.resolve(request.entries.map(() => failed));
       return;
     }
+    observeCallSeconds?.((performance.now() - askedAt) / 1000);
     let next = 0;
     for (const request of requests) {
       const outcomes: AppendOutcome[] = [];
@@ -123,6 +137,7 @@ export function createStreamProducer(redis: Redis) {
       pending.push({ projectId, entries, resolve });
       if (!scheduled) {
         scheduled = true;
+        firstAskedAt = performance.now();
         // After the I/O callbacks of this turn: every request whose body arrived in it joins.
         setImmediate(flush);
       }
