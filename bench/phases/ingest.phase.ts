@@ -5,6 +5,7 @@ import { type LoadResult, runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
 import { median } from '../support/statistics.ts';
+import { startStreamTrimmer } from '../support/stream-trimmer.ts';
 
 const CONNECTIONS = 64;
 
@@ -15,7 +16,8 @@ const CONNECTIONS = 64;
  * the same machine; the medians are compared. Every server process is measured warm: after it
  * starts, it first gets `warmUpS` of the same load, unmeasured (the fastify server each round, as
  * each round starts one; the EAP API once, as it serves every round). Then EAP again at half its
- * measured rate, for the latency of an API that is not saturated.
+ * measured rate, for the latency of an API that is not saturated. While the API runs, the shard
+ * streams are trimmed every 10 s as the worker's maintenance would (`startStreamTrimmer`).
  */
 export async function ingestPhase(
   stack: BenchStack,
@@ -67,6 +69,7 @@ export async function ingestPhase(
   const eapRuns: { result: LoadResult; cpu: Record<string, number> }[] = [];
   const api = await stack.spawnApi();
   const rss = createPeakSampler(() => rssMiB(api.child.pid));
+  const trimmer = startStreamTrimmer(stack.redisUrl);
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const baseline = await stack.spawnBaseline();
@@ -134,6 +137,7 @@ export async function ingestPhase(
     };
   } finally {
     rss.stop();
+    await trimmer.stop();
     await api.stop();
   }
 }
