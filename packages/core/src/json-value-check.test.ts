@@ -47,6 +47,17 @@ describe('checkJsonObject', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('accepts text that only looks suspect in JSON: a backslash before a u, control characters, surrogate pairs', () => {
+    for (const value of [{ path: 'C:\\users\\u0000' }, { tab: 'a\tb\u0001' }, { emoji: '\ud83d\ude00' }, { 'k\\u': ['\\ud800'] }]) {
+      expect(checkJsonObject(value, limits, 'p')).toEqual({ ok: true, json: JSON.stringify(value) });
+    }
+  });
+
+  it('reports problems of structure and of text together, in document order', () => {
+    const r = checkJsonObject({ a: 'x\u0000', b: Infinity, c: { d: '\udc00' } }, limits, 'p');
+    expect(r.ok || r.errors.map((e) => e.path)).toEqual(['p.a', 'p.b', 'p.c.d']);
+  });
+
   it('reports at most 10 problems', () => {
     const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'x\u0000']));
     const r = checkJsonObject(many, limits, 'p');

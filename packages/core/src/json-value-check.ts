@@ -21,10 +21,18 @@ export function checkJsonObject(
   limits: JsonLimits,
   basePath: string,
 ): { ok: true; json: string } | { ok: false; errors: FieldError[] } {
-  const errors: FieldError[] = [];
-  walk(value, 1, basePath, undefined, limits.maxDepth, errors);
-  if (errors.length > 0) return { ok: false, errors };
-  const json = JSON.stringify(value);
+  // First the structure (depth, numbers, `__proto__`), which bounds what JSON.stringify recurses
+  // into. The strings are checked through the JSON: it writes NUL as \u0000 and an unpaired
+  // surrogate as \udXXX, so a JSON without any "\u" holds no string to look at one by one.
+  // Anything suspect is walked again with every check, so the errors come in document order.
+  const structure: FieldError[] = [];
+  walk(value, 1, basePath, undefined, limits.maxDepth, structure, false);
+  const json = structure.length > 0 ? undefined : JSON.stringify(value);
+  if (json === undefined || json.includes('\\u')) {
+    const errors: FieldError[] = [];
+    walk(value, 1, basePath, undefined, limits.maxDepth, errors, true);
+    if (errors.length > 0 || json === undefined) return { ok: false, errors };
+  }
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > limits.maxBytes) {
     return {
@@ -38,9 +46,9 @@ export function checkJsonObject(
 const MAX_ERRORS = 10;
 
 /**
- * Checks `value`, found at `parent` under `key` (no key: `parent` is its own path). The path of a
- * value is built only when it is needed, for an error or a nested object or array, so the common
- * valid leaf costs no string.
+ * Checks `value`, found at `parent` under `key` (no key: `parent` is its own path), and with
+ * `checkText` its strings and keys too. The path of a value is built only when it is needed, for
+ * an error or a nested object or array, so the common valid leaf costs no string.
  */
 function walk(
   value: unknown,
@@ -49,9 +57,11 @@ function walk(
   key: string | number | undefined,
   maxDepth: number,
   errors: FieldError[],
+  checkText: boolean,
 ): void {
   if (errors.length >= MAX_ERRORS) return;
   if (typeof value === 'string') {
+    if (!checkText) return;
     const problem = textProblem(value);
     if (problem) errors.push({ path: pathOf(parent, key), message: problem });
     return;
@@ -67,7 +77,7 @@ function walk(
     return;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, path, i, maxDepth, errors);
+    for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, path, i, maxDepth, errors, checkText);
     return;
   }
   for (const name of Object.keys(value)) {
@@ -75,12 +85,12 @@ function walk(
       errors.push({ path: pathOf(path, name), message: 'the key "__proto__" is not allowed' });
       continue;
     }
-    const keyProblem = textProblem(name);
+    const keyProblem = checkText ? textProblem(name) : undefined;
     if (keyProblem) {
       errors.push({ path: pathOf(path, name), message: `key ${keyProblem}` });
       continue;
     }
-    walk((value as Record<string, unknown>)[name], depth + 1, path, name, maxDepth, errors);
+    walk((value as Record<string, unknown>)[name], depth + 1, path, name, maxDepth, errors, checkText);
   }
 }
 
