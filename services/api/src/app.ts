@@ -86,10 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    deps.metrics.requestDuration.observe(
-      { method: request.method, route, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    deps.metrics.requestDuration.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) {
       request.log.error({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
     } else if (deps.logger.isLevelEnabled('debug')) {

@@ -1,0 +1,40 @@
+import { Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { RequestDurationHistogram } from './request-duration-histogram.ts';
+
+const options = {
+  name: 'eap_api_request_duration_seconds',
+  help: 'HTTP request duration on the public port, by route and status code.',
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+};
+
+describe('RequestDurationHistogram', () => {
+  it("exposes what prom-client's Histogram exposes for the same observations", async () => {
+    const reference = new Registry();
+    const ours = new Registry();
+    const histogram = new Histogram({ ...options, labelNames: ['method', 'route', 'status_code'] as const, registers: [reference] });
+    const fast = new RequestDurationHistogram({ ...options, registers: [ours] });
+    const observations: [string, string, number, number][] = [
+      ['POST', '/v1/events', 202, 0.0004],
+      ['POST', '/v1/events', 202, 0.0005],
+      ['POST', '/v1/batch', 400, 0.003],
+      ['GET', '/v1/trends', 200, 0.7],
+      ['POST', '/v1/events', 202, 0.0011],
+      ['POST', '/v1/events', 503, 7],
+      ['GET', 'unmatched', 404, 0],
+      ['POST', '/v1/events', 202, 0.25],
+    ];
+    for (const [method, route, status, seconds] of observations) {
+      histogram.observe({ method, route, status_code: String(status) }, seconds);
+      fast.observe(method, route, status, seconds);
+    }
+    const text = await ours.metrics();
+    expect(text).toBe(await reference.metrics());
+    expect(text).toContain('eap_api_request_duration_seconds_bucket{le="0.001",method="POST",route="/v1/events",status_code="202"} 2');
+    expect(await ours.getMetricsAsJSON()).toEqual(await reference.getMetricsAsJSON());
+
+    ours.resetMetrics();
+    reference.resetMetrics();
+    expect(await ours.metrics()).toBe(await reference.metrics());
+  });
+});
