@@ -14,6 +14,10 @@ export function below(name: string, value: number | null, max: number): TargetCh
   return { name, value, target: `< ${max}`, met: value === null ? null : value < max };
 }
 
+export function atMost(name: string, value: number | null, max: number): TargetCheck {
+  return { name, value, target: `<= ${max}`, met: value === null ? null : value <= max };
+}
+
 const mark = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'NOT met');
 
 /** The results as a Markdown document: figures, then targets. */
