@@ -81,12 +81,18 @@ describe('stream producer', () => {
     expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(requests * perRequest));
   });
 
-  it('sends requests of later turns in later calls', async () => {
-    const producer = createStreamProducer(producerClient);
+  it("sends requests of later turns in later calls, and reports each call's duration once", async () => {
+    const durations: number[] = [];
+    const producer = createStreamProducer(producerClient, { observeCallSeconds: (s) => durations.push(s) });
     const before = await scriptCalls();
-    await producer.append('p', entries(0, 1));
-    await producer.append('p', entries(1, 1));
+    const started = performance.now();
+    await Promise.all([producer.append('p', entries(0, 1)), producer.append('p', entries(1, 2))]);
+    await producer.append('p', entries(2, 1));
+    const elapsedSeconds = (performance.now() - started) / 1000;
     expect((await scriptCalls()) - before).toBe(2);
+    expect(durations).toHaveLength(2);
+    for (const d of durations) expect(d).toBeGreaterThan(0);
+    expect(durations[0]! + durations[1]!).toBeLessThanOrEqual(elapsedSeconds);
   });
 
   it('fails every request of a call that Redis refuses for memory, having appended nothing', async () => {
