@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
-import { streamKeys } from '@eap/core';
+import { SHARED_VARS, streamKeys } from '@eap/core';
+import { WorkerConfigSchema } from '@eap/worker';
 
-/** The worker's default `TRIM_INTERVAL_MS`. */
-const WORKER_TRIM_INTERVAL_MS = 10_000;
+/** The worker's default `TRIM_INTERVAL_MS`, and the shard count the benchmark's processes use (the default). */
+const WORKER_TRIM_INTERVAL_MS = WorkerConfigSchema.shape.TRIM_INTERVAL_MS.parse(undefined);
+const DEFAULT_SHARDS = SHARED_VARS.STREAM_SHARDS.parse(undefined);
 
 /**
  * Does for a phase that runs the API without a worker what the worker's stream maintenance does
@@ -15,7 +17,7 @@ const WORKER_TRIM_INTERVAL_MS = 10_000;
  */
 export function startStreamTrimmer(redisUrl: string, options: { shards?: number; everyMs?: number } = {}) {
   const redis = new Redis(redisUrl);
-  const keys = streamKeys(options.shards ?? 4);
+  const keys = streamKeys(options.shards ?? DEFAULT_SHARDS);
   const everyMs = options.everyMs ?? WORKER_TRIM_INTERVAL_MS;
   let lastPass = Date.now();
   let pass: Promise<unknown> = Promise.resolve();

@@ -145,7 +145,7 @@ function isoTime(time: number, ctx: RequestContext, clientTimestamp: string | un
 }
 
 /** Whether a valid ISO date-time is written as `toISOString` writes it (4-digit year, ms, Z). */
-export function isCanonicalIso(s: string): boolean {
+function isCanonicalIso(s: string): boolean {
   return s.length === 24 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */;
 }
 

@@ -118,12 +118,12 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     try {
       ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
-      observeCallSeconds?.((performance.now() - askedAt) / 1000);
       const failed: AppendOutcome = { ok: false, error: (error as Error).message };
       for (const request of requests) request.resolve(request.entries.map(() => failed));
       return;
+    } finally {
+      observeCallSeconds?.((performance.now() - askedAt) / 1000);
     }
-    observeCallSeconds?.((performance.now() - askedAt) / 1000);
     let next = 0;
     for (const request of requests) {
       const outcomes: AppendOutcome[] = [];
