@@ -2,13 +2,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system) a process has used so far, or 0 when it is gone. */
-export function processCpuSeconds(pid: number): number {
+/**
+ * CPU seconds (user + system) a process has used so far, or 0 when it is gone. With
+ * `exitedChildren`, also those of its children that have exited and been waited for: Redis forks
+ * one to rewrite its append-only file, PostgreSQL one per connection, and they can exit between
+ * two readings.
+ */
+export function processCpuSeconds(pid: number, exitedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start at state (field 3).
+    // Fields after the command name (which may contain spaces) start at state (field 3):
+    // utime, stime, cutime, cstime are fields 14-17.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (exitedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
@@ -43,10 +50,15 @@ export function processTree(text: string): number[] {
   return [...roots, ...pids.filter((pid) => rootSet.has(parentOf(pid)))];
 }
 
-/** CPU seconds per component, read now. */
+/**
+ * CPU seconds per component, read now, with the children each process has waited for. But the
+ * benchmark's own process (the load generator): its children are the processes under test,
+ * counted in their own components.
+ */
 export function cpuSnapshot(components: Record<string, () => number[]>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(components)) out[name] = pids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  for (const [name, pids] of Object.entries(components))
+    out[name] = pids().reduce((sum, pid) => sum + processCpuSeconds(pid, pid !== process.pid), 0);
   return out;
 }
 
