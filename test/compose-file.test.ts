@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_MEMORY_LIMIT_MIB, nodeOptionsFor, RECOMMENDED_NODE_OPTIONS } from '@eap/core';
+import { DEFAULT_MEMORY_LIMIT_MIB, nodeOptionsFor, RECOMMENDED_NODE_OPTIONS, REDIS_AOF_REWRITE_MIN_SIZE } from '@eap/core';
 import { ApiConfigSchema } from '@eap/api';
 import { WorkerConfigSchema } from '@eap/worker';
 
@@ -28,6 +28,7 @@ describe('docker-compose.yml', () => {
     expect(compose.services.worker.command).toEqual(['worker']);
     expect(compose.services.worker.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(compose.services.redis.command.join(' ')).toMatch(/--appendonly yes.*--maxmemory \d+[kmg]b --maxmemory-policy noeviction/);
+    expect(compose.services.redis.command.join(' ')).toContain(`--auto-aof-rewrite-min-size ${REDIS_AOF_REWRITE_MIN_SIZE}`);
     expect(compose.services.redis.healthcheck).toBeDefined();
     expect(compose.services.postgres.healthcheck).toBeDefined();
     expect(compose.services.migrate.command).toEqual(['migrate', 'up']);

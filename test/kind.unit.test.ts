@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { REDIS_AOF_REWRITE_MIN_SIZE } from '@eap/core';
 import { EventPipelineSpecSchema } from '@eap/manifests';
 
 // No Docker engine runs here, so the kind cluster and the demo manifests are checked statically:
@@ -102,6 +103,7 @@ describe('deploy/kind demo manifests', () => {
   it('run Redis with AOF and without eviction, and PostgreSQL with the password of the secret', () => {
     const redisArgs = find('Deployment', 'redis')!.spec.template.spec.containers[0].args.join(' ');
     expect(redisArgs).toMatch(/--appendonly yes/);
+    expect(redisArgs).toContain(`--auto-aof-rewrite-min-size ${REDIS_AOF_REWRITE_MIN_SIZE}`);
     expect(redisArgs).toMatch(/--maxmemory \d+mb --maxmemory-policy noeviction/);
     // The ceiling sits below the container's memory limit, so Redis refuses writes before it is killed.
     const redis = find('Deployment', 'redis')!.spec.template.spec.containers[0];

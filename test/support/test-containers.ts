@@ -9,6 +9,7 @@
  * {@link removeLeftovers} removes what an interrupted run left behind.
  */
 import { randomBytes } from 'node:crypto';
+import { REDIS_AOF_REWRITE_MIN_SIZE } from '@eap/core';
 import { freePort, type LocalService, pingRedis } from '@eap/local-services';
 import type { StartedTestContainer } from 'testcontainers';
 import { configureTestcontainers, docker, imageOf, testLabels } from './docker.ts';
@@ -164,7 +165,7 @@ export async function startRedisContainer(options: RedisContainerOptions = {}): 
     '16',
     '--appendonly',
     options.appendFsync ? 'yes' : 'no',
-    ...(options.appendFsync ? ['--appendfsync', options.appendFsync] : []),
+    ...(options.appendFsync ? ['--appendfsync', options.appendFsync, '--auto-aof-rewrite-min-size', REDIS_AOF_REWRITE_MIN_SIZE] : []),
     ...(options.snapshots === false ? ['--save', ''] : []),
     ...(options.maxMemory ? ['--maxmemory', options.maxMemory] : []),
   ];

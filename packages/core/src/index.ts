@@ -8,6 +8,7 @@ export * from './logger.ts';
 export * from './uuidv7.ts';
 export * from './field-errors.ts';
 export * from './node-options.ts';
+export * from './redis-settings.ts';
 export * from './stream-groups.ts';
 export * from './project-settings.ts';
 export * from './ingest-event-fast-path.ts';

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_AOF_REWRITE_MIN_SIZE } from '@eap/core';
 import { ensureBinaries, freePort, MissingBinariesError, pingRedis, startLocalStack, startPostgres, startRedis } from './index.ts';
 
 const TIMEOUT = { timeout: 60_000 };
@@ -117,6 +118,8 @@ describe.skipIf(withoutBinaries)('startRedis', () => {
       expect(redis.dataDir).toBe(dataDir);
       expect(await redisCommand(redis.port, 'PING')).toBe('+PONG\r\n');
       expect(await redisCommand(redis.port, 'CONFIG', 'GET', 'maxmemory-policy')).toContain('noeviction');
+      const rewriteMiB = Number(/^(\d+)mb$/.exec(REDIS_AOF_REWRITE_MIN_SIZE)![1]);
+      expect(await redisCommand(redis.port, 'CONFIG', 'GET', 'auto-aof-rewrite-min-size')).toContain(`\r\n${rewriteMiB * 1024 * 1024}\r\n`);
       expect(await redisCommand(redis.port, 'SET', 'greeting', 'hello')).toBe('+OK\r\n');
 
       await redis.stop();
