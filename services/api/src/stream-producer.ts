@@ -11,27 +11,27 @@ export type AppendOutcome = { ok: true; id: string } | { ok: false; error: strin
 
 /**
  * Appends the events of every request that asked in the same turn of the event loop, in one
- * script call: for each request it counts the events in its project's backlog (the worker
- * subtracts in the script of its XACK), then adds one entry per event. No worker can acknowledge
- * an entry before it was counted. Redis refuses a script that would write while over maxmemory
- * at its first write, a count, so an out-of-memory refusal appends nothing of any request. It
- * never trims (no MAXLEN/MINID): the backlog cap is enforced by refusing requests, never by
- * dropping.
+ * script call: it first counts the events in their projects' backlogs (the worker subtracts in
+ * the script of its XACK), once per project, then adds one entry per event. No worker can
+ * acknowledge an entry before it was counted. Redis refuses a script that would write while over
+ * maxmemory at its first write, a count, so an out-of-memory refusal appends nothing of any
+ * request. It never trims (no MAXLEN/MINID): the backlog cap is enforced by refusing requests,
+ * never by dropping.
  * KEYS: the project count hash, then the shard streams. ARGV: the entry's version field, its value
- * and the data field's name, then per request: the project, its number of events n, and n pairs
- * (stream index, data). Returns the entry ids in order.
+ * and the data field's name, the number of projects p, p pairs (project, number of events), then
+ * one pair (stream index, data) per event. Returns the entry ids in order.
  */
 const APPEND_SCRIPT = `
 local ids = {}
-local i = 4
-while i <= #ARGV do
-  local n = tonumber(ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[1], ARGV[i], n)
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
-  for _ = 1, n do
-    ids[#ids + 1] = redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[i + 1])
-    i = i + 2
-  end
+end
+local last = #ARGV
+while i < last do
+  ids[#ids + 1] = redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[i + 1])
+  i = i + 2
 end
 return ids`;
 
@@ -101,9 +101,11 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
   async function send(requests: PendingAppend[], askedAt: number): Promise<void> {
     const keys = [PROJECT_BACKLOG_KEY];
     const keyIndex = new Map<number, string>();
-    const args = [VERSION_FIELD, VERSION, DATA_FIELD];
+    const counts = new Map<string, number>();
+    for (const request of requests) counts.set(request.projectId, (counts.get(request.projectId) ?? 0) + request.entries.length);
+    const args = [VERSION_FIELD, VERSION, DATA_FIELD, String(counts.size)];
+    for (const [projectId, count] of counts) args.push(projectId, String(count));
     for (const request of requests) {
-      args.push(request.projectId, String(request.entries.length));
       for (const entry of request.entries) {
         let index = keyIndex.get(entry.shard);
         if (index === undefined) {
