@@ -5,9 +5,9 @@ import { parse, parseAllDocuments } from 'yaml';
 import { REDIS_AOF_REWRITE_MIN_SIZE } from '@eap/core';
 import { EventPipelineSpecSchema } from '@eap/manifests';
 
-// No Docker engine runs here, so the kind cluster and the demo manifests are checked statically:
-// the cluster's shape, that the host ports it publishes are the NodePorts the manifests use and
-// the ports the README documents, and that the demo objects reference each other correctly.
+// The kind cluster and the demo manifests, checked statically in a second: the cluster's shape,
+// that the host ports it publishes are the NodePorts the manifests use and the ports the README
+// documents, and that the demo objects reference each other correctly. test/kind/ runs them.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
 

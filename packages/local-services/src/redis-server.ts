@@ -63,9 +63,9 @@ export function renderRedisConfig(options: {
 /**
  * Starts a private `redis-server` bound to 127.0.0.1 (protected mode off, `noeviction`, AOF with
  * `appendfsync everysec` unless `appendOnly: false`, rewritten from REDIS_AOF_REWRITE_MIN_SIZE,
- * not daemonized) with its data and log file
- * in `dataDir`, and waits until it answers PING (20 s at most; the error then includes the end
- * of the log). Stop it with SIGTERM via `stop()`; it is SIGKILLed if Node exits first.
+ * not daemonized) with its data and log file in `dataDir`, and waits until it answers PING (20 s
+ * at most; the error then includes the end of the log). Stop it with SIGTERM via `stop()`; it is
+ * SIGKILLed if Node exits first.
  */
 export async function startRedis(options: RedisOptions): Promise<LocalService> {
   const redisServer = options.redisServer ?? (await requireRedisServer());
