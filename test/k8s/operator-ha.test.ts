@@ -70,9 +70,9 @@ async function startOperator(identity: string): Promise<OperatorProcess> {
 }
 
 /**
- * Fails a request nobody answers within 5 s, so the poll around it asks again: on a machine busy
- * with other suites, one request to the API server or an operator once went unanswered and held
- * a test until its timeout.
+ * Fails a request nobody answers within 5 s, so the poll around it asks again. Unbounded, one
+ * such request can hold a test until its timeout: in one run on a machine busy with the other
+ * suites, the graceful-stop test hung for 60 s although each of its steps is bounded otherwise.
  */
 function answered<T>(request: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
