@@ -9,7 +9,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { StreamEvent } from '@eap/core';
+import { type StreamRow, streamRowOf } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { startPostgres } from '@eap/local-services';
 import { createEventWriter, eventRow } from '@eap/worker';
@@ -19,12 +19,12 @@ const total = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 1000);
 const rounds = Number(process.argv[4] ?? 3);
 
-function makeEvents(n: number, projectId: string): StreamEvent[] {
+function makeEvents(n: number, projectId: string): StreamRow[] {
   const names = ['page_view', 'signup', 'add_to_cart', 'purchase', 'search'];
   const now = Date.now();
   return Array.from({ length: n }, (_, i) => {
     const t = new Date(now - (i % 3_600_000)).toISOString();
-    return {
+    return streamRowOf({
       project_id: projectId,
       event_id: randomUUID(),
       event: names[i % names.length]!,
@@ -42,7 +42,7 @@ function makeEvents(n: number, projectId: string): StreamEvent[] {
         nested: { ref: `r${i % 50}` },
       },
       context: { ip: '10.0.0.1', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)', library: { name: 'eap-js', version: '1.0.0' } },
-    };
+    });
   });
 }
 
@@ -54,7 +54,7 @@ ON CONFLICT DO NOTHING`;
 
 function createUnnestWriter(pool: pg.Pool) {
   return {
-    async write(events: StreamEvent[]): Promise<{ inserted: number }> {
+    async write(events: StreamRow[]): Promise<{ inserted: number }> {
       const cols: (string | null)[][] = Array.from({ length: 11 }, () => []);
       for (const e of events) for (const [i, v] of eventRow(e).entries()) cols[i]!.push(v);
       const result = await pool.query({ name: 'bench_unnest', text: INSERT_UNNEST, values: cols });
@@ -63,7 +63,7 @@ function createUnnestWriter(pool: pg.Pool) {
   };
 }
 
-async function timeRun(write: (e: StreamEvent[]) => Promise<{ inserted: number }>, events: StreamEvent[]): Promise<number> {
+async function timeRun(write: (e: StreamRow[]) => Promise<{ inserted: number }>, events: StreamRow[]): Promise<number> {
   const start = performance.now();
   let inserted = 0;
   for (let i = 0; i < events.length; i += batchSize) inserted += (await write(events.slice(i, i + batchSize))).inserted;

@@ -11,7 +11,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { StreamEvent } from '@eap/core';
+import { type StreamRow, streamRowOf } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { startPostgres } from '@eap/local-services';
 import { createEventWriter } from '@eap/worker';
@@ -23,7 +23,7 @@ const batchSize = Number(process.argv[3] ?? 1000);
 const rounds = Number(process.argv[4] ?? 3);
 const USERS = 5000;
 
-function makeEvents(n: number, projectId: string, opsEvery: number): StreamEvent[] {
+function makeEvents(n: number, projectId: string, opsEvery: number): StreamRow[] {
   const names = ['page_view', 'signup', 'add_to_cart', 'purchase', 'search'];
   const now = Date.now();
   return Array.from({ length: n }, (_, i) => {
@@ -36,7 +36,7 @@ function makeEvents(n: number, projectId: string, opsEvery: number): StreamEvent
       nested: { ref: `r${i % 50}` },
     };
     if (opsEvery > 0 && i % opsEvery === 0) properties.$set = { plan: properties.plan, seen: i };
-    return {
+    return streamRowOf({
       project_id: projectId,
       event_id: randomUUID(),
       event: names[i % names.length]!,
@@ -48,7 +48,7 @@ function makeEvents(n: number, projectId: string, opsEvery: number): StreamEvent
       session_id: `s-${i % 20000}`,
       properties,
       context: { ip: '10.0.0.1', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)', library: { name: 'eap-js', version: '1.0.0' } },
-    };
+    });
   });
 }
 

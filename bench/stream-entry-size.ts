@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { CONSUMER_GROUP, streamKey } from '@eap/core';
+import { CONSUMER_GROUP, streamEntryDataOf, streamKey } from '@eap/core';
 import { startRedis } from '@eap/local-services';
 import { createStreamProducer } from '../services/api/src/stream-producer.ts';
 import { acknowledgeEntries } from '../services/worker/src/dead-letter.ts';
@@ -23,7 +23,7 @@ const cpu = async () => {
 };
 const projectId = '0195f0a0-0000-7000-8000-000000000001';
 const N = 100_000;
-const events = streamEvents(N, projectId).map((e) => JSON.stringify(e));
+const events = streamEvents(N, projectId).map(streamEntryDataOf);
 const key = streamKey(0);
 const MULTI = `redis.call('HINCRBY', KEYS[1], ARGV[1], tonumber(ARGV[2])) return redis.call('XADD', KEYS[2], '*', 'v', '2', 'data', ARGV[3])`;
 const ACKM = `local n = 0 for i = 1, #ARGV, 2 do n = n + redis.call('XACK', KEYS[2], 'eap-writers', ARGV[i]) redis.call('HINCRBY', KEYS[1], ARGV[i+1], -100) end return n`;
@@ -41,7 +41,7 @@ try {
             reqs.push(
               producer.append(
                 projectId,
-                events.slice(j, j + 100).map((json) => ({ shard: 0, json })),
+                events.slice(j, j + 100).map((data) => ({ shard: 0, data })),
               ),
             );
           await Promise.all(reqs);

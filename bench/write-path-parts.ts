@@ -13,9 +13,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { StreamEvent } from '@eap/core';
+import type { StreamRow } from '@eap/core';
 import { copyLine, createEventWriter, EVENT_COLUMNS } from '@eap/worker';
-import { streamEvents } from './support/bench-data.ts';
+import { streamRows } from './support/bench-data.ts';
 import { startBenchStack } from './support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processTree } from './support/cpu-accounting.ts';
 import { median } from './support/statistics.ts';
@@ -28,7 +28,7 @@ const stack = await startBenchStack();
 const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
 
 /** One COPY of `events` into `table`, in one transaction. */
-async function copyBatch(table: string, events: readonly StreamEvent[]): Promise<void> {
+async function copyBatch(table: string, events: readonly StreamRow[]): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -41,13 +41,13 @@ async function copyBatch(table: string, events: readonly StreamEvent[]): Promise
 
 try {
   const project = await stack.createProject('bench');
-  const events = streamEvents(total, project.project_id, 11);
+  const events = streamRows(total, project.project_id, 11);
   await pool.query('SELECT eap_ensure_event_partitions(current_date - 1, current_date + 1)');
   await pool.query('CREATE TABLE events_raw (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES)');
   const writer = createEventWriter(pool);
   const triggers = (on: boolean, ...names: string[]) => names.map((n) => `ALTER TABLE events ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${n}`);
-  const write = (batch: readonly StreamEvent[]) => writer.write(batch).then(() => undefined);
-  const variants: Record<string, { off: string[]; write: (batch: readonly StreamEvent[]) => Promise<void> }> = {
+  const write = (batch: readonly StreamRow[]) => writer.write(batch).then(() => undefined);
+  const variants: Record<string, { off: string[]; write: (batch: readonly StreamRow[]) => Promise<void> }> = {
     shipped: { off: [], write },
     no_persons: { off: ['events_persons'], write },
     no_rollups: { off: ['events_rollup'], write },

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_STREAM, encodeStreamEntry, streamKey } from '@eap/core';
+import { DLQ_STREAM, encodeStreamEntry, streamEntryDataOf, streamKey } from '@eap/core';
 import {
   createDeadLetterRemoval,
   createPipelineDrain,
@@ -384,10 +384,15 @@ describe('deletion of events still in the streams', () => {
   });
 
   let letterSeq = 0;
-  /** A dead letter of one event, as the worker writes it (the original entry's fields kept as they were). */
-  function letterOf(data: string, reason: DeadLetter['reason'] = 'db_rejected'): DeadLetter {
+  /**
+   * A dead letter of one event, as the worker writes it (the original entry's fields kept as they
+   * were): of a version 1 entry (the whole event as JSON, what APIs before version 2 wrote), or of
+   * the current version with `current`.
+   */
+  function letterOf(data: string, reason: DeadLetter['reason'] = 'db_rejected', current = false): DeadLetter {
+    const fields = current ? encodeStreamEntry(data) : ['v', '1', 'data', data];
     return {
-      entry: { shard: 0, key: streamKey(0), id: `${Date.now()}-${letterSeq++}`, fields: encodeStreamEntry(data) },
+      entry: { shard: 0, key: streamKey(0), id: `${Date.now()}-${letterSeq++}`, fields },
       reason,
       error: 'refused in the test',
     };
@@ -431,13 +436,14 @@ describe('deletion of events still in the streams', () => {
       letterOf(kept[1]!),
       letterOf(undecodable, 'decode_error'),
       letterOf(eventOf(project.project_id, 'dlq-user-2'), 'max_deliveries'),
+      letterOf(streamEntryDataOf(JSON.parse(eventOf(project.project_id, 'dlq-user'))), 'db_rejected', true),
     ]);
-    expect(await redis.client.xlen(DLQ_STREAM)).toBe(6);
+    expect(await redis.client.xlen(DLQ_STREAM)).toBe(7);
 
     const response = await del(`/v1/projects/${project.project_id}/persons/dlq-user-2`);
     expect(response.status).toBe(200);
     const receipt = DeletionReceipt.parse(response.json);
-    expect(receipt).toMatchObject({ distinct_ids: 2, dlq_entries: 3, dlq_unreadable: 1 });
+    expect(receipt).toMatchObject({ distinct_ids: 2, dlq_entries: 4, dlq_unreadable: 1 });
     expect(await lettersLeft()).toEqual(kept);
 
     const again = await deletePerson(db.pool, project.project_id, 'dlq-user', {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { StreamEvent } from '@eap/core';
-import { createEventWriter } from '@eap/worker';
+import { type StreamEvent, streamRowOf } from '@eap/core';
+import { createEventWriter, type EventWriter } from '@eap/worker';
 import { createTestProject } from './support/test-api.ts';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { streamEvent } from './support/stream-fixtures.ts';
@@ -30,16 +30,18 @@ const count = async (table: string, project = projectId) =>
 
 const batch = (n: number, prefix: string, overrides: Partial<StreamEvent> = {}) =>
   Array.from({ length: n }, (_, i) => streamEvent(projectId, { event_id: `${prefix}-${i}`, distinct_id: `u${i % 7}`, ...overrides }));
+/** Writes events as the worker does after decoding their entries. */
+const writeEvents = (writer: EventWriter, events: readonly StreamEvent[]) => writer.write(events.map(streamRowOf));
 
 describe('the event writer', () => {
   it('writes a batch of new ids directly, and the same batch again stores nothing', async () => {
     const writer = createEventWriter(db.pool);
     const events = batch(200, 'a');
-    expect(await writer.write(events)).toEqual({ inserted: 200, path: 'direct' });
+    expect(await writeEvents(writer, events)).toEqual({ inserted: 200, path: 'direct' });
     expect(await count('events')).toBe(200);
     expect(await count('event_ids')).toBe(200);
 
-    expect(await writer.write(events)).toEqual({ inserted: 0, path: 'dedup' });
+    expect(await writeEvents(writer, events)).toEqual({ inserted: 0, path: 'dedup' });
     expect(await count('events')).toBe(200);
     expect(await count('event_ids')).toBe(200);
   });
@@ -47,12 +49,12 @@ describe('the event writer', () => {
   it('stores only the new events of a batch that mixes stored and new ids', async () => {
     const writer = createEventWriter(db.pool);
     const stored = batch(100, 'old');
-    await writer.write(stored);
+    await writeEvents(writer, stored);
     const mixed = [...batch(100, 'new'), ...stored].sort(() => Math.random() - 0.5);
-    expect(await writer.write(mixed)).toEqual({ inserted: 100, path: 'dedup' });
+    expect(await writeEvents(writer, mixed)).toEqual({ inserted: 100, path: 'dedup' });
     expect(await count('events')).toBe(200);
     // Right after a fallback the next new batch goes straight in again.
-    expect(await writer.write(batch(50, 'next'))).toEqual({ inserted: 50, path: 'direct' });
+    expect(await writeEvents(writer, batch(50, 'next'))).toEqual({ inserted: 50, path: 'direct' });
     expect(await count('events')).toBe(250);
   });
 
@@ -61,7 +63,7 @@ describe('the event writer', () => {
     const now = Date.now();
     const late = streamEvent(projectId, { event_id: 'twice', timestamp: new Date(now - 1_000).toISOString() });
     const early = { ...late, timestamp: new Date(now - 60_000).toISOString() };
-    expect(await writer.write([late, ...batch(10, 'other'), early])).toEqual({ inserted: 11, path: 'dedup' });
+    expect(await writeEvents(writer, [late, ...batch(10, 'other'), early])).toEqual({ inserted: 11, path: 'dedup' });
     const { rows } = await db.pool.query('SELECT "timestamp" FROM events WHERE project_id = $1 AND event_id = $2', [projectId, 'twice']);
     expect(rows.map((r) => r.timestamp.getTime())).toEqual([now - 60_000]);
   });
@@ -71,11 +73,11 @@ describe('the event writer', () => {
     const events = batch(20, 'bad');
     // jsonb refuses the NUL character.
     events[7] = { ...events[7]!, properties: { text: 'a\u0000b' } };
-    await expect(writer.write(events)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    await expect(writeEvents(writer, events)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     expect(await count('events')).toBe(0);
     expect(await count('event_ids')).toBe(0);
     events[7] = { ...events[7]!, properties: { text: 'ab' } };
-    expect(await writer.write(events)).toEqual({ inserted: 20, path: 'direct' });
+    expect(await writeEvents(writer, events)).toEqual({ inserted: 20, path: 'direct' });
   });
 
   it('keeps the rollups and persons the same whichever path wrote the events', async () => {
@@ -94,8 +96,8 @@ describe('the event writer', () => {
           is_bot: i % 17 === 0,
         }),
       ).map((e, i) => (i % 10 === 0 ? { ...e, distinct_id: `user-${i % 4}` } : e));
-    expect(await direct.write(events(projectId))).toEqual({ inserted: 120, path: 'direct' });
-    expect(await dedupOnly.write(events(other))).toEqual({ inserted: 120, path: 'dedup' });
+    expect(await writeEvents(direct, events(projectId))).toEqual({ inserted: 120, path: 'direct' });
+    expect(await writeEvents(dedupOnly, events(other))).toEqual({ inserted: 120, path: 'dedup' });
 
     const summary = async (project: string) => ({
       hourly: (

@@ -1,6 +1,6 @@
 import { gzipSync, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeStreamEntry, streamKeys } from '@eap/core';
+import { decodeStreamEntry, STREAM_ENTRY_VERSION, streamKeys } from '@eap/core';
 import { rotateKey } from '@eap/db';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
@@ -144,7 +144,7 @@ describe('POST /v1/batch', () => {
     expect(lengths.reduce((a, b) => a + b, 0)).toBe(200);
     expect(lengths.every((n) => n > 0)).toBe(true);
     const [first] = await redis.client.xrange(streamKeys(4)[0]!, '-', '+', 'COUNT', 1);
-    expect(first?.[1].slice(0, 2)).toEqual(['v', '1']);
+    expect(first?.[1].slice(0, 2)).toEqual(['v', String(STREAM_ENTRY_VERSION)]);
   });
 });
 

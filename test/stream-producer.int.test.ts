@@ -18,7 +18,7 @@ async function scriptCalls(): Promise<number> {
 }
 
 const entries = (request: number, n: number, shards = 4): PreparedEntry[] =>
-  Array.from({ length: n }, (_, i) => ({ shard: (request + i) % shards, json: JSON.stringify({ request, i }) }));
+  Array.from({ length: n }, (_, i) => ({ shard: (request + i) % shards, data: JSON.stringify({ request, i }) }));
 
 async function streamData(shard: number, id: string): Promise<string | undefined> {
   const [entry] = await redis.xrange(streamKey(shard), id, id);
@@ -58,7 +58,7 @@ describe('stream producer', () => {
       expect(outcomes[r]).toHaveLength(request.entries.length);
       for (const [i, outcome] of outcomes[r]!.entries()) {
         expect(outcome.ok).toBe(true);
-        if (outcome.ok) expect(await streamData(request.entries[i]!.shard, outcome.id)).toBe(request.entries[i]!.json);
+        if (outcome.ok) expect(await streamData(request.entries[i]!.shard, outcome.id)).toBe(request.entries[i]!.data);
       }
     }
     const counted = await redis.hgetall(PROJECT_BACKLOG_KEY);

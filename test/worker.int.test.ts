@@ -1,5 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CONSUMER_GROUP, streamKey, streamKeys } from '@eap/core';
+import {
+  CONSUMER_GROUP,
+  encodeStreamEntry,
+  entryEventJson,
+  STREAM_ENTRY_VERSION,
+  streamEntryData,
+  streamEntryDataOf,
+  streamKey,
+  streamKeys,
+  streamRowOf,
+} from '@eap/core';
 import { createDlqTool, createEventWriter } from '@eap/worker';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
@@ -50,7 +60,7 @@ describe('eap worker', () => {
     const batch = Array.from({ length: 300 }, (_, i) =>
       streamEvent(projectId, { event: names[i % 3]!, timestamp: new Date(start + i * 1000).toISOString(), distinct_id: `u${i}` }),
     );
-    expect((await writer.write(batch)).inserted).toBe(300);
+    expect((await writer.write(batch.map(streamRowOf))).inserted).toBe(300);
     // ctid is the physical position in the (single daily) partition.
     const { rows: stored } = await db.pool.query<{ event: string; t: Date }>(
       'SELECT event, "timestamp" AS t FROM events WHERE project_id = $1 ORDER BY ctid',
@@ -143,11 +153,21 @@ describe('eap worker', () => {
     await appendRaw(redis.client, ['v', '1', 'data', '{not json']);
     await appendRaw(redis.client, ['v', '99', 'data', '{}']);
     await appendRaw(redis.client, ['v', '1', 'data', JSON.stringify({ ...streamEvent(projectId), project_id: 'not-a-uuid' })]);
+    // Version 2: a line missing, properties that are not an object, a head that fails the schema.
+    const { properties: _p, context: _c, ...head } = streamEvent(projectId);
+    await appendRaw(redis.client, ['v', '2', 'data', `${JSON.stringify(head)}\n{}`]);
+    await appendRaw(redis.client, ['v', '2', 'data', streamEntryData(JSON.stringify(head), '[1]', 'null')]);
+    await appendRaw(redis.client, ['v', '2', 'data', streamEntryData(JSON.stringify({ ...head, event: '' }), '{}', 'null')]);
     await appendEvents(redis.client, [streamEvent(projectId)]);
-    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 3, 10_000, '3 dead letters');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 6, 10_000, '6 dead letters');
     await waitFor(async () => (await rows()) === 1, 10_000, 'the good event stored');
     const letters = await dlqEntries(redis.client);
-    expect(letters.map((l) => l.get('reason'))).toEqual(['decode_error', 'decode_error', 'decode_error']);
+    expect(letters.map((l) => l.get('reason'))).toEqual(Array(6).fill('decode_error'));
+    expect(letters.slice(3).map((l) => l.get('error'))).toEqual([
+      expect.stringContaining('three lines'),
+      expect.stringContaining('properties are not a JSON object'),
+      expect.stringContaining('event'),
+    ]);
     expect(letters[0]!.get('stream')).toBe(streamKey(0));
     expect(letters[0]!.get('data')).toBe('{not json');
     expect(letters[0]!.get('original_id')).toMatch(/^\d+-\d+$/);
@@ -162,14 +182,22 @@ describe('eap worker', () => {
     // good ones in the same batch.
     const good = Array.from({ length: 97 }, () => streamEvent(projectId));
     const bad = [0, 1, 2].map(() => streamEvent(projectId, { properties: { s: 'nul\u0000here' } }));
-    await appendEvents(redis.client, [...good.slice(0, 10), bad[0]!, ...good.slice(10, 60), bad[1]!, bad[2]!, ...good.slice(60)]);
+    await appendEvents(redis.client, [...good.slice(0, 10), bad[0]!, ...good.slice(10, 60), bad[1]!, bad[2]!]);
+    // The worker takes a version 2 entry's properties as text: broken JSON in them is refused by
+    // PostgreSQL's jsonb input, and isolated the same way.
+    const { properties: _p, context: _c, ...brokenHead } = streamEvent(projectId);
+    await appendRaw(redis.client, ['v', '2', 'data', streamEntryData(JSON.stringify(brokenHead), '{"s": cut}', 'null')]);
+    await appendEvents(redis.client, good.slice(60));
     await worker({ WORKER_BATCH_SIZE: '1000' });
     await waitFor(async () => (await rows()) === 97, 10_000, '97 good rows');
-    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 3, 10_000, '3 dead letters');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 4, 10_000, '4 dead letters');
     const letters = await dlqEntries(redis.client);
     expect(new Set(letters.map((l) => l.get('reason')))).toEqual(new Set(['db_rejected']));
     expect(letters[0]!.get('error')).toMatch(/unsupported Unicode escape sequence|\\u0000/);
-    expect(new Set(letters.map((l) => JSON.parse(l.get('data')!).event_id))).toEqual(new Set(bad.map((b) => b.event_id)));
+    expect(letters[3]!.get('error')).toMatch(/invalid input syntax for type json/);
+    expect(new Set(letters.map((l) => JSON.parse(entryEventJson(l.get('v'), l.get('data')!)).event_id))).toEqual(
+      new Set([...bad, brokenHead].map((b) => b.event_id)),
+    );
   });
 
   it('creates partitions on demand and dead-letters events far outside the accepted time range', async () => {
@@ -319,9 +347,34 @@ describe('eap worker', () => {
       'data',
       JSON.stringify({ ...e, timestamp: new Date().toISOString() }),
     );
-    expect(await tool.replay({ reason: 'out_of_range' })).toEqual({ replayed: 1, skipped: [] });
-    await waitFor(async () => (await rows()) === 1, 10_000, 'replayed event stored');
+    // And a letter of the current version: each goes back in its own version, byte for byte.
+    const current = streamEntryDataOf(streamEvent(projectId));
+    await redis.client.xadd('eap:dlq', '*', 'reason', 'out_of_range', 'stream', streamKey(0), ...encodeStreamEntry(current));
+    expect(await tool.replay({ reason: 'out_of_range' })).toEqual({ replayed: 2, skipped: [] });
+    // (Read before the worker's next trim, 10 s away, could remove them.)
+    const entries = (await Promise.all(streamKeys(4).map((key) => redis.client.xrange(key, '-', '+')))).flat();
+    expect(entries.find(([, fields]) => fields[3] === current)?.[1].slice(0, 2)).toEqual(['v', String(STREAM_ENTRY_VERSION)]);
+    expect(entries.filter(([, fields]) => fields[0] === 'v' && fields[1] === '1')).toHaveLength(1);
+    await waitFor(async () => (await rows()) === 2, 10_000, 'replayed events stored');
     expect(await redis.client.xlen('eap:dlq')).toBe(0);
+  });
+
+  it('stores entries of version 1 (appended by an API before version 2) as it stores the current ones', async () => {
+    await worker();
+    const context = { library: { name: 'eap-js', version: '1.0.0' }, locale: 'de-DE' };
+    const properties = { plan: 'pro', price: 9.5, tags: ['a', 'b'], text: 'tab\there, "quoted", back\\slash', nested: { n: null } };
+    const old = streamEvent(projectId, { properties, context, is_bot: true });
+    const now = streamEvent(projectId, { properties, context, is_bot: true });
+    const plain = streamEvent(projectId, { properties: {}, context: null });
+    await appendRaw(redis.client, ['v', '1', 'data', JSON.stringify(old)]);
+    await appendEvents(redis.client, [now, plain]);
+    await waitFor(async () => (await rows()) === 3, 10_000, 'both versions stored');
+    const stored = async (eventId: string) =>
+      (await db.pool.query('SELECT properties, context, is_bot FROM events WHERE project_id = $1 AND event_id = $2', [projectId, eventId]))
+        .rows[0];
+    expect(await stored(old.event_id)).toEqual({ properties, context, is_bot: true });
+    expect(await stored(now.event_id)).toEqual({ properties, context, is_bot: true });
+    expect(await stored(plain.event_id)).toEqual({ properties: {}, context: null, is_bot: false });
   });
 
   it('shares the shards between several workers without processing anything twice', async () => {

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyLine, EVENT_COLUMNS } from '@eap/worker';
-import { streamEvents } from '../support/bench-data.ts';
+import { streamRows } from '../support/bench-data.ts';
 import type { Progress } from '../support/progress.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 
@@ -21,7 +21,7 @@ export async function copyPhase(
   try {
     await client.query('DROP TABLE IF EXISTS bench_copy');
     await client.query('CREATE TABLE bench_copy (LIKE events INCLUDING ALL)');
-    const lines = streamEvents(options.rows, options.projectId).map(copyLine);
+    const lines = streamRows(options.rows, options.projectId).map(copyLine);
     options.progress.update(`baseline B (raw COPY): ${options.rows} rows`);
     const components = { postgres: () => processTree(options.postgresDir), load_generator: () => [process.pid] };
     const cpu0 = cpuSnapshot(components);

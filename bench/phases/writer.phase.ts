@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createEventWriter, EVENT_COLUMNS } from '@eap/worker';
-import { streamEvents } from '../support/bench-data.ts';
+import { streamRows } from '../support/bench-data.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import type { Progress } from '../support/progress.ts';
 import { median } from '../support/statistics.ts';
@@ -31,7 +31,7 @@ export async function writerPhase(
       // The former statement, through the same COPY path.
       pk_only: createEventWriter(pool, { direct: false, insert: PK_ONLY }).write,
     };
-    const events = streamEvents(options.events, options.projectId, 11);
+    const events = streamRows(options.events, options.projectId, 11);
     await pool.query('SELECT eap_ensure_event_partitions(current_date - 1, current_date + 1)');
     const components = { postgres: () => processTree(options.postgresDir) };
     const rates: Record<keyof typeof methods, number[]> = { direct: [], dedup: [], pk_only: [] };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, type StreamEvent, shardFor, streamKey } from '@eap/core';
+import { encodeStreamEntry, type StreamEvent, type StreamRow, shardFor, streamEntryDataOf, streamKey, streamRowOf } from '@eap/core';
 import { createFunnelModel } from '@eap/traffic';
 
 /** Realistic client events from the funnel model (the same generator as `eap seed`). */
@@ -32,6 +32,11 @@ export function streamEvents(n: number, projectId: string, seed = 1): StreamEven
   }));
 }
 
+/** The same events as the worker writes them (what it decodes from their entries). */
+export function streamRows(n: number, projectId: string, seed = 1): StreamRow[] {
+  return streamEvents(n, projectId, seed).map(streamRowOf);
+}
+
 /** Properties of about 30 KB (under the 32 KiB limit): the largest events the API accepts. */
 export function largestProperties(i: number): Record<string, unknown> {
   const properties: Record<string, unknown> = { i };
@@ -56,7 +61,7 @@ export async function fillStreams(
     const pipeline = redis.pipeline();
     for (const [i, e] of streamEvents(Math.min(chunk, count - done), projectId, 3 + done).entries()) {
       const event = options.largest ? { ...e, properties: largestProperties(done + i) } : e;
-      pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(JSON.stringify(event)));
+      pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(streamEntryDataOf(event)));
     }
     await pipeline.exec();
     onChunk?.(Math.min(done + chunk, count));

@@ -1,3 +1,4 @@
+import { streamRowOf } from '@eap/core';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { createFunnelModel } from '@eap/traffic';
@@ -39,20 +40,22 @@ function* funnelDataLines(options: FunnelDataOptions): Generator<string> {
       const ua = e.context?.user_agent ?? '';
       const agent = agents.get(ua) ?? parseUserAgent(ua);
       agents.set(ua, agent);
-      yield copyLine({
-        project_id: options.projectId,
-        event_id: randomUUID(),
-        event: e.event,
-        distinct_id: e.distinct_id,
-        timestamp: e.timestamp,
-        client_timestamp: null,
-        sent_at: null,
-        received_at: e.timestamp,
-        session_id: e.session_id,
-        properties: e.properties,
-        context: { library: e.context?.library, user_agent: ua, ...agent },
-        is_bot: false,
-      });
+      yield copyLine(
+        streamRowOf({
+          project_id: options.projectId,
+          event_id: randomUUID(),
+          event: e.event,
+          distinct_id: e.distinct_id,
+          timestamp: e.timestamp,
+          client_timestamp: null,
+          sent_at: null,
+          received_at: e.timestamp,
+          session_id: e.session_id,
+          properties: e.properties,
+          context: { library: e.context?.library, user_agent: ua, ...agent },
+          is_bot: false,
+        }),
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createEventWriter } from '@eap/worker';
-import { streamEvents } from './bench-data.ts';
+import { streamRows } from './bench-data.ts';
 import { cpuPer, cpuSnapshot, processTree } from './cpu-accounting.ts';
 import { FUNNEL_INDEX_VARIANTS, type FunnelIndexVariant, funnelIndexes } from './funnel-indexes.ts';
 import type { Progress } from './progress.ts';
@@ -27,7 +27,7 @@ export async function indexWriteCost(
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const writer = createEventWriter(pool);
-    const events = streamEvents(options.events, options.projectId, 11);
+    const events = streamRows(options.events, options.projectId, 11);
     await pool.query('SELECT eap_ensure_event_partitions(current_date - 1, current_date + 1)');
     const components = { postgres: () => processTree(options.postgresDir) };
     const rates = new Map<FunnelIndexVariant, number[]>(options.variants.map((v) => [v, []]));

@@ -1,3 +1,4 @@
+import { streamRowOf } from '@eap/core';
 import { copyLine } from '@eap/worker';
 import { createRandom, type Random } from '@eap/traffic';
 
@@ -117,19 +118,21 @@ export function* queryDataLines(options: QueryDataOptions): Generator<string> {
 
 function line(projectId: string, eventId: string, event: string, user: string, t: number, properties: object): string {
   const iso = new Date(t).toISOString();
-  return copyLine({
-    project_id: projectId,
-    event_id: eventId,
-    event,
-    distinct_id: user,
-    timestamp: iso,
-    client_timestamp: null,
-    sent_at: null,
-    received_at: iso,
-    session_id: null,
-    properties: properties as Record<string, never>,
-    context: null,
-  });
+  return copyLine(
+    streamRowOf({
+      project_id: projectId,
+      event_id: eventId,
+      event,
+      distinct_id: user,
+      timestamp: iso,
+      client_timestamp: null,
+      sent_at: null,
+      received_at: iso,
+      session_id: null,
+      properties: properties as Record<string, never>,
+      context: null,
+    }),
+  );
 }
 
 /** One session: [ms after its start, event, event-specific properties]. */

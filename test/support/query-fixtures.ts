@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { createEventWriter } from '@eap/worker';
+import { streamRowOf } from '@eap/core';
 import type { TestApi } from './test-api.ts';
 
 /** One event of a query fixture: name, user, exact time, properties. */
@@ -26,7 +27,7 @@ export async function insertEvents(pool: pg.Pool, projectId: string, events: rea
   await createEventWriter(pool).write(
     events.map((e, i) => {
       const at = new Date(e.at).toISOString();
-      return {
+      return streamRowOf({
         project_id: projectId,
         event_id: ids[i]!,
         event: e.event,
@@ -38,7 +39,7 @@ export async function insertEvents(pool: pg.Pool, projectId: string, events: rea
         session_id: null,
         properties: e.properties ?? {},
         context: null,
-      };
+      });
     }),
   );
   return ids;

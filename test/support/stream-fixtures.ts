@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, parseStreamGroups, shardBacklog, type StreamEvent, streamKey, streamKeys } from '@eap/core';
+import { encodeStreamEntry, parseStreamGroups, shardBacklog, type StreamEvent, streamEntryDataOf, streamKey, streamKeys } from '@eap/core';
 import type pg from 'pg';
 import { waitFor } from './test-api.ts';
 
@@ -26,7 +26,7 @@ export function streamEvent(projectId: string, overrides: Partial<StreamEvent> =
 /** Appends events straight to a shard stream (bypassing the API) and returns their entry ids. */
 export async function appendEvents(redis: Redis, events: StreamEvent[], shard = 0): Promise<string[]> {
   const pipeline = redis.pipeline();
-  for (const e of events) pipeline.xadd(streamKey(shard), '*', ...encodeStreamEntry(JSON.stringify(e)));
+  for (const e of events) pipeline.xadd(streamKey(shard), '*', ...encodeStreamEntry(streamEntryDataOf(e)));
   const results = (await pipeline.exec()) ?? [];
   return results.map(([error, id]) => {
     if (error) throw error;

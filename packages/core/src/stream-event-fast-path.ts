@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import { boundedText, isJsonParsedObject } from './schema-fast-path.ts';
-import type { StreamEvent } from './stream-entry.ts';
+import type { StreamEvent, StreamEventHead } from './stream-entry.ts';
 
 /**
  * The worker's shortcut for `StreamEvent.parse` of an entry the API wrote, built from the schema
@@ -8,10 +9,12 @@ import type { StreamEvent } from './stream-entry.ts';
  * unknown key, a missing field, a value of another type or out of bounds) gives `undefined` and
  * is parsed by the schema, which gives the precise error. The schema's copies of properties and
  * context were a share of the worker's garbage per event. Checked against the schema over
- * generated entries by `stream-event-fast-path.test.ts`.
+ * generated entries by `stream-event-fast-path.test.ts`. Given the head's schema (no properties,
+ * no context), the returned function checks a version 2 entry's first line the same way.
  */
-export function streamEventFastPath(schema: typeof StreamEvent) {
+export function streamEventFastPath<S extends typeof StreamEvent | typeof StreamEventHead>(schema: S) {
   const shape = schema.shape;
+  const withObjects = 'properties' in shape;
   const keys = new Set(Object.keys(shape));
   const text = (field: Parameters<typeof boundedText>[0]) => boundedText(field, { storable: false });
   const eventId = text(shape.event_id);
@@ -23,7 +26,7 @@ export function streamEventFastPath(schema: typeof StreamEvent) {
   const uuid = (v: unknown) => typeof v === 'string' && shape.project_id.safeParse(v).success;
   const time = (v: unknown) => typeof v === 'string' && shape.timestamp.safeParse(v).success;
 
-  return function parseStreamEventFast(value: unknown): StreamEvent | undefined {
+  return function parseStreamEventFast(value: unknown): z.infer<S> | undefined {
     if (!isJsonParsedObject(value)) return undefined;
     for (const key in value) if (!keys.has(key)) return undefined;
     const e = value;
@@ -31,8 +34,8 @@ export function streamEventFastPath(schema: typeof StreamEvent) {
     if (!(time(e.timestamp) && time(e.received_at) && (e.sent_at === null || time(e.sent_at)))) return undefined;
     if (!((e.client_timestamp === null || clientTimestamp(e.client_timestamp)) && (e.session_id === null || sessionId(e.session_id))))
       return undefined;
-    if (!isJsonParsedObject(e.properties) || !(e.context === null || isJsonParsedObject(e.context))) return undefined;
+    if (withObjects && !(isJsonParsedObject(e.properties) && (e.context === null || isJsonParsedObject(e.context)))) return undefined;
     if (!(e.is_bot === undefined || typeof e.is_bot === 'boolean')) return undefined;
-    return e as StreamEvent;
+    return e as z.infer<S>;
   };
 }

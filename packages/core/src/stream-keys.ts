@@ -10,8 +10,13 @@ export const DLQ_STREAM = 'eap:dlq';
  * project's share of the backlog is known without scanning the streams.
  */
 export const PROJECT_BACKLOG_KEY = 'eap:backlog:projects';
-/** Version of the stream entry layout written by the producer (field `v`). */
-export const STREAM_ENTRY_VERSION = 1;
+/**
+ * Version of the stream entry layout written by the producer (field `v`). 2: `data` is the event
+ * without properties and context as JSON, then its properties' JSON, then its context's JSON (or
+ * `null`), on three lines. 1: `data` is the whole event as one JSON object; workers still read it
+ * (entries appended before an upgrade, letters replayed from the DLQ).
+ */
+export const STREAM_ENTRY_VERSION = 2;
 
 /**
  * Key of shard `n`. The `{n}` braces are a Redis Cluster hash tag, so each shard may live on its

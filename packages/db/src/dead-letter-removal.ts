@@ -1,4 +1,4 @@
-import { DLQ_STREAM, EapError } from '@eap/core';
+import { DLQ_STREAM, EapError, entryEventJson } from '@eap/core';
 import type { DrainScope, RedisCaller } from './pipeline-drain.ts';
 
 /** What a deletion did to the dead-letter stream. */
@@ -13,17 +13,21 @@ export interface DeadLetterRemoval {
 const PAGE = 500;
 
 /**
- * Who a letter's event belongs to, from the original entry's `data` field (JSON, kept byte for
- * byte by the worker); undefined when it cannot be read. Parsed, not validated: a letter that
+ * Who a letter's event belongs to, from the original entry's `data` field (kept byte for byte by
+ * the worker: the event's JSON, or in version 2 its first line); undefined when it cannot be read. Parsed, not validated: a letter that
  * failed the event schema still names its project and distinct id, and is personal data.
  */
 function subjectOf(fields: string[]): { projectId: string; distinctId: string | undefined } | undefined {
   let data: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'data') data = fields[i + 1];
+  let version: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'data') data = fields[i + 1];
+    else if (fields[i] === 'v') version = fields[i + 1];
+  }
   if (data === undefined) return undefined;
   let event: unknown;
   try {
-    event = JSON.parse(data);
+    event = JSON.parse(entryEventJson(version, data));
   } catch {
     return undefined;
   }

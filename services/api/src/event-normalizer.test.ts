@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { readProjectSettings } from '@eap/core';
+import { decodeStreamEntry, encodeStreamEntry, readProjectSettings } from '@eap/core';
 import { correctEventTime, normalizeEvent, type RequestContext } from './event-normalizer.ts';
 import { createGeoLookup } from './enrichment/geoip.ts';
 import { createRequestEnricher } from './enrichment/request-enrichment.ts';
 
 const H = 3_600_000;
+/** The event as the worker decodes the entry the API would append. */
+const storedEvent = (data: string) => decodeStreamEntry(encodeStreamEntry(data));
 const received = Date.UTC(2026, 0, 1, 12);
 
 describe('correctEventTime', () => {
@@ -50,7 +52,7 @@ describe('normalizeEvent', () => {
     const r = normalizeEvent({ event: 'e', distinct_id: 'u', event_id: 'id', properties: { a: [1, { b: 'c' }] } }, ctx);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    const parsed = JSON.parse(r.entry.json);
+    const parsed = storedEvent(r.entry.data);
     expect(parsed).toMatchObject({
       project_id: ctx.projectId,
       event_id: 'id',
@@ -88,7 +90,7 @@ describe('normalizeEvent', () => {
     const stored = (timestamp: string | undefined, c: RequestContext = ctx) => {
       const r = normalizeEvent({ event: 'e', distinct_id: 'u', ...(timestamp === undefined ? {} : { timestamp }) }, c);
       if (!r.ok) throw new Error(JSON.stringify(r.errors));
-      return JSON.parse(r.entry.json).timestamp as string;
+      return storedEvent(r.entry.data).timestamp as string;
     };
     for (const given of [
       '2026-01-01T11:59:59.123Z',
@@ -131,7 +133,8 @@ describe('normalizeEvent with enrichment', () => {
   const stored = (raw: unknown, ip: string | undefined, ua: string | undefined, settings: unknown = {}) => {
     const r = normalizeEvent(raw, { ...base, enrichment: enricher.forRequest(ip, ua, readProjectSettings(settings)) });
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    return JSON.parse(r.entry.json);
+    // Untyped, as the JSON it reads: the checks below reach into the context freely.
+    return storedEvent(r.entry.data) as ReturnType<typeof JSON.parse>;
   };
   const event = { event: 'e', distinct_id: 'u' };
 

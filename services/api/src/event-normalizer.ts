@@ -5,7 +5,8 @@ import {
   IngestEvent,
   parseIngestEventFast,
   shardFor,
-  type StreamEvent,
+  type StreamEventHead,
+  streamEntryData,
   toFieldErrors,
   uuidv7,
 } from '@eap/core';
@@ -115,7 +116,7 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
   // The shortcut passes the client's context object on as is: its JSON is the one just checked.
   const ownJson = event.context === rawContext ? rawContextJson : undefined;
   const { json: contextJson, isBot } = storedContext(event.context, ctx.enrichment, ownJson);
-  const streamEvent: Omit<StreamEvent, 'properties' | 'context' | 'is_bot'> = {
+  const head: StreamEventHead = {
     project_id: ctx.projectId,
     event_id: eventId,
     event: event.event,
@@ -126,11 +127,11 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     received_at: ctx.receivedAtIso,
     session_id: event.session_id ?? null,
   };
-  // Splice the already serialized context and properties in rather than serializing them again.
   // is_bot is written only when true: absent means false, and most events are not bots'.
-  const head = JSON.stringify(streamEvent);
-  const json = `${head.slice(0, -1)},"context":${contextJson},"properties":${propertiesJson}${isBot ? ',"is_bot":true' : ''}}`;
-  return { ok: true, eventId, entry: { shard: shardFor(ctx.projectId, event.distinct_id, ctx.shards), json } };
+  if (isBot) head.is_bot = true;
+  // The context and properties go in as the JSON already checked, not serialized again.
+  const data = streamEntryData(JSON.stringify(head), propertiesJson, contextJson);
+  return { ok: true, eventId, entry: { shard: shardFor(ctx.projectId, event.distinct_id, ctx.shards), data } };
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { encodeStreamEntry, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
 
-/** One event ready to append: its shard and its serialized stream form. */
+/** One event ready to append: its shard and its entry's `data` (streamEntryData). */
 export interface PreparedEntry {
   shard: number;
-  json: string;
+  data: string;
 }
 
 export type AppendOutcome = { ok: true; id: string } | { ok: false; error: string };
@@ -113,7 +113,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
           index = String(keys.length);
           keyIndex.set(entry.shard, index);
         }
-        args.push(index, entry.json);
+        args.push(index, entry.data);
       }
     }
     let ids: string[];

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeStreamEntry, type Logger, type StreamEvent } from '@eap/core';
+import { decodeStreamRow, type Logger, type StreamRow } from '@eap/core';
 import { classifyPgError } from '@eap/db';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
 import { acknowledgeEntries } from './dead-letter.ts';
@@ -13,7 +13,7 @@ const DAY_MS = 86_400_000;
 /** An entry ready to write and its decoded event. */
 export interface Decoded {
   entry: StreamEntry;
-  event: StreamEvent;
+  event: StreamRow;
 }
 
 /** The per-entry outcome of writing one group of entries. */
@@ -47,9 +47,9 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
     const letters: DeadLetter[] = [];
     const ok: Decoded[] = [];
     for (const entry of entries) {
-      let event: StreamEvent;
+      let event: StreamRow;
       try {
-        event = decodeStreamEntry(entry.fields);
+        event = decodeStreamRow(entry.fields);
       } catch (error) {
         letters.push({ entry, reason: 'decode_error', error: describe(error) });
         continue;

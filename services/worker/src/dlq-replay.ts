@@ -1,14 +1,5 @@
 import type { Redis } from 'ioredis';
-import {
-  decodeStreamEntry,
-  DLQ_STREAM,
-  encodeStreamEntry,
-  entryProjectId,
-  PROJECT_BACKLOG_KEY,
-  shardFor,
-  streamIdTime,
-  streamKey,
-} from '@eap/core';
+import { decodeStreamEntry, DLQ_STREAM, entryProjectId, PROJECT_BACKLOG_KEY, shardFor, streamIdTime, streamKey } from '@eap/core';
 import { fieldValue } from './stream-entries.ts';
 
 /** One dead-lettered entry as shown by `eap dlq list` and `eap dlq show`. */
@@ -108,7 +99,8 @@ export function createDlqTool(redis: Redis, shards: number) {
     const project = entryProjectId(data);
     if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, 1);
     try {
-      await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(data));
+      // In the letter's own version: the data is the original entry's, byte for byte.
+      await redis.xadd(streamKey(shard), '*', 'v', fieldValue(fields, 'v')!, 'data', data);
     } catch (error) {
       if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, -1).catch(() => undefined);
       throw error;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamEvent } from '@eap/core';
+import { type StreamEvent, type StreamRow, streamRowOf } from '@eap/core';
 import { copyChunks, copyLine, copyValue } from './event-writer.ts';
 import { utcDay } from './partition-manager.ts';
 
 /** A stream event with the given properties and the other fields short and fixed. */
-function event(eventId: string, properties: StreamEvent['properties']): StreamEvent {
-  return {
+function event(eventId: string, properties: StreamEvent['properties']): StreamRow {
+  return streamRowOf({
     project_id: 'p',
     event_id: eventId,
     event: 'n',
@@ -17,7 +17,7 @@ function event(eventId: string, properties: StreamEvent['properties']): StreamEv
     session_id: null,
     properties,
     context: null,
-  };
+  });
 }
 
 describe('COPY text encoding', () => {

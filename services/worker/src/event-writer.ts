@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { StreamEvent } from '@eap/core';
+import type { StreamRow } from '@eap/core';
 
 export const COLUMNS =
   'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context, is_bot';
@@ -18,7 +18,7 @@ export function copyValue(value: string | null): string {
 }
 
 /** The column values of one event, in the order of `COLUMNS`. */
-export function eventRow(e: StreamEvent): (string | null)[] {
+export function eventRow(e: StreamRow): (string | null)[] {
   return [
     e.project_id,
     e.event_id,
@@ -29,14 +29,14 @@ export function eventRow(e: StreamEvent): (string | null)[] {
     e.sent_at,
     e.received_at,
     e.session_id,
-    JSON.stringify(e.properties),
-    e.context === null ? null : JSON.stringify(e.context),
+    e.propertiesJson,
+    e.contextJson,
     e.is_bot === true ? 't' : 'f',
   ];
 }
 
 /** One event as a line of COPY text. */
-export function copyLine(e: StreamEvent): string {
+export function copyLine(e: StreamRow): string {
   return `${eventRow(e).map(copyValue).join('\t')}\n`;
 }
 
@@ -44,7 +44,7 @@ export function copyLine(e: StreamEvent): string {
 const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** One id of `event_ids` as a line of COPY text (`EVENT_ID_COLUMNS`). */
-function eventIdLine(e: StreamEvent): string {
+function eventIdLine(e: StreamRow): string {
   return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.timestamp)}\n`;
 }
 const EVENT_ID_COLUMNS = 'project_id, event_id, "timestamp"';
@@ -77,13 +77,13 @@ async function copyInto(client: pg.PoolClient, table: string, columns: string, c
 }
 
 /** Orders events by (project, event_id), the key of `event_ids`, so writers lock ids in one order. */
-function byProjectEventId(a: StreamEvent, b: StreamEvent): number {
+function byProjectEventId(a: StreamRow, b: StreamRow): number {
   if (a.project_id !== b.project_id) return a.project_id < b.project_id ? -1 : 1;
   return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
 }
 
 /** Orders events by project, event name and time (see createEventWriter). */
-function byProjectEventTime(a: StreamEvent, b: StreamEvent): number {
+function byProjectEventTime(a: StreamRow, b: StreamRow): number {
   if (a.project_id !== b.project_id) return a.project_id < b.project_id ? -1 : 1;
   if (a.event !== b.event) return a.event < b.event ? -1 : 1;
   return a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0;
@@ -163,7 +163,7 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
   }
 
   /** The direct path; false when some id was already stored (nothing was written). */
-  async function writeDirect(client: pg.PoolClient, sorted: readonly StreamEvent[]): Promise<boolean> {
+  async function writeDirect(client: pg.PoolClient, sorted: readonly StreamRow[]): Promise<boolean> {
     try {
       await inTransaction(client, async () => {
         // In key order, as the dedup statement inserts them: two writers holding the same ids
@@ -179,7 +179,7 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
     }
   }
 
-  async function writeDedup(client: pg.PoolClient, sorted: readonly StreamEvent[]): Promise<number> {
+  async function writeDedup(client: pg.PoolClient, sorted: readonly StreamRow[]): Promise<number> {
     if (!prepared.has(client)) {
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS events_in (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
       prepared.add(client);
@@ -190,7 +190,7 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
     });
   }
 
-  async function write(events: readonly StreamEvent[]): Promise<{ inserted: number; path: WritePath }> {
+  async function write(events: readonly StreamRow[]): Promise<{ inserted: number; path: WritePath }> {
     const sorted = [...events].sort(byProjectEventTime);
     const client = await pool.connect();
     let broken = false;
