@@ -318,6 +318,7 @@ describe('eap worker', () => {
       keys: streamKeys(4),
       consumer: 'x',
       consumerIdleDeleteMs: 3_600_000,
+      letters: createDlqTool(redis.client, 4),
       metrics: createWorkerMetrics(),
       logger: createLogger({ level: 'silent' }),
     });
@@ -375,6 +376,50 @@ describe('eap worker', () => {
     expect(await stored(old.event_id)).toEqual({ properties, context, is_bot: true });
     expect(await stored(now.event_id)).toEqual({ properties, context, is_bot: true });
     expect(await stored(plain.event_id)).toEqual({ properties: {}, context: null, is_bot: false });
+  });
+
+  it('puts back the letters an older worker refused for their entry version, and only those', async () => {
+    // What a worker of the release before version 2 writes for an entry it cannot read.
+    const refused = (data: string, version: string, error = `unsupported stream entry version "${version}"`) =>
+      redis.client.xadd(
+        'eap:dlq',
+        '*',
+        'reason',
+        'decode_error',
+        'error',
+        error,
+        'stream',
+        streamKey(1),
+        'shard',
+        '1',
+        'original_id',
+        '1-1',
+        'v',
+        version,
+        'data',
+        data,
+      );
+    const first = streamEvent(projectId);
+    await refused(streamEntryDataOf(first), '2');
+    // Still refused: a version this worker does not know either, and an entry broken in another way.
+    await refused('{"from":"the future"}', '9');
+    await refused('{not json', '1', 'Unexpected token n in JSON');
+    const w = await worker({ TRIM_INTERVAL_MS: '100' });
+    const recovered = async () => (await w.worker.metrics.lettersRecovered.get()).values[0]?.value ?? 0;
+    await waitFor(async () => (await rows()) === 1, 10_000, 'the refused event stored');
+    expect(await recovered()).toBe(1);
+    // One refused while this worker already runs (an older one still running beside it) goes back too.
+    const second = streamEvent(projectId);
+    await refused(streamEntryDataOf(second), '2');
+    await waitFor(async () => (await rows()) === 2, 10_000, 'the second refused event stored');
+    expect(await recovered()).toBe(2);
+    const left = await dlqEntries(redis.client);
+    expect(left.map((l) => [l.get('v'), l.get('data')])).toEqual([
+      ['9', '{"from":"the future"}'],
+      ['1', '{not json'],
+    ]);
+    const { rows: stored } = await db.pool.query('SELECT event_id FROM events WHERE project_id = $1 ORDER BY event_id', [projectId]);
+    expect(stored.map((r) => r.event_id)).toEqual([first.event_id, second.event_id].sort());
   });
 
   it('shares the shards between several workers without processing anything twice', async () => {

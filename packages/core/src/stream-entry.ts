@@ -77,6 +77,15 @@ export function streamRowOf(event: StreamEvent): StreamRow {
  */
 export const MAX_STREAM_ENTRY_BYTES = 80 * 1024;
 
+/** Entry versions this code reads (field `v`). */
+export const READABLE_STREAM_ENTRY_VERSIONS: readonly string[] = ['1', '2'];
+
+/**
+ * How the error of an entry of an unknown version begins: every release has written it so, so a
+ * dead letter that an older worker refused only for its version can be told from the others.
+ */
+export const UNSUPPORTED_VERSION_ERROR = 'unsupported stream entry version';
+
 /** The version and data of an entry's fields, checked for what every version needs. */
 function entryParts(fields: readonly string[]): { version: string; data: string } {
   let version: string | undefined;
@@ -85,7 +94,8 @@ function entryParts(fields: readonly string[]): { version: string; data: string 
     if (fields[i] === 'v') version = fields[i + 1];
     else if (fields[i] === 'data') data = fields[i + 1];
   }
-  if (version !== '1' && version !== '2') throw new Error(`unsupported stream entry version ${JSON.stringify(version)}`);
+  if (version === undefined || !READABLE_STREAM_ENTRY_VERSIONS.includes(version))
+    throw new Error(`${UNSUPPORTED_VERSION_ERROR} ${JSON.stringify(version)}`);
   if (data === undefined) throw new Error('stream entry has no data field');
   if (data.length > MAX_STREAM_ENTRY_BYTES)
     throw new Error(`stream entry data is ${data.length} characters; the limit is ${MAX_STREAM_ENTRY_BYTES}`);

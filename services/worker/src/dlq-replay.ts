@@ -1,5 +1,15 @@
 import type { Redis } from 'ioredis';
-import { decodeStreamEntry, DLQ_STREAM, entryProjectId, PROJECT_BACKLOG_KEY, shardFor, streamIdTime, streamKey } from '@eap/core';
+import {
+  decodeStreamEntry,
+  DLQ_STREAM,
+  entryProjectId,
+  PROJECT_BACKLOG_KEY,
+  READABLE_STREAM_ENTRY_VERSIONS,
+  shardFor,
+  streamIdTime,
+  streamKey,
+  UNSUPPORTED_VERSION_ERROR,
+} from '@eap/core';
 import { fieldValue } from './stream-entries.ts';
 
 /** One dead-lettered entry as shown by `eap dlq list` and `eap dlq show`. */
@@ -41,9 +51,9 @@ function toView(id: string, fields: string[]): DeadLetterView {
   };
 }
 
-/** Walks the DLQ oldest first in pages, without loading it whole. */
-async function* dlqEntries(redis: Redis): AsyncGenerator<[string, string[]]> {
-  let start = '-';
+/** Walks the DLQ oldest first in pages (after the letter `after`, when given), without loading it whole. */
+async function* dlqEntries(redis: Redis, after?: string): AsyncGenerator<[string, string[]]> {
+  let start = after === undefined ? '-' : `(${after}`;
   for (;;) {
     const page = (await redis.xrange(DLQ_STREAM, start, '+', 'COUNT', PAGE)) as [string, string[]][];
     for (const entry of page) yield entry;
@@ -141,13 +151,34 @@ export function createDlqTool(redis: Redis, shards: number) {
     return result;
   }
 
+  /**
+   * Replays the letters after `after` (every letter, without it) that a worker refused only because
+   * it did not know their entry version, when this code reads that version. During a rolling
+   * upgrade the older workers still running dead-letter what the newer APIs append; the newer
+   * workers put it back this way, so nothing waits for a manual replay. Returns how many went back
+   * and the last letter looked at (where the next call starts).
+   */
+  async function recoverUnreadVersions(after?: string): Promise<{ recovered: number; last: string | undefined }> {
+    let recovered = 0;
+    let last = after;
+    for await (const [id, fields] of dlqEntries(redis, after)) {
+      last = id;
+      if (fieldValue(fields, 'reason') !== 'decode_error') continue;
+      if (!fieldValue(fields, 'error')?.startsWith(UNSUPPORTED_VERSION_ERROR)) continue;
+      if (!READABLE_STREAM_ENTRY_VERSIONS.includes(fieldValue(fields, 'v') ?? '')) continue;
+      if ((await replayOne(id, fields)) === undefined) recovered++;
+    }
+    return { recovered, last };
+  }
+
   /** Deletes entries dead-lettered more than `olderThanMs` ago; returns how many. */
   async function purge(olderThanMs: number, now: number = Date.now()): Promise<number> {
     return Number(await redis.xtrim(DLQ_STREAM, 'MINID', `${Math.max(0, Math.floor(now - olderThanMs))}-0`));
   }
 
-  return { list, show, count, replay, purge };
+  return { list, show, count, replay, recoverUnreadVersions, purge };
 }
+export type DlqTool = ReturnType<typeof createDlqTool>;
 
 /** Parses a duration like `90s`, `30m`, `12h`, `7d` into milliseconds; undefined when invalid. */
 export function parseDuration(text: string): number | undefined {

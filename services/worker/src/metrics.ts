@@ -86,6 +86,11 @@ export function createWorkerMetrics() {
       help: 'Dead letters dropped, oldest first, to keep the dead-letter stream at DLQ_MAX_ENTRIES.',
       registers: [registry],
     }),
+    lettersRecovered: new Counter({
+      name: 'eap_worker_dlq_recovered_total',
+      help: 'Dead letters an older worker refused for their entry version, put back in their streams by this one.',
+      registers: [registry],
+    }),
     dlqLength: new Gauge({
       name: 'eap_worker_dlq_length_events',
       help: 'Entries in the dead-letter stream, as last measured.',

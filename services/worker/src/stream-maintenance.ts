@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { CONSUMER_GROUP, compareStreamIds, DLQ_STREAM, nextStreamId, parseStreamGroups, type StreamGroupInfo } from '@eap/core';
 import type { Logger } from '@eap/core';
+import type { DlqTool } from './dlq-replay.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /**
@@ -24,17 +25,22 @@ export async function oldestNeededId(redis: Redis, key: string, groups: StreamGr
 /**
  * Periodic housekeeping of the shard streams: trims each one to the oldest entry any consumer
  * group still needs (XTRIM MINID: never an undelivered or pending entry), removes consumers that
- * have been idle with nothing pending for a long time, and measures lag, pending and DLQ size.
+ * have been idle with nothing pending for a long time, measures lag, pending and DLQ size, and
+ * puts back in their streams the dead letters an older worker refused for their entry version
+ * (each letter looked at once per process).
  */
 export function createStreamMaintenance(options: {
   redis: Redis;
   keys: string[];
   consumer: string;
   consumerIdleDeleteMs: number;
+  letters: Pick<DlqTool, 'recoverUnreadVersions'>;
   metrics: WorkerMetrics;
   logger: Logger;
 }) {
   const { redis, metrics, logger } = options;
+  /** The last dead letter looked at for recovery. */
+  let letterCursor: string | undefined;
 
   async function removeIdleConsumers(key: string): Promise<string[]> {
     const consumers = ((await redis.xinfo('CONSUMERS', key, CONSUMER_GROUP)) as unknown[][]).map((flat) => {
@@ -74,7 +80,7 @@ export function createStreamMaintenance(options: {
   }
 
   /** One round over every shard; a failing shard is logged and does not stop the others. */
-  async function runOnce(): Promise<{ trimmed: number }> {
+  async function runOnce(): Promise<{ trimmed: number; recovered: number }> {
     let trimmed = 0;
     for (const [shard, key] of options.keys.entries()) {
       try {
@@ -83,12 +89,24 @@ export function createStreamMaintenance(options: {
         logger.warn({ err: error, stream: key }, 'stream maintenance failed; will retry');
       }
     }
+    let recovered = 0;
+    try {
+      const pass = await options.letters.recoverUnreadVersions(letterCursor);
+      letterCursor = pass.last;
+      recovered = pass.recovered;
+      if (recovered > 0) {
+        metrics.lettersRecovered.inc(recovered);
+        logger.info({ recovered }, 'replayed dead letters that an older worker could not read');
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'recovering dead letters of a newer entry version failed; will retry');
+    }
     try {
       metrics.dlqLength.set(await redis.xlen(DLQ_STREAM));
     } catch (error) {
       logger.debug({ err: error }, 'DLQ measurement failed');
     }
-    return { trimmed };
+    return { trimmed, recovered };
   }
 
   return { runOnce };

@@ -6,6 +6,7 @@ import { schemaReadinessCheck } from '@eap/db';
 import { createBatchProcessor } from './batch-processor.ts';
 import { consumerNameOf, type WorkerConfig } from './config.ts';
 import { createDeadLetterQueue } from './dead-letter.ts';
+import { createDlqTool } from './dlq-replay.ts';
 import { createEventWriter } from './event-writer.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { pruneEventIds } from './dedup-window.ts';
@@ -101,6 +102,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     keys,
     consumer,
     consumerIdleDeleteMs: config.CONSUMER_IDLE_DELETE_MS,
+    letters: createDlqTool(redis, keys.length),
     metrics,
     logger,
   });
