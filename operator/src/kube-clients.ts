@@ -40,17 +40,23 @@ export interface KubeClients {
   objects: ManifestApplier;
 }
 
-export function createKubeClients(kubeConfig: KubeConfig): KubeClients {
+/**
+ * The library's request configuration for the current cluster of `kubeConfig`: every request
+ * gives up after `timeoutMs`, and carries `userAgent` when given. The operator's clients and the
+ * tests' client are made from it.
+ */
+export function kubeRequestConfiguration(kubeConfig: KubeConfig, options: { timeoutMs: number; userAgent?: string }): Configuration {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const configuration = createConfiguration({
+  const { timeoutMs, userAgent } = options;
+  return createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kubeConfig },
     promiseMiddleware: [
       {
         async pre(context) {
-          context.setHeaderParam('User-Agent', OPERATOR_USER_AGENT);
-          context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+          if (userAgent !== undefined) context.setHeaderParam('User-Agent', userAgent);
+          context.setSignal(AbortSignal.timeout(timeoutMs));
           return context;
         },
         async post(response) {
@@ -59,6 +65,10 @@ export function createKubeClients(kubeConfig: KubeConfig): KubeClients {
       },
     ],
   });
+}
+
+export function createKubeClients(kubeConfig: KubeConfig): KubeClients {
+  const configuration = kubeRequestConfiguration(kubeConfig, { timeoutMs: REQUEST_TIMEOUT_MS, userAgent: OPERATOR_USER_AGENT });
   const make = <T extends ApiType>(api: ApiConstructor<T>) => new api(configuration);
   return {
     kubeConfig,

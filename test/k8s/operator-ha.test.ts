@@ -70,21 +70,13 @@ async function startOperator(identity: string): Promise<OperatorProcess> {
 }
 
 /**
- * Fails a request nobody answers within 5 s, so the poll around it asks again. Unbounded, one
- * such request can hold a test until its timeout: in one run on a machine busy with the other
- * suites, the graceful-stop test hung for 60 s although each of its steps is bounded otherwise.
+ * Reads the Lease with requests that give up after 5 s, so the poll around one nobody answers asks
+ * again well within its own bound. In one run on a machine busy with the other suites, the
+ * graceful-stop test hung for 60 s although each of its steps is bounded otherwise.
  */
-function answered<T>(request: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5_000);
-  });
-  return Promise.race([request, late]).finally(() => clearTimeout(timer));
-}
-
+const leaseReader = TestKube.fromKubeconfig(inject('kubeconfig'), 5_000);
 const holder = async () =>
-  (await answered(kube.find<V1Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LEASE, namespace })))?.spec
-    ?.holderIdentity;
+  (await leaseReader.find<V1Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LEASE, namespace }))?.spec?.holderIdentity;
 /** The Lease holder, asked until the API server answers. */
 const currentHolder = () => eventually('the Lease holder', async () => (await holder()) ?? '', 20_000);
 const job = (name: string) => ({ apiVersion: 'batch/v1', kind: 'Job', name, namespace });

@@ -5,8 +5,24 @@
  * sends them (operator/src/manifest-applier.ts: the object as written); subresources (/status,
  * /scale) and the odd typed call go through the library's typed clients (`kube.typed(AppsV1Api)`).
  */
-import { type ApiConstructor, ApiException, type ApiType, KubeConfig, type KubernetesObject, type V1Status } from '@kubernetes/client-node';
+import {
+  type ApiConstructor,
+  ApiException,
+  type ApiType,
+  type Configuration,
+  KubeConfig,
+  type KubernetesObject,
+  type V1Status,
+} from '@kubernetes/client-node';
+import { kubeRequestConfiguration } from '../../../operator/src/kube-clients.ts';
 import { ManifestApplier } from '../../../operator/src/manifest-applier.ts';
+
+/**
+ * How long one request of the tests' client may take (the library has none of its own: a request
+ * sent into a dead connection waits for the HTTP stack). A poll around a request that timed out
+ * asks again; a test that needs a tighter bound passes its own.
+ */
+export const TEST_REQUEST_TIMEOUT_MS = 20_000;
 
 /** A Kubernetes object as JSON: the library's KubernetesObject, open to every other field. */
 export type KubeObject = KubernetesObject & { [key: string]: unknown };
@@ -99,26 +115,32 @@ function header(ref: KubeRef) {
 
 export class TestKube {
   readonly kubeConfig: KubeConfig;
+  /** Most milliseconds one request may take. */
+  readonly requestTimeoutMs: number;
+  /** The request configuration of every client made here. */
+  readonly configuration: Configuration;
   /** The library's KubernetesObjectApi, with the operator's writes of manifests as written. */
   readonly objects: ManifestApplier;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, requestTimeoutMs: number = TEST_REQUEST_TIMEOUT_MS) {
     this.kubeConfig = kubeConfig;
-    this.objects = kubeConfig.makeApiClient(ManifestApplier);
+    this.requestTimeoutMs = requestTimeoutMs;
+    this.configuration = kubeRequestConfiguration(kubeConfig, { timeoutMs: requestTimeoutMs });
+    this.objects = new ManifestApplier(this.configuration);
   }
 
-  static fromKubeconfig(file: string): TestKube {
-    return new TestKube(kubeConfigFromFile(file));
+  static fromKubeconfig(file: string, requestTimeoutMs?: number): TestKube {
+    return new TestKube(kubeConfigFromFile(file), requestTimeoutMs);
   }
 
   /** The same cluster, authenticating with `token` (e.g. a ServiceAccount's). */
   withToken(token: string): TestKube {
-    return new TestKube(kubeConfigWithToken(this.kubeConfig, token));
+    return new TestKube(kubeConfigWithToken(this.kubeConfig, token), this.requestTimeoutMs);
   }
 
   /** One of the library's typed clients (CoreV1Api, AppsV1Api, CustomObjectsApi…) on this cluster. */
   typed<T extends ApiType>(api: ApiConstructor<T>): T {
-    return this.kubeConfig.makeApiClient(api);
+    return new api(this.configuration);
   }
 
   /** Reads an object; rejects with the library's ApiException (404 included). */
