@@ -14,8 +14,9 @@ const PAGE = 500;
 
 /**
  * Who a letter's event belongs to, from the original entry's `data` field (kept byte for byte by
- * the worker: the event's JSON, or in version 2 its first line); undefined when it cannot be read. Parsed, not validated: a letter that
- * failed the event schema still names its project and distinct id, and is personal data.
+ * the worker: the event's JSON, or in version 2 its first line); undefined when it cannot be
+ * read. Parsed, not validated: a letter that failed the event schema still names its project and
+ * distinct id, and is personal data.
  */
 function subjectOf(fields: string[]): { projectId: string; distinctId: string | undefined } | undefined {
   let data: string | undefined;
