@@ -12,7 +12,7 @@ import pg from 'pg';
 import { type StreamRow, streamRowOf } from '@eap/core';
 import { createMigrator } from '@eap/db';
 import { startPostgres } from '@eap/local-services';
-import { createEventWriter, eventRow } from '@eap/worker';
+import { createEventWriter, EVENT_COLUMNS, eventRow } from '@eap/worker';
 import { median } from './support/statistics.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
@@ -48,14 +48,14 @@ function makeEvents(n: number, projectId: string): StreamRow[] {
 
 // The former production path, kept here to compare against.
 const INSERT_UNNEST = `
-INSERT INTO events (project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::jsonb[], $11::jsonb[])
+INSERT INTO events (${EVENT_COLUMNS})
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::jsonb[], $11::jsonb[], $12::boolean[])
 ON CONFLICT DO NOTHING`;
 
 function createUnnestWriter(pool: pg.Pool) {
   return {
     async write(events: StreamRow[]): Promise<{ inserted: number }> {
-      const cols: (string | null)[][] = Array.from({ length: 11 }, () => []);
+      const cols: (string | null)[][] = Array.from({ length: EVENT_COLUMNS.split(', ').length }, () => []);
       for (const e of events) for (const [i, v] of eventRow(e).entries()) cols[i]!.push(v);
       const result = await pool.query({ name: 'bench_unnest', text: INSERT_UNNEST, values: cols });
       return { inserted: result.rowCount ?? 0 };

@@ -10,7 +10,7 @@ import {
   streamKeys,
   streamRowOf,
 } from '@eap/core';
-import { createDlqTool, createEventWriter } from '@eap/worker';
+import { createDeadLetterQueue, createDlqTool, createEventWriter } from '@eap/worker';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, waitFor } from './support/test-api.ts';
@@ -379,26 +379,14 @@ describe('eap worker', () => {
   });
 
   it('puts back the letters an older worker refused for their entry version, and only those', async () => {
-    // What a worker of the release before version 2 writes for an entry it cannot read.
+    // What a worker of the release before version 2 writes for an entry it cannot read (its
+    // dead-letter queue is this one: the letter's layout has not changed).
+    const { deadLetter } = createDeadLetterQueue(redis.client, { maxEntries: 1000 });
+    let seq = 0;
     const refused = (data: string, version: string, error = `unsupported stream entry version "${version}"`) =>
-      redis.client.xadd(
-        'eap:dlq',
-        '*',
-        'reason',
-        'decode_error',
-        'error',
-        error,
-        'stream',
-        streamKey(1),
-        'shard',
-        '1',
-        'original_id',
-        '1-1',
-        'v',
-        version,
-        'data',
-        data,
-      );
+      deadLetter([
+        { entry: { shard: 1, key: streamKey(1), id: `1-${++seq}`, fields: ['v', version, 'data', data] }, reason: 'decode_error', error },
+      ]);
     const first = streamEvent(projectId);
     await refused(streamEntryDataOf(first), '2');
     // Still refused: a version this worker does not know either, and an entry broken in another way.

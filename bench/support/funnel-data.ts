@@ -1,4 +1,3 @@
-import { streamRowOf } from '@eap/core';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { createFunnelModel } from '@eap/traffic';
@@ -7,6 +6,7 @@ import { parseUserAgent } from '../../services/api/src/enrichment/user-agent.ts'
 import { copyEventLines } from './copy-event-lines.ts';
 import type { Progress } from './progress.ts';
 import { WORKER_BATCH_ROWS } from './query-data.ts';
+import { streamRowOf } from '@eap/core';
 
 export interface FunnelDataOptions {
   projectId: string;

@@ -1,6 +1,6 @@
-import { streamRowOf } from '@eap/core';
 import { copyLine } from '@eap/worker';
 import { createRandom, type Random } from '@eap/traffic';
+import { streamRowOf } from '@eap/core';
 
 /**
  * Synthetic product analytics data for the query benchmark: `users` people arriving over `days`

@@ -78,7 +78,7 @@ export function streamRowOf(event: StreamEvent): StreamRow {
 export const MAX_STREAM_ENTRY_BYTES = 80 * 1024;
 
 /** Entry versions this code reads (field `v`). */
-export const READABLE_STREAM_ENTRY_VERSIONS: readonly string[] = ['1', '2'];
+const READABLE_STREAM_ENTRY_VERSIONS: readonly string[] = ['1', '2'];
 
 /**
  * How the error of an entry of an unknown version begins: every release has written it so, so a

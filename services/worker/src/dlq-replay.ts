@@ -4,7 +4,6 @@ import {
   DLQ_STREAM,
   entryProjectId,
   PROJECT_BACKLOG_KEY,
-  READABLE_STREAM_ENTRY_VERSIONS,
   shardFor,
   streamIdTime,
   streamKey,
@@ -153,10 +152,11 @@ export function createDlqTool(redis: Redis, shards: number) {
 
   /**
    * Replays the letters after `after` (every letter, without it) that a worker refused only because
-   * it did not know their entry version, when this code reads that version. During a rolling
-   * upgrade the older workers still running dead-letter what the newer APIs append; the newer
-   * workers put it back this way, so nothing waits for a manual replay. Returns how many went back
-   * and the last letter looked at (where the next call starts).
+   * it did not know their entry version, when this code reads them (replay decodes each letter
+   * first; one it still cannot read stays where it is). During a rolling upgrade the older workers
+   * still running dead-letter what the newer APIs append; the newer workers put it back this way,
+   * so nothing waits for a manual replay. Returns how many went back and the last letter looked at
+   * (where the next call starts).
    */
   async function recoverUnreadVersions(after?: string): Promise<{ recovered: number; last: string | undefined }> {
     let recovered = 0;
@@ -165,7 +165,6 @@ export function createDlqTool(redis: Redis, shards: number) {
       last = id;
       if (fieldValue(fields, 'reason') !== 'decode_error') continue;
       if (!fieldValue(fields, 'error')?.startsWith(UNSUPPORTED_VERSION_ERROR)) continue;
-      if (!READABLE_STREAM_ENTRY_VERSIONS.includes(fieldValue(fields, 'v') ?? '')) continue;
       if ((await replayOne(id, fields)) === undefined) recovered++;
     }
     return { recovered, last };
