@@ -33,3 +33,18 @@ export function boundedText(schema: z.ZodType, options: { storable: boolean }) {
     value.length <= maxLength &&
     (!options.storable || textProblem(value) === undefined);
 }
+
+/**
+ * The check of a zod string format whose only check is its pattern (`z.uuid()`,
+ * `z.iso.datetime()`), as a plain regular-expression test: the schema's own pattern, without the
+ * result object and issue list `safeParse` allocates for every value. Throws when the schema has
+ * any other check, so a check added to such a field later cannot be skipped silently.
+ */
+export function formatPattern(schema: z.ZodType): (value: unknown) => value is string {
+  const def = (schema as unknown as { _zod: { def: { type: string; check?: string; pattern?: unknown; checks?: unknown[] } } })._zod.def;
+  const { pattern } = def;
+  if (def.type !== 'string' || def.check !== 'string_format' || !(pattern instanceof RegExp) || (def.checks?.length ?? 0) > 0)
+    throw new Error('formatPattern takes a string format whose only check is its pattern');
+  if (pattern.global || pattern.sticky) throw new Error('formatPattern takes a pattern without the g or y flag');
+  return (value: unknown): value is string => typeof value === 'string' && pattern.test(value);
+}
