@@ -494,16 +494,11 @@ describe('backpressure', () => {
       env: { STREAM_BACKLOG_CAP: '2', STREAM_BACKLOG_PROJECT_PERCENT: '100' },
     });
     try {
-      const fill = await full.send('/v1/batch', {
-        key: project.write_key,
-        body: {
-          events: [
-            { event: 'f', distinct_id: 'd' },
-            { event: 'f', distinct_id: 'd' },
-          ],
-        },
-      });
-      expect(fill.json.accepted).toBe(2);
+      // Two requests, two entries: the cap counts entries (a request's events of one shard are one).
+      for (const _ of [1, 2]) {
+        const fill = await full.send('/v1/events', { key: project.write_key, body: { event: 'f', distinct_id: 'd' } });
+        expect(fill.json.accepted).toBe(1);
+      }
       await waitFor(() => full.server.backlog.refusal(project.project_id) !== undefined, 5000, 'the backlog measured full');
       const segment = await full.send('/v1/batch', {
         body: { batch: [{ type: 'track', event: 'e', userId: 'u' }] },

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_STREAM, encodeStreamEntry, streamEntryDataOf, streamKey } from '@eap/core';
+import { DLQ_STREAM, decodeStreamEvents, encodeStreamEntry, streamEntryDataOf, streamKey } from '@eap/core';
 import {
   createDeadLetterRemoval,
   createPipelineDrain,
@@ -451,6 +451,56 @@ describe('deletion of events still in the streams', () => {
     });
     expect(again.status === 'deleted' && again.receipt).toMatchObject({ dlq_entries: 0, dlq_unreadable: 1 });
     expect(await lettersLeft()).toEqual(kept);
+  });
+
+  it("takes the person's events out of a letter that holds several people's, keeping the others' in it", async () => {
+    const before = new Set(((await redis.client.xrange(DLQ_STREAM, '-', '+')) as [string, string[]][]).map(([id]) => id));
+    await db.pool.query(
+      `INSERT INTO person_distinct_ids (project_id, distinct_id, person_id)
+       SELECT $1, 'dlq-several', '7d1b2c3e-0000-4000-8000-00000000d1b0' ON CONFLICT DO NOTHING`,
+      [project.project_id],
+    );
+    // Whole entries of a request's events, as a worker that cannot read an entry dead-letters them.
+    const lines = (distinctId: string) => streamEntryDataOf(JSON.parse(eventOf(project.project_id, distinctId)));
+    const mixed = [lines('dlq-several'), lines('dlq-stays'), lines('dlq-several'), lines('dlq-stays-too')];
+    const entryOf = (events: string[]): DeadLetter => ({
+      entry: {
+        shard: 2,
+        key: streamKey(2),
+        id: `${Date.now()}-${letterSeq++}`,
+        fields: encodeStreamEntry(events.join('\n'), events.length),
+      },
+      reason: 'decode_error',
+      error: 'unsupported stream entry version "3"',
+    });
+    const { deadLetter } = createDeadLetterQueue(redis.client, { maxEntries: 1000 });
+    const mixedLetter = entryOf(mixed);
+    await deadLetter([mixedLetter, entryOf([lines('dlq-several'), lines('dlq-several')])]);
+
+    const response = await del(`/v1/projects/${project.project_id}/persons/dlq-several`);
+    expect(response.status).toBe(200);
+    // The unreadable letter of the test before is still there, and counted.
+    expect(DeletionReceipt.parse(response.json)).toMatchObject({ dlq_entries: 4, dlq_unreadable: 1 });
+    const all = (await redis.client.xrange(DLQ_STREAM, '-', '+')) as [string, string[]][];
+    expect(all.filter(([id]) => before.has(id))).toHaveLength(before.size);
+    const left = all.filter(([id]) => !before.has(id));
+    expect(left).toHaveLength(1);
+    const fields = new Map<string, string>();
+    for (let i = 0; i < left[0]![1].length; i += 2) fields.set(left[0]![1][i]!, left[0]![1][i + 1]!);
+    // The same letter without the person's events: what it says and where it came from kept.
+    expect(Object.fromEntries(fields)).toMatchObject({
+      reason: 'decode_error',
+      error: 'unsupported stream entry version "3"',
+      original_id: mixedLetter.entry.id,
+      shard: '2',
+      v: '3',
+      n: '2',
+      data: `${mixed[1]}\n${mixed[3]}`,
+    });
+    // Still a letter the replay reads.
+    expect(decodeStreamEvents(left[0]![1]).map((e) => e.distinct_id)).toEqual(['dlq-stays', 'dlq-stays-too']);
+    // The DLQ as the tests below expect it.
+    await redis.client.xdel(DLQ_STREAM, left[0]![0]);
   });
 
   it('admin routes: 401 without the token, 400 for a malformed project id, 404 for unknown ones', async () => {

@@ -1,6 +1,6 @@
 import { gzipSync, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeStreamEntry, STREAM_ENTRY_VERSION, streamKeys } from '@eap/core';
+import { decodeStreamEvents, STREAM_ENTRY_VERSION, streamKeys } from '@eap/core';
 import { rotateKey } from '@eap/db';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
@@ -16,7 +16,7 @@ async function streamEvents() {
   const all = [];
   for (const key of streamKeys(4)) {
     const entries = await redis.client.xrange(key, '-', '+');
-    for (const [, fields] of entries) all.push(decodeStreamEntry(fields));
+    for (const [, fields] of entries) all.push(...decodeStreamEvents(fields));
   }
   return all;
 }
@@ -135,16 +135,26 @@ describe('POST /v1/batch', () => {
     expect(stored2.find((e) => e.event === 'near')!.timestamp).toBe(near);
   });
 
-  it('spreads events over the shard streams, one entry per event with a schema version', async () => {
+  it('spreads a request over the shard streams, one entry per shard with a schema version and its number of events', async () => {
     await redis.client.flushdb();
     const events = Array.from({ length: 200 }, (_, i) => ({ event: 'e', distinct_id: `user-${i}` }));
     const res = await api.send('/v1/batch', { key: project.write_key, body: { events } });
     expect(res.json.accepted).toBe(200);
     const lengths = await Promise.all(streamKeys(4).map((k) => redis.client.xlen(k)));
-    expect(lengths.reduce((a, b) => a + b, 0)).toBe(200);
-    expect(lengths.every((n) => n > 0)).toBe(true);
-    const [first] = await redis.client.xrange(streamKeys(4)[0]!, '-', '+', 'COUNT', 1);
-    expect(first?.[1].slice(0, 2)).toEqual(['v', String(STREAM_ENTRY_VERSION)]);
+    expect(lengths).toEqual([1, 1, 1, 1]);
+    let total = 0;
+    for (const key of streamKeys(4)) {
+      const [entry] = (await redis.client.xrange(key, '-', '+')) as [string, string[]][];
+      const fields = entry![1];
+      expect(fields.slice(0, 3)).toEqual(['v', String(STREAM_ENTRY_VERSION), 'n']);
+      const stored = decodeStreamEvents(fields);
+      expect(stored).toHaveLength(Number(fields[3]));
+      // In the order of the request.
+      const order = stored.map((e) => Number(e.distinct_id.slice(5)));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      total += stored.length;
+    }
+    expect(total).toBe(200);
   });
 });
 

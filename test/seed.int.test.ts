@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeStreamEntry, streamKeys } from '@eap/core';
+import { decodeStreamEvents, streamKeys } from '@eap/core';
 import { exited, runEap, spawnEap } from '@eap/local-services';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
@@ -22,7 +22,8 @@ afterAll(async () => {
 
 async function streamEvents() {
   const out = [];
-  for (const key of streamKeys(4)) for (const [, fields] of await redis.client.xrange(key, '-', '+')) out.push(decodeStreamEntry(fields));
+  for (const key of streamKeys(4))
+    for (const [, fields] of await redis.client.xrange(key, '-', '+')) out.push(...decodeStreamEvents(fields));
   return out;
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
 import { startOwnRedis } from './support/test-redis.ts';
-import { createStreamProducer, MAX_EVENTS_PER_APPEND_CALL, type PreparedEntry } from '../services/api/src/stream-producer.ts';
+import { createStreamProducer, MAX_EVENTS_PER_APPEND_CALL, type PreparedEvent } from '../services/api/src/stream-producer.ts';
 
 // A Redis of its own: the test counts the script calls the server ran (INFO commandstats).
 let server: Awaited<ReturnType<typeof startOwnRedis>>;
@@ -17,13 +17,17 @@ async function scriptCalls(): Promise<number> {
   return calls;
 }
 
-const entries = (request: number, n: number, shards = 4): PreparedEntry[] =>
+const entries = (request: number, n: number, shards = 4): PreparedEvent[] =>
   Array.from({ length: n }, (_, i) => ({ shard: (request + i) % shards, data: JSON.stringify({ request, i }) }));
 
-async function streamData(shard: number, id: string): Promise<string | undefined> {
+/** The fields of an entry. */
+async function streamFields(shard: number, id: string): Promise<string[] | undefined> {
   const [entry] = await redis.xrange(streamKey(shard), id, id);
-  return entry?.[1][3];
+  return entry?.[1];
 }
+
+/** Entries a request of these events becomes: one per shard its events go to. */
+const shardsOf = (events: PreparedEvent[]) => new Set(events.map((e) => e.shard)).size;
 
 beforeAll(async () => {
   server = await startOwnRedis();
@@ -47,7 +51,7 @@ beforeEach(async () => {
 });
 
 describe('stream producer', () => {
-  it('appends the events of every request of one turn in one script call, each request told its own entry ids', async () => {
+  it('appends the events of every request of one turn in one script call, one entry per request and shard, each event told its entry id', async () => {
     const producer = createStreamProducer(producerClient);
     const before = await scriptCalls();
     const requests = Array.from({ length: 40 }, (_, r) => ({ projectId: `p${r % 3}`, entries: entries(r, 1 + (r % 5)) }));
@@ -58,15 +62,20 @@ describe('stream producer', () => {
       expect(outcomes[r]).toHaveLength(request.entries.length);
       for (const [i, outcome] of outcomes[r]!.entries()) {
         expect(outcome.ok).toBe(true);
-        if (outcome.ok) expect(await streamData(request.entries[i]!.shard, outcome.id)).toBe(request.entries[i]!.data);
+        if (!outcome.ok) continue;
+        const event = request.entries[i]!;
+        const fields = await streamFields(event.shard, outcome.id);
+        const inEntry = request.entries.filter((e) => e.shard === event.shard).map((e) => e.data);
+        expect(fields).toEqual(['v', '3', 'n', String(inEntry.length), 'data', inEntry.join('\n')]);
       }
     }
+    // The backlog counts entries, as the streams' lag does.
     const counted = await redis.hgetall(PROJECT_BACKLOG_KEY);
     const expected: Record<string, string> = {};
-    for (const r of requests) expected[r.projectId] = String(Number(expected[r.projectId] ?? 0) + r.entries.length);
+    for (const r of requests) expected[r.projectId] = String(Number(expected[r.projectId] ?? 0) + shardsOf(r.entries));
     expect(counted).toEqual(expected);
     const lengths = await Promise.all([0, 1, 2, 3].map((s) => redis.xlen(streamKey(s))));
-    expect(lengths.reduce((a, b) => a + b, 0)).toBe(requests.reduce((n, r) => n + r.entries.length, 0));
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(requests.reduce((n, r) => n + shardsOf(r.entries), 0));
   });
 
   it('splits a turn into several calls past the cap, never splitting a request', async () => {
@@ -78,7 +87,7 @@ describe('stream producer', () => {
     const perCall = Math.floor(MAX_EVENTS_PER_APPEND_CALL / perRequest);
     expect((await scriptCalls()) - before).toBe(Math.ceil(requests / perCall));
     expect(outcomes.flat().every((o) => o.ok)).toBe(true);
-    expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(requests * perRequest));
+    expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(requests * 4));
   });
 
   it("sends requests of later turns in later calls, and reports each call's duration once", async () => {

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CONSUMER_GROUP,
+  PROJECT_BACKLOG_KEY,
   encodeStreamEntry,
-  entryEventJson,
+  entryEventJsons,
   STREAM_ENTRY_VERSION,
   streamEntryData,
   streamEntryDataOf,
@@ -15,7 +16,15 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.t
 import { useSharedRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, waitFor } from './support/test-api.ts';
 import { startTestWorker, type TestWorker } from './support/test-worker.ts';
-import { appendEvents, appendRaw, countRows, dlqEntries, streamEvent, totalStreamLength } from './support/stream-fixtures.ts';
+import {
+  appendEvents,
+  appendRaw,
+  appendRequest,
+  countRows,
+  dlqEntries,
+  streamEvent,
+  totalStreamLength,
+} from './support/stream-fixtures.ts';
 
 let db: TestDatabase;
 let redis: Awaited<ReturnType<typeof useSharedRedis>>;
@@ -195,7 +204,7 @@ describe('eap worker', () => {
     expect(new Set(letters.map((l) => l.get('reason')))).toEqual(new Set(['db_rejected']));
     expect(letters[0]!.get('error')).toMatch(/unsupported Unicode escape sequence|\\u0000/);
     expect(letters[3]!.get('error')).toMatch(/invalid input syntax for type json/);
-    expect(new Set(letters.map((l) => JSON.parse(entryEventJson(l.get('v'), l.get('data')!)).event_id))).toEqual(
+    expect(new Set(letters.map((l) => JSON.parse(entryEventJsons(l.get('v'), l.get('data')!)[0]!).event_id))).toEqual(
       new Set([...bad, brokenHead].map((b) => b.event_id)),
     );
   });
@@ -258,18 +267,50 @@ describe('eap worker', () => {
     await waitFor(async () => (await pendingOnShard0()) === 0, 10_000, 'nothing left pending');
   });
 
-  it('dead-letters an entry delivered more than MAX_DELIVERIES times', async () => {
-    const [id] = await appendEvents(redis.client, [streamEvent(projectId)]);
+  it('dead-letters an entry delivered more than MAX_DELIVERIES times, one letter per event', async () => {
+    const events = [streamEvent(projectId), streamEvent(projectId)];
+    const id = await appendRequest(redis.client, events);
     await redis.client.xgroup('CREATE', streamKey(0), CONSUMER_GROUP, '0', 'MKSTREAM');
     await redis.client.xreadgroup('GROUP', CONSUMER_GROUP, 'crashy', 'COUNT', 10, 'STREAMS', streamKey(0), '>');
     // Four more deliveries, as if four workers each crashed while handling it.
     for (let i = 0; i < 4; i++) await redis.client.xclaim(streamKey(0), CONSUMER_GROUP, `crashy-${i}`, 0, id!);
     await worker({ CLAIM_IDLE_MS: '100', MAX_DELIVERIES: '5' });
-    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 1, 10_000, 'dead-lettered');
-    const [letter] = await dlqEntries(redis.client);
-    expect(letter!.get('reason')).toBe('max_deliveries');
-    expect(letter!.get('deliveries')).toBe('6');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 2, 10_000, 'dead-lettered');
+    const letters = await dlqEntries(redis.client);
+    for (const [index, letter] of letters.entries()) {
+      expect(letter.get('reason')).toBe('max_deliveries');
+      expect(letter.get('deliveries')).toBe('6');
+      expect(letter.get('original_id')).toBe(id);
+      expect(letter.get('event_index')).toBe(String(index));
+      // Each letter is a single-event entry of its event, which replays as it is.
+      expect([letter.get('v'), letter.get('data')]).toEqual(['2', streamEntryDataOf(events[index]!)]);
+    }
     expect(await rows()).toBe(0);
+    await waitFor(async () => (await pendingOnShard0()) === 0, 10_000, 'nothing left pending');
+  });
+
+  it('stores the events of an entry of several, dead-letters its bad ones alone and acknowledges it once', async () => {
+    const good = Array.from({ length: 5 }, () => streamEvent(projectId));
+    const unreadable = streamEvent(projectId, { event_id: '' });
+    const tooOld = streamEvent(projectId, { timestamp: new Date(Date.now() - 3 * 365 * 86_400_000).toISOString() });
+    const refused = streamEvent(projectId, { properties: { s: 'nul\u0000here' } });
+    const id = await appendRequest(redis.client, [good[0]!, unreadable, good[1]!, tooOld, good[2]!, refused, good[3]!, good[4]!]);
+    await redis.client.hset(PROJECT_BACKLOG_KEY, projectId, 1);
+    await worker();
+    await waitFor(async () => (await rows()) === 5, 10_000, 'the 5 good events stored');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 3, 10_000, '3 dead letters');
+    const letters = await dlqEntries(redis.client);
+    expect(letters.map((l) => [l.get('reason'), l.get('event_index'), l.get('original_id'), l.get('v')])).toEqual([
+      ['decode_error', '1', id, '2'],
+      ['out_of_range', '3', id, '2'],
+      ['db_rejected', '5', id, '2'],
+    ]);
+    expect(letters.map((l) => l.get('data'))).toEqual([unreadable, tooOld, refused].map((e) => streamEntryDataOf(e)));
+    const { rows: stored } = await db.pool.query('SELECT event_id FROM events WHERE project_id = $1', [projectId]);
+    expect(stored.map((r) => r.event_id).sort()).toEqual(good.map((e) => e.event_id).sort());
+    // Acknowledged once, after the last of its events was stored or dead-lettered.
+    await waitFor(async () => (await pendingOnShard0()) === 0, 10_000, 'nothing left pending');
+    expect(await redis.client.hget(PROJECT_BACKLOG_KEY, projectId)).toBeNull();
   });
 
   it('trims streams only below what every consumer group still needs', async () => {
@@ -354,7 +395,7 @@ describe('eap worker', () => {
     expect(await tool.replay({ reason: 'out_of_range' })).toEqual({ replayed: 2, skipped: [] });
     // (Read before the worker's next trim, 10 s away, could remove them.)
     const entries = (await Promise.all(streamKeys(4).map((key) => redis.client.xrange(key, '-', '+')))).flat();
-    expect(entries.find(([, fields]) => fields[3] === current)?.[1].slice(0, 2)).toEqual(['v', String(STREAM_ENTRY_VERSION)]);
+    expect(entries.find(([, fields]) => fields.at(-1) === current)?.[1].slice(0, 4)).toEqual(['v', String(STREAM_ENTRY_VERSION), 'n', '1']);
     expect(entries.filter(([, fields]) => fields[0] === 'v' && fields[1] === '1')).toHaveLength(1);
     await waitFor(async () => (await rows()) === 2, 10_000, 'replayed events stored');
     expect(await redis.client.xlen('eap:dlq')).toBe(0);
@@ -379,27 +420,26 @@ describe('eap worker', () => {
   });
 
   it('puts back the letters an older worker refused for their entry version, and only those', async () => {
-    // What a worker of the release before version 2 writes for an entry it cannot read (its
+    // What a worker of a release before version 3 writes for an entry it cannot read (its
     // dead-letter queue is this one: the letter's layout has not changed).
     const { deadLetter } = createDeadLetterQueue(redis.client, { maxEntries: 1000 });
     let seq = 0;
-    const refused = (data: string, version: string, error = `unsupported stream entry version "${version}"`) =>
-      deadLetter([
-        { entry: { shard: 1, key: streamKey(1), id: `1-${++seq}`, fields: ['v', version, 'data', data] }, reason: 'decode_error', error },
-      ]);
-    const first = streamEvent(projectId);
-    await refused(streamEntryDataOf(first), '2');
+    const refused = (fields: string[], error = `unsupported stream entry version "${fields[1]}"`) =>
+      deadLetter([{ entry: { shard: 1, key: streamKey(1), id: `1-${++seq}`, fields }, reason: 'decode_error', error }]);
+    // A request's two events in one entry, as this release's API appends them.
+    const first = [streamEvent(projectId), streamEvent(projectId)];
+    await refused(encodeStreamEntry(first.map((e) => streamEntryDataOf(e)).join('\n'), 2));
     // Still refused: a version this worker does not know either, and an entry broken in another way.
-    await refused('{"from":"the future"}', '9');
-    await refused('{not json', '1', 'Unexpected token n in JSON');
+    await refused(['v', '9', 'data', '{"from":"the future"}']);
+    await refused(['v', '1', 'data', '{not json'], 'Unexpected token n in JSON');
     const w = await worker({ TRIM_INTERVAL_MS: '100' });
     const recovered = async () => (await w.worker.metrics.lettersRecovered.get()).values[0]?.value ?? 0;
-    await waitFor(async () => (await rows()) === 1, 10_000, 'the refused event stored');
+    await waitFor(async () => (await rows()) === 2, 10_000, 'the refused events stored');
     expect(await recovered()).toBe(1);
     // One refused while this worker already runs (an older one still running beside it) goes back too.
     const second = streamEvent(projectId);
-    await refused(streamEntryDataOf(second), '2');
-    await waitFor(async () => (await rows()) === 2, 10_000, 'the second refused event stored');
+    await refused(encodeStreamEntry(streamEntryDataOf(second)));
+    await waitFor(async () => (await rows()) === 3, 10_000, 'the second refused event stored');
     expect(await recovered()).toBe(2);
     const left = await dlqEntries(redis.client);
     expect(left.map((l) => [l.get('v'), l.get('data')])).toEqual([
@@ -407,7 +447,7 @@ describe('eap worker', () => {
       ['1', '{not json'],
     ]);
     const { rows: stored } = await db.pool.query('SELECT event_id FROM events WHERE project_id = $1 ORDER BY event_id', [projectId]);
-    expect(stored.map((r) => r.event_id)).toEqual([first.event_id, second.event_id].sort());
+    expect(stored.map((r) => r.event_id)).toEqual([...first, second].map((e) => e.event_id).sort());
   });
 
   it('shares the shards between several workers without processing anything twice', async () => {

@@ -34,6 +34,12 @@ export async function appendEvents(redis: Redis, events: StreamEvent[], shard = 
   });
 }
 
+/** Appends events as one entry (as the API appends a request's events of one shard) and returns its id. */
+export async function appendRequest(redis: Redis, events: StreamEvent[], shard = 0): Promise<string> {
+  const data = events.map((e) => streamEntryDataOf(e)).join('\n');
+  return String(await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(data, events.length)));
+}
+
 /** Appends a raw entry with arbitrary fields. */
 export async function appendRaw(redis: Redis, fields: string[], shard = 0): Promise<string> {
   return String(await redis.xadd(streamKey(shard), '*', ...fields));

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeStreamEntry,
-  decodeStreamRow,
+  decodeStreamEvents,
+  decodeStreamRows,
   encodeStreamEntry,
-  entryEventJson,
+  entryEventCount,
+  entryEventFields,
+  entryEventJsons,
   MAX_STREAM_ENTRY_BYTES,
   type StreamEvent,
+  type StreamRow,
   streamEntryData,
   streamEntryDataOf,
   streamRowOf,
@@ -28,36 +31,58 @@ const event: StreamEvent = {
 };
 const { properties, context, ...head } = event;
 const headJson = JSON.stringify(head);
-const v2 = (data: string) => encodeStreamEntry(data);
 const v1 = (data: string) => ['v', '1', 'data', data];
 
+/** The only row of an entry, which must decode. */
+function onlyRow(fields: string[]): StreamRow {
+  const rows = decodeStreamRows(fields);
+  expect(rows).toHaveLength(1);
+  if (rows[0] instanceof Error) throw rows[0];
+  return rows[0]!;
+}
+const v2 = (data: string) => ['v', '2', 'data', data];
+const second: StreamEvent = { ...event, event_id: 'e-2', distinct_id: 'user-2', properties: {}, context: null, is_bot: undefined };
+delete second.is_bot;
+
 describe('stream entries', () => {
-  it('writes version 2: the head, the properties and the context on three lines', () => {
-    const data = streamEntryDataOf(event);
-    expect(data.split('\n')).toEqual([headJson, JSON.stringify(properties), JSON.stringify(context)]);
-    expect(v2(data)).toEqual(['v', '2', 'data', data]);
+  it('writes version 3: the number of events, and each event as its head, properties and context on three lines', () => {
+    const one = streamEntryDataOf(event);
+    expect(one.split('\n')).toEqual([headJson, JSON.stringify(properties), JSON.stringify(context)]);
+    expect(encodeStreamEntry(one)).toEqual(['v', '3', 'n', '1', 'data', one]);
+    const data = `${one}\n${streamEntryDataOf(second)}`;
+    const fields = encodeStreamEntry(data, 2);
+    expect(fields).toEqual(['v', '3', 'n', '2', 'data', data]);
+    expect(entryEventCount(fields)).toBe(2);
     expect(entryProjectId(data)).toBe(event.project_id);
-    expect(entryEventJson('2', data)).toBe(headJson);
+    expect(entryEventJsons('3', data)).toEqual([headJson, data.split('\n')[3]]);
+    expect(decodeStreamEvents(fields)).toEqual([event, second]);
+    expect(decodeStreamRows(fields)).toEqual([streamRowOf(event), streamRowOf(second)]);
+    // A dead letter about one event carries it as a single-event entry of version 2.
+    expect(entryEventFields(fields, 1)).toEqual(['v', '2', 'data', streamEntryDataOf(second)]);
+    expect(() => entryEventFields(fields, 2)).toThrow(/no event 2/);
   });
 
   it('decodes version 2 as the whole event, and as the row the worker writes with the JSON kept as written', () => {
     const data = streamEntryData(headJson, '{ "price" : 9.5 }', 'null');
-    expect(decodeStreamEntry(v2(data))).toEqual({ ...head, properties: { price: 9.5 }, context: null });
-    expect(decodeStreamRow(v2(data))).toEqual({ ...head, propertiesJson: '{ "price" : 9.5 }', contextJson: null });
-    expect(decodeStreamRow(v2(streamEntryDataOf(event)))).toEqual(streamRowOf(event));
+    expect(decodeStreamEvents(v2(data))).toEqual([{ ...head, properties: { price: 9.5 }, context: null }]);
+    expect(onlyRow(v2(data))).toEqual({ ...head, propertiesJson: '{ "price" : 9.5 }', contextJson: null });
+    expect(onlyRow(v2(streamEntryDataOf(event)))).toEqual(streamRowOf(event));
+    expect(entryEventCount(v2(data))).toBe(1);
+    expect(entryEventJsons('2', data)).toEqual([headJson]);
+    expect(entryEventFields(v2(data), 0)).toEqual(v2(data));
   });
 
   it('still decodes version 1, one JSON object, into the same event and row', () => {
     const data = JSON.stringify(event);
-    expect(decodeStreamEntry(v1(data))).toEqual(event);
-    expect(decodeStreamRow(v1(data))).toEqual(streamRowOf(event));
-    expect(entryEventJson('1', data)).toBe(data);
+    expect(decodeStreamEvents(v1(data))).toEqual([event]);
+    expect(onlyRow(v1(data))).toEqual(streamRowOf(event));
+    expect(entryEventJsons('1', data)).toEqual([data]);
     expect(entryProjectId(data)).toBe(event.project_id);
   });
 
   it('refuses what no API wrote, saying what is wrong', () => {
     const props = JSON.stringify(properties);
-    const row = (data: string) => () => decodeStreamRow(v2(data));
+    const row = (data: string) => () => onlyRow(v2(data));
     expect(row(`${headJson}\n${props}`)).toThrow(/three lines/);
     expect(row(`${headJson}\n${props}\nnull\n`)).toThrow(/three lines/);
     expect(row(streamEntryData(headJson, '[1]', 'null'))).toThrow(/properties are not a JSON object/);
@@ -65,11 +90,28 @@ describe('stream entries', () => {
     expect(row(streamEntryData(headJson, props, '3'))).toThrow(/context is neither a JSON object nor null/);
     expect(row(streamEntryData('{"project_id":"nope"}', props, 'null'))).toThrow(/project_id/);
     expect(row(streamEntryData(`${headJson.slice(0, -1)}`, props, 'null'))).toThrow(SyntaxError);
-    expect(() => decodeStreamRow(['v', '3', 'data', streamEntryDataOf(event)])).toThrow(/unsupported stream entry version "3"/);
-    expect(() => decodeStreamRow(['v', '2'])).toThrow(/no data field/);
-    expect(() => decodeStreamRow(v2(streamEntryData(headJson, `{"a":"${'x'.repeat(MAX_STREAM_ENTRY_BYTES)}"}`, 'null')))).toThrow(/limit/);
+    expect(() => decodeStreamRows(['v', '4', 'data', streamEntryDataOf(event)])).toThrow(/unsupported stream entry version "4"/);
+    expect(() => decodeStreamRows(['v', '2'])).toThrow(/no data field/);
+    expect(() => decodeStreamRows(v2(streamEntryData(headJson, `{"a":"${'x'.repeat(MAX_STREAM_ENTRY_BYTES)}"}`, 'null')))).toThrow(/limit/);
     // The whole decode parses the parts too: broken JSON in them is refused here, not only by PostgreSQL.
-    expect(() => decodeStreamEntry(v2(streamEntryData(headJson, '{"a":', 'null')))).toThrow(SyntaxError);
-    expect(() => decodeStreamEntry(v2(streamEntryData(headJson, '[1]', 'null')))).toThrow();
+    expect(() => decodeStreamEvents(v2(streamEntryData(headJson, '{"a":', 'null')))).toThrow(SyntaxError);
+    expect(() => decodeStreamEvents(v2(streamEntryData(headJson, '[1]', 'null')))).toThrow();
+  });
+
+  it('refuses a version 3 entry whose count and lines disagree, and fails only the bad event of a good one', () => {
+    const one = streamEntryDataOf(event);
+    const two = `${one}\n${streamEntryDataOf(second)}`;
+    expect(() => decodeStreamRows(['v', '3', 'data', one])).toThrow(/no valid event count/);
+    expect(() => decodeStreamRows(['v', '3', 'n', '0', 'data', one])).toThrow(/no valid event count/);
+    expect(() => decodeStreamRows(['v', '3', 'n', 'x', 'data', one])).toThrow(/no valid event count/);
+    expect(() => decodeStreamRows(encodeStreamEntry(two, 1))).toThrow(/three lines/);
+    expect(() => decodeStreamRows(encodeStreamEntry(one, 2))).toThrow(/6 lines/);
+    expect(() => decodeStreamRows(encodeStreamEntry(`${two}\n`, 2))).toThrow(/6 lines/);
+    const bad = `${one}\n${streamEntryData('{"project_id":"nope"}', '{}', 'null')}\n${streamEntryDataOf(second)}`;
+    const rows = decodeStreamRows(encodeStreamEntry(bad, 3));
+    expect(rows[0]).toEqual(streamRowOf(event));
+    expect(rows[1]).toBeInstanceOf(Error);
+    expect(rows[2]).toEqual(streamRowOf(second));
+    expect(() => decodeStreamEvents(encodeStreamEntry(bad, 3))).toThrow(/project_id/);
   });
 });

@@ -7,16 +7,19 @@ export const DLQ_STREAM = 'eap:dlq';
 /**
  * Hash of entries appended and not yet acknowledged, per project id: the API adds what it
  * appends, the worker subtracts what it acknowledges (in the same script as the XACK), so one
- * project's share of the backlog is known without scanning the streams.
+ * project's share of the backlog is known without scanning the streams. An entry holds the
+ * events of one request and shard, so the count is in entries, as the streams' lag is.
  */
 export const PROJECT_BACKLOG_KEY = 'eap:backlog:projects';
 /**
- * Version of the stream entry layout written by the producer (field `v`). 2: `data` is the event
- * without properties and context as JSON, then its properties' JSON, then its context's JSON (or
- * `null`), on three lines. 1: `data` is the whole event as one JSON object; workers still read it
- * (entries appended before an upgrade, letters replayed from the DLQ).
+ * Version of the stream entry layout written by the producer (field `v`). 3: field `n` holds the
+ * number of events and `data` holds them one after the other, each on three lines (the event
+ * without properties and context as JSON, its properties' JSON, its context's JSON or `null`):
+ * the API appends one entry per request and shard rather than one per event. 2: one event on
+ * those three lines. 1: the whole event as one JSON object. Workers read all three (entries
+ * appended before an upgrade, letters replayed from the DLQ).
  */
-export const STREAM_ENTRY_VERSION = 2;
+export const STREAM_ENTRY_VERSION = 3;
 
 /**
  * Key of shard `n`. The `{n}` braces are a Redis Cluster hash tag, so each shard may live on its
@@ -70,7 +73,8 @@ const PROJECT_OF_ENTRY = /^\{"project_id":"([0-9a-f-]{36})"/;
 
 /**
  * Project of a stream entry's `data`, read from its first field (the producer writes
- * `project_id` first) without parsing the rest; undefined for data not written that way.
+ * `project_id` first) without parsing the rest; undefined for data not written that way. Every
+ * event of an entry has the project of the request that carried it.
  */
 export function entryProjectId(data: string | undefined): string | undefined {
   return data === undefined ? undefined : PROJECT_OF_ENTRY.exec(data)?.[1];

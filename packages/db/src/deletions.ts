@@ -39,7 +39,7 @@ export interface DeletionReceipt {
   /** Whether events accepted before the deletion were all written first; null when not checked. */
   pipeline: PipelineDrain | null;
   removed: RowsRemoved;
-  /** Letters of the subject removed from the dead-letter stream; null when the DLQ was not checked. */
+  /** Events of the subject removed from the dead-letter stream; null when the DLQ was not checked. */
   dlq_entries: number | null;
   /** Letters left in the DLQ because their data cannot be read (nobody can be told from it); null when not checked. */
   dlq_unreadable: number | null;

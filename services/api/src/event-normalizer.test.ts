@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStreamEntry, encodeStreamEntry, readProjectSettings } from '@eap/core';
+import { decodeStreamEvents, encodeStreamEntry, readProjectSettings } from '@eap/core';
 import { correctEventTime, normalizeEvent, type RequestContext } from './event-normalizer.ts';
 import { createGeoLookup } from './enrichment/geoip.ts';
 import { createRequestEnricher } from './enrichment/request-enrichment.ts';
 
 const H = 3_600_000;
 /** The event as the worker decodes the entry the API would append. */
-const storedEvent = (data: string) => decodeStreamEntry(encodeStreamEntry(data));
+const storedEvent = (data: string) => decodeStreamEvents(encodeStreamEntry(data))[0]!;
 const received = Date.UTC(2026, 0, 1, 12);
 
 describe('correctEventTime', () => {

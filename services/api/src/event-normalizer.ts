@@ -10,7 +10,7 @@ import {
   toFieldErrors,
   uuidv7,
 } from '@eap/core';
-import type { PreparedEntry } from './stream-producer.ts';
+import type { PreparedEvent } from './stream-producer.ts';
 import type { RequestEnrichment } from './enrichment/request-enrichment.ts';
 
 const MIN_EVENT_TIME = Date.UTC(1970, 0, 1);
@@ -33,7 +33,7 @@ export interface RequestContext {
   enrichment: RequestEnrichment;
 }
 
-export type NormalizeResult = { ok: true; eventId: string; entry: PreparedEntry } | { ok: false; eventId?: string; errors: FieldError[] };
+export type NormalizeResult = { ok: true; eventId: string; entry: PreparedEvent } | { ok: false; eventId?: string; errors: FieldError[] };
 
 /**
  * Event time after clock-skew correction: with `sent_at`, the client's clock offset

@@ -1,7 +1,7 @@
 import { EapError, type IngestResponse, type RejectedEvent } from '@eap/core';
 import type { ApiMetrics } from './metrics.ts';
 import { normalizeEvent, type RequestContext } from './event-normalizer.ts';
-import type { PreparedEntry, StreamProducer } from './stream-producer.ts';
+import type { PreparedEvent, StreamProducer } from './stream-producer.ts';
 
 /**
  * Validates the events of one request, appends the valid ones in one script call (one round trip)
@@ -13,7 +13,7 @@ import type { PreparedEntry, StreamProducer } from './stream-producer.ts';
 export function createIngestService(deps: { producer: StreamProducer; metrics: ApiMetrics }) {
   async function ingest(rawEvents: unknown[], ctx: RequestContext): Promise<IngestResponse> {
     const rejected: RejectedEvent[] = [];
-    const entries: PreparedEntry[] = [];
+    const entries: PreparedEvent[] = [];
     const entryIndex: number[] = [];
     const entryIds: string[] = [];
     for (let i = 0; i < rawEvents.length; i++) {

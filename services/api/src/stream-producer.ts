@@ -1,44 +1,84 @@
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
+import { encodeStreamEntry, MAX_STREAM_ENTRY_BYTES, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
 
-/** One event ready to append: its shard and its entry's `data` (streamEntryData). */
-export interface PreparedEntry {
+/** One event ready to append: its shard and its lines (streamEntryData). */
+export interface PreparedEvent {
   shard: number;
   data: string;
+}
+
+/** One stream entry to append: the events of one request and shard, joined. */
+interface PackedEntry {
+  shard: number;
+  data: string;
+  /** Number of events in `data`. */
+  events: number;
+}
+
+/**
+ * Packs a request's events into entries: one per shard, in the order of the events, cut where the
+ * next event would take an entry's data over MAX_STREAM_ENTRY_BYTES. Returns the entries and, for
+ * each event, the index of its entry. One entry per event cost Redis an XADD, a line in the
+ * append-only file, a place in the consumer group's pending list and an XACK per event; now a
+ * batch of 100 events costs about one of each per shard (benchmarks/profiles.md, "Tenth change").
+ */
+export function packEntries(
+  events: readonly PreparedEvent[],
+  maxChars: number = MAX_STREAM_ENTRY_BYTES,
+): { entries: PackedEntry[]; entryOf: number[] } {
+  const entries: PackedEntry[] = [];
+  const entryOf: number[] = [];
+  // The entry of each shard still open for more events.
+  const open = new Map<number, number>();
+  for (const event of events) {
+    const index = open.get(event.shard);
+    const entry = index === undefined ? undefined : entries[index];
+    if (entry !== undefined && entry.data.length + 1 + event.data.length <= maxChars) {
+      entry.data = `${entry.data}\n${event.data}`;
+      entry.events++;
+      entryOf.push(index!);
+      continue;
+    }
+    open.set(event.shard, entries.length);
+    entryOf.push(entries.length);
+    entries.push({ shard: event.shard, data: event.data, events: 1 });
+  }
+  return { entries, entryOf };
 }
 
 export type AppendOutcome = { ok: true; id: string } | { ok: false; error: string };
 
 /**
  * Appends the events of every request that asked in the same turn of the event loop, in one
- * script call: it first counts the events in their projects' backlogs (the worker subtracts in
- * the script of its XACK), once per project, then adds one entry per event. No worker can
+ * script call: it first counts the entries in their projects' backlogs (the worker subtracts in
+ * the script of its XACK), once per project, then adds the entries (packEntries). No worker can
  * acknowledge an entry before it was counted. Redis refuses a script that would write while over
  * maxmemory at its first write, a count, so an out-of-memory refusal appends nothing of any
  * request. It never trims (no MAXLEN/MINID): the backlog cap is enforced by refusing requests,
  * never by dropping.
- * KEYS: the project count hash, then the shard streams. ARGV: the entry's version field, its value
- * and the data field's name, the number of projects p, p pairs (project, number of events), then
- * one pair (stream index, data) per event. Returns the entry ids in order.
+ * KEYS: the project count hash, then the shard streams. ARGV: the entry's version field and its
+ * value, the names of the count and data fields, the number of projects p, p pairs (project,
+ * number of entries), then one triple (stream index, number of events, data) per entry. Returns
+ * the entry ids in order.
  */
 const APPEND_SCRIPT = `
 local ids = {}
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
+local i = 6
+for _ = 1, tonumber(ARGV[5]) do
   redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 local last = #ARGV
 while i < last do
-  ids[#ids + 1] = redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[i + 1])
-  i = i + 2
+  ids[#ids + 1] = redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[i + 1], ARGV[4], ARGV[i + 2])
+  i = i + 3
 end
 return ids`;
 
 type AppendingRedis = Redis & { eapAppend(numberOfKeys: number, ...args: string[]): Promise<string[]> };
 
-/** The entry's fields but its data: [version field, version, data field]. */
-const [VERSION_FIELD, VERSION, DATA_FIELD] = encodeStreamEntry('');
+/** The entry's fields but its values of n and data: [version field, version, count field, data field]. */
+const [VERSION_FIELD, VERSION, COUNT_FIELD, , DATA_FIELD] = encodeStreamEntry('') as [string, string, string, string, string];
 
 /**
  * At most this many events go in one script call; a request is never split across calls. Redis
@@ -48,7 +88,11 @@ export const MAX_EVENTS_PER_APPEND_CALL = 2000;
 
 interface PendingAppend {
   projectId: string;
-  entries: PreparedEntry[];
+  /** Events of the request. */
+  events: number;
+  entries: PackedEntry[];
+  /** Entry index of each event. */
+  entryOf: number[];
   resolve: (outcomes: AppendOutcome[]) => void;
 }
 
@@ -88,9 +132,9 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     let start = 0;
     while (start < requests.length) {
       let end = start + 1;
-      let events = requests[start]!.entries.length;
-      while (end < requests.length && events + requests[end]!.entries.length <= MAX_EVENTS_PER_APPEND_CALL) {
-        events += requests[end]!.entries.length;
+      let events = requests[start]!.events;
+      while (end < requests.length && events + requests[end]!.events <= MAX_EVENTS_PER_APPEND_CALL) {
+        events += requests[end]!.events;
         end++;
       }
       void send(requests.slice(start, end), askedAt);
@@ -103,7 +147,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     const keyIndex = new Map<number, string>();
     const counts = new Map<string, number>();
     for (const request of requests) counts.set(request.projectId, (counts.get(request.projectId) ?? 0) + request.entries.length);
-    const args = [VERSION_FIELD, VERSION, DATA_FIELD, String(counts.size)];
+    const args = [VERSION_FIELD, VERSION, COUNT_FIELD, DATA_FIELD, String(counts.size)];
     for (const [projectId, count] of counts) args.push(projectId, String(count));
     for (const request of requests) {
       for (const entry of request.entries) {
@@ -113,7 +157,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
           index = String(keys.length);
           keyIndex.set(entry.shard, index);
         }
-        args.push(index, entry.data);
+        args.push(index, String(entry.events), entry.data);
       }
     }
     let ids: string[];
@@ -121,22 +165,24 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
       ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
       const failed: AppendOutcome = { ok: false, error: (error as Error).message };
-      for (const request of requests) request.resolve(request.entries.map(() => failed));
+      for (const request of requests) request.resolve(request.entryOf.map(() => failed));
       return;
     } finally {
       observeCallSeconds?.((performance.now() - askedAt) / 1000);
     }
     let next = 0;
     for (const request of requests) {
-      const outcomes: AppendOutcome[] = [];
-      for (let i = 0; i < request.entries.length; i++) outcomes.push({ ok: true, id: String(ids[next++]) });
-      request.resolve(outcomes);
+      const first = next;
+      next += request.entries.length;
+      request.resolve(request.entryOf.map((entry) => ({ ok: true, id: String(ids[first + entry]) })));
     }
   }
 
-  function append(projectId: string, entries: PreparedEntry[]): Promise<AppendOutcome[]> {
+  /** Appends a request's events; resolves with an outcome per event (its entry's). */
+  function append(projectId: string, events: readonly PreparedEvent[]): Promise<AppendOutcome[]> {
+    const { entries, entryOf } = packEntries(events);
     return new Promise((resolve) => {
-      pending.push({ projectId, entries, resolve });
+      pending.push({ projectId, events: events.length, entries, entryOf, resolve });
       if (!scheduled) {
         scheduled = true;
         firstAskedAt = performance.now();

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeStreamRow, type Logger, type StreamRow } from '@eap/core';
+import { decodeStreamRows, type Logger, type StreamRow } from '@eap/core';
 import { classifyPgError } from '@eap/db';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
 import { acknowledgeEntries } from './dead-letter.ts';
@@ -10,9 +10,10 @@ import type { StreamEntry } from './stream-entries.ts';
 
 const DAY_MS = 86_400_000;
 
-/** An entry ready to write and its decoded event. */
+/** An event ready to write, the entry it came in and its place there. */
 export interface Decoded {
   entry: StreamEntry;
+  index: number;
   event: StreamRow;
 }
 
@@ -32,54 +33,74 @@ export interface BatchProcessorOptions {
 }
 
 /**
- * Turns a batch of stream entries into rows: decodes them with the shared schema, dead-letters
- * what cannot be decoded or is outside the accepted time range, writes the rest in one
- * transaction, and acknowledges only after the commit. A batch failing with a data error is split
- * in halves until the bad entries are alone, so only they are dead-lettered and everything else
- * commits. Infrastructure failures (PostgreSQL or Redis unavailable) are thrown unchanged: the
- * caller retries, and the entries stay pending meanwhile.
+ * Turns a batch of stream entries into rows: decodes their events with the shared schema,
+ * dead-letters what cannot be decoded or is outside the accepted time range (a whole entry when
+ * the entry itself is unusable, else the event alone), writes the rest in one transaction, and
+ * acknowledges an entry only once each of its events is committed or dead-lettered. A batch
+ * failing with a data error is split in halves until the bad events are alone, so only they are
+ * dead-lettered and everything else commits. Infrastructure failures (PostgreSQL or Redis
+ * unavailable) are thrown unchanged: the caller retries, and the entries stay pending meanwhile.
  */
 export function createBatchProcessor(options: BatchProcessorOptions) {
   const { redis, writer, partitions, dlq, metrics, logger } = options;
 
-  /** Decodes entries and checks their time range; returns what can be written. */
+  /**
+   * Decodes entries and checks their events' time range; dead-letters what fails and
+   * acknowledges the entries with nothing left to write; returns what can be written.
+   */
   async function prepare(entries: readonly StreamEntry[], now: number): Promise<Decoded[]> {
     const letters: DeadLetter[] = [];
+    const done: StreamEntry[] = [];
     const ok: Decoded[] = [];
     for (const entry of entries) {
-      let event: StreamRow;
+      let rows: (StreamRow | Error)[];
       try {
-        event = decodeStreamRow(entry.fields);
+        rows = decodeStreamRows(entry.fields);
       } catch (error) {
         letters.push({ entry, reason: 'decode_error', error: describe(error) });
+        done.push(entry);
         continue;
       }
-      // The same window the API applied, measured from the same receive time: an event the API
-      // accepted is never refused here, however long it waited in the stream.
-      const t = Date.parse(event.timestamp);
-      const received = Date.parse(event.received_at);
-      const oldest = received - options.maxEventAgeDays * DAY_MS;
-      const newest = Math.max(received, now) + options.maxEventFutureDays * DAY_MS;
-      if (t < oldest || t > newest) {
-        letters.push({
-          entry,
-          reason: 'out_of_range',
-          error: `event time ${event.timestamp} is outside the accepted range ${new Date(oldest).toISOString()} .. ${new Date(newest).toISOString()}`,
-        });
-        continue;
+      const before = ok.length;
+      for (let index = 0; index < rows.length; index++) {
+        const event = rows[index]!;
+        if (event instanceof Error) {
+          letters.push({ entry, index, reason: 'decode_error', error: describe(event) });
+          continue;
+        }
+        // The same window the API applied, measured from the same receive time: an event the API
+        // accepted is never refused here, however long it waited in the stream.
+        const t = Date.parse(event.timestamp);
+        const received = Date.parse(event.received_at);
+        const oldest = received - options.maxEventAgeDays * DAY_MS;
+        const newest = Math.max(received, now) + options.maxEventFutureDays * DAY_MS;
+        if (t < oldest || t > newest) {
+          letters.push({
+            entry,
+            index,
+            reason: 'out_of_range',
+            error: `event time ${event.timestamp} is outside the accepted range ${new Date(oldest).toISOString()} .. ${new Date(newest).toISOString()}`,
+          });
+          continue;
+        }
+        ok.push({ entry, index, event });
       }
-      ok.push({ entry, event });
+      if (ok.length === before) done.push(entry);
     }
-    await deadLetter(letters);
+    await deadLetter(letters, done);
     return ok;
   }
 
-  async function deadLetter(letters: DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
-    await dlq.deadLetter(letters);
+  /** Dead-letters `letters`, then acknowledges `done` (by default the letters' entries). */
+  async function deadLetter(letters: DeadLetter[], done?: readonly StreamEntry[]): Promise<void> {
+    if (letters.length === 0 && (done === undefined || done.length === 0)) return;
+    await dlq.deadLetter(letters, done);
     for (const letter of letters) {
       metrics.eventsDeadLettered.inc({ reason: letter.reason });
-      logger.warn({ reason: letter.reason, stream: letter.entry.key, id: letter.entry.id, error: letter.error }, 'entry dead-lettered');
+      logger.warn(
+        { reason: letter.reason, stream: letter.entry.key, id: letter.entry.id, event_index: letter.index, error: letter.error },
+        'dead-lettered',
+      );
     }
   }
 
@@ -98,21 +119,15 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
         throw error;
       }
       if (items.length === 1) {
-        // The letter keeps the entry as it was appended, byte for byte.
-        out.push({ kind: 'rejected', letters: [{ entry: items[0]!.entry, reason: 'db_rejected', error: describe(error) }] });
+        // The letter keeps the event as it was appended, byte for byte.
+        const { entry, index } = items[0]!;
+        out.push({ kind: 'rejected', letters: [{ entry, index, reason: 'db_rejected', error: describe(error) }] });
         return;
       }
       const half = Math.ceil(items.length / 2);
       await writeIsolating(items.slice(0, half), out);
       await writeIsolating(items.slice(half), out);
     }
-  }
-
-  async function acknowledge(items: readonly Decoded[]): Promise<void> {
-    await acknowledgeEntries(
-      redis,
-      items.map((d) => d.entry),
-    );
   }
 
   /**
@@ -142,8 +157,10 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
     // Counted at commit: if acknowledging fails below, the retry finds these rows stored.
     metrics.eventsWritten.inc(inserted);
     metrics.eventsDeduplicated.inc(stored - inserted);
-    await deadLetter(letters);
-    await acknowledge(outcomes.flatMap((o) => (o.kind === 'stored' ? o.items : [])));
+    // Every event of these entries is now committed or about to be dead-lettered.
+    const entries = items.map((d) => d.entry);
+    if (letters.length > 0) await deadLetter(letters, entries);
+    else await acknowledgeEntries(redis, entries);
   }
 
   return { prepare, store, deadLetter };

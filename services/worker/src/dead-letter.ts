@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, DLQ_STREAM, entryProjectId, PROJECT_BACKLOG_KEY, streamIdTime } from '@eap/core';
+import {
+  CONSUMER_GROUP,
+  DLQ_STREAM,
+  entryEventCount,
+  entryEventFields,
+  entryProjectId,
+  PROJECT_BACKLOG_KEY,
+  streamIdTime,
+} from '@eap/core';
 import { fieldValue, type StreamEntry } from './stream-entries.ts';
 
 /** Why an entry could not be stored. */
@@ -7,26 +15,47 @@ export type DeadLetterReason = 'decode_error' | 'out_of_range' | 'db_rejected' |
 
 export interface DeadLetter {
   entry: StreamEntry;
+  /**
+   * The event of the entry this letter is about, when it concerns one event of an entry holding
+   * several (the others are stored or have letters of their own); absent: the whole entry.
+   */
+  index?: number;
   reason: DeadLetterReason;
   error: string;
 }
 
 /**
- * Moves entries to the dead-letter stream `eap:dlq` with everything needed to understand and
- * replay them (original fields, reason, error, stream, shard, original id, first-seen time,
- * deliveries), then acknowledges them in their shard. The DLQ append comes first: a crash in
- * between leaves the entry pending, so it is dead-lettered again rather than lost.
+ * The fields a letter keeps of what it is about: the entry byte for byte, or for one event of an
+ * entry holding several, a single-event entry of that event (replayed as it is).
+ */
+function letterFields({ entry, index }: DeadLetter): string[] {
+  return index === undefined || entryEventCount(entry.fields) === 1 ? entry.fields : entryEventFields(entry.fields, index);
+}
+
+/**
+ * Moves entries, or single events of them, to the dead-letter stream `eap:dlq` with everything
+ * needed to understand and replay them (original fields, reason, error, stream, shard, original
+ * id, the event's place in the entry, first-seen time, deliveries), then acknowledges the entries
+ * that are done in their shard. The DLQ append comes first: a crash in between leaves the entry
+ * pending, so it is dead-lettered again rather than lost.
  */
 export function createDeadLetterQueue(redis: Redis, options: { maxEntries: number; onTrimmed?: (count: number) => void }) {
   /**
-   * Dead-letters entries; the DLQ is then trimmed to its newest `maxEntries` (oldest dropped,
-   * counted by `onTrimmed`), so a flood of bad input cannot fill Redis.
+   * Dead-letters entries or events, then acknowledges `done` (by default every letter's entry:
+   * pass only the entries none of whose events still waits to be stored). The DLQ is then
+   * trimmed to its newest `maxEntries` (oldest dropped, counted by `onTrimmed`), so a flood of
+   * bad input cannot fill Redis.
    */
-  async function deadLetter(letters: readonly DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
+  async function deadLetter(letters: readonly DeadLetter[], done: readonly StreamEntry[] = letters.map((l) => l.entry)): Promise<void> {
+    if (letters.length === 0) {
+      await acknowledgeEntries(redis, done);
+      return;
+    }
     const now = new Date().toISOString();
     const add = redis.pipeline();
-    for (const { entry, reason, error } of letters) {
+    for (const letter of letters) {
+      const { entry, reason, error, index } = letter;
+      const place = index === undefined || entryEventCount(entry.fields) === 1 ? [] : ['event_index', String(index)];
       add.xadd(
         DLQ_STREAM,
         '*',
@@ -46,7 +75,8 @@ export function createDeadLetterQueue(redis: Redis, options: { maxEntries: numbe
         String(entry.deliveries ?? 1),
         'dead_lettered_at',
         now,
-        ...entry.fields,
+        ...place,
+        ...letterFields(letter),
       );
     }
     add.xtrim(DLQ_STREAM, 'MAXLEN', options.maxEntries);
@@ -54,10 +84,7 @@ export function createDeadLetterQueue(redis: Redis, options: { maxEntries: numbe
     throwOnPipelineError(results);
     const trimmed = Number(results?.at(-1)?.[1] ?? 0);
     if (trimmed > 0) options.onTrimmed?.(trimmed);
-    await acknowledgeEntries(
-      redis,
-      letters.map((l) => l.entry),
-    );
+    await acknowledgeEntries(redis, done);
   }
   return { deadLetter };
 }
@@ -94,9 +121,10 @@ const MAX_IDS_PER_XACK = 1000;
 
 type AcknowledgingRedis = Redis & { eapAcknowledge(numberOfKeys: number, ...args: (string | number)[]): Promise<number> };
 
-/** Acknowledges entries in one script call (see ACKNOWLEDGE_SCRIPT). */
-export async function acknowledgeEntries(redis: Redis, entries: readonly StreamEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+/** Acknowledges entries in one script call (see ACKNOWLEDGE_SCRIPT); an entry given twice counts once. */
+export async function acknowledgeEntries(redis: Redis, given: readonly StreamEntry[]): Promise<void> {
+  if (given.length === 0) return;
+  const entries = new Set(given);
   const client = redis as AcknowledgingRedis;
   if (typeof client.eapAcknowledge !== 'function') redis.defineCommand('eapAcknowledge', { lua: ACKNOWLEDGE_SCRIPT });
   const keys = [PROJECT_BACKLOG_KEY];

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
-  decodeStreamEntry,
+  decodeStreamEvents,
   DLQ_STREAM,
   entryProjectId,
   PROJECT_BACKLOG_KEY,
@@ -22,7 +22,7 @@ export interface DeadLetterView {
   first_seen: string;
   deliveries: number;
   dead_lettered_at: string;
-  /** The original entry's `data` field (the event as JSON), when present. */
+  /** The original entry's `data` field (its events' lines, or in version 1 the event as JSON), when present. */
   data: string | undefined;
 }
 
@@ -93,9 +93,10 @@ export function createDlqTool(redis: Redis, shards: number) {
   }
 
   async function replayOne(id: string, fields: string[]): Promise<string | undefined> {
-    let event: ReturnType<typeof decodeStreamEntry>;
+    let event: ReturnType<typeof decodeStreamEvents>[number];
     try {
-      event = decodeStreamEntry(fields);
+      // Every event of the letter must decode (a letter of a whole entry may hold several).
+      event = decodeStreamEvents(fields)[0]!;
     } catch (error) {
       return (error as Error).message.slice(0, 500);
     }
@@ -108,8 +109,9 @@ export function createDlqTool(redis: Redis, shards: number) {
     const project = entryProjectId(data);
     if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, 1);
     try {
-      // In the letter's own version: the data is the original entry's, byte for byte.
-      await redis.xadd(streamKey(shard), '*', 'v', fieldValue(fields, 'v')!, 'data', data);
+      // In the letter's own version: the data is the original entry's (or event's), byte for byte.
+      const count = fieldValue(fields, 'n');
+      await redis.xadd(streamKey(shard), '*', 'v', fieldValue(fields, 'v')!, ...(count === undefined ? [] : ['n', count]), 'data', data);
     } catch (error) {
       if (project !== undefined) await redis.hincrby(PROJECT_BACKLOG_KEY, project, -1).catch(() => undefined);
       throw error;

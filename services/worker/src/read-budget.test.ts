@@ -4,6 +4,13 @@ import { batchesOf, createReadBudget } from './read-budget.ts';
 import type { StreamEntry } from './stream-entries.ts';
 
 const entry = (bytes: number, id = '1-0'): StreamEntry => ({ shard: 0, key: 'k', id, fields: ['v', '1', 'data', 'x'.repeat(bytes - 6)] });
+/** An entry of `n` events (only its count and size matter here). */
+const events = (bytes: number, n: number): StreamEntry => ({
+  shard: 0,
+  key: 'k',
+  id: '1-0',
+  fields: ['v', '3', 'n', String(n), 'data', 'x'.repeat(bytes - 7 - String(n).length)],
+});
 
 describe('batchesOf', () => {
   it('cuts by count and by bytes, and never leaves an entry out or alone unless it is larger than the budget', () => {
@@ -13,6 +20,12 @@ describe('batchesOf', () => {
     expect(batchesOf(large, 1000, 100_000).map((b) => b.length)).toEqual([3, 3, 3, 1]);
     expect(batchesOf([entry(200_000), entry(10)], 1000, 100_000).map((b) => b.length)).toEqual([1, 1]);
     expect(batchesOf([], 10, 10)).toEqual([]);
+  });
+
+  it('counts the events of entries that hold several, and keeps an entry with more than a batch whole', () => {
+    const requests = Array.from({ length: 5 }, () => events(400, 100));
+    expect(batchesOf(requests, 250, 1_000_000).map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(batchesOf([events(400, 300), entry(100), entry(100)], 250, 1_000_000).map((b) => b.length)).toEqual([1, 2]);
   });
 });
 
@@ -25,5 +38,15 @@ describe('createReadBudget', () => {
     expect(budget.perShardCount()).toBe(250);
     budget.observe([entry(400), entry(30_000)]);
     expect(budget.perShardCount()).toBe(69);
+  });
+
+  it('asks for fewer entries when each holds many events, and for more again as they shrink', () => {
+    const budget = createReadBudget({ batchSize: 1000, batchBytes: 8 * 1024 * 1024, shards: 4 });
+    for (let i = 0; i < 40; i++) budget.observe([entry(400)]);
+    budget.observe([events(40_000, 100)]);
+    // 250 events per shard, 100 per entry.
+    expect(budget.perShardCount()).toBe(3);
+    for (let i = 0; i < 40; i++) budget.observe([entry(400)]);
+    expect(budget.perShardCount()).toBe(250);
   });
 });

@@ -1,4 +1,4 @@
-import { MAX_STREAM_ENTRY_BYTES } from '@eap/core';
+import { entryEventCount, MAX_STREAM_ENTRY_BYTES } from '@eap/core';
 import type { StreamEntry } from './stream-entries.ts';
 
 /** Characters of an entry's fields: what reading and decoding it holds in memory, about. */
@@ -8,19 +8,26 @@ export function entrySize(entry: StreamEntry): number {
   return size;
 }
 
-/** Splits entries into batches of at most `maxEntries` entries and `maxBytes` of entry data. */
-export function batchesOf(entries: readonly StreamEntry[], maxEntries: number, maxBytes: number): StreamEntry[][] {
+/**
+ * Splits entries into batches of at most `maxEvents` events and `maxBytes` of entry data. An
+ * entry is never split: one entry over either bound is a batch of its own.
+ */
+export function batchesOf(entries: readonly StreamEntry[], maxEvents: number, maxBytes: number): StreamEntry[][] {
   const batches: StreamEntry[][] = [];
   let batch: StreamEntry[] = [];
+  let events = 0;
   let bytes = 0;
   for (const entry of entries) {
     const size = entrySize(entry);
-    if (batch.length > 0 && (batch.length >= maxEntries || bytes + size > maxBytes)) {
+    const count = entryEventCount(entry.fields);
+    if (batch.length > 0 && (events + count > maxEvents || bytes + size > maxBytes)) {
       batches.push(batch);
       batch = [];
+      events = 0;
       bytes = 0;
     }
     batch.push(entry);
+    events += count;
     bytes += size;
   }
   if (batch.length > 0) batches.push(batch);
@@ -28,23 +35,31 @@ export function batchesOf(entries: readonly StreamEntry[], maxEntries: number, m
 }
 
 /**
- * How many entries to ask each shard for, so one read holds about one batch by bytes as well as
- * by count. It assumes the largest entry the API can write until it has seen smaller ones, and
- * forgets large entries gradually (a fifth per read), so a backlog of large events is read a few
- * at a time and a stream of small ones in full batches.
+ * How many entries to ask each shard for, so one read holds about one batch by events and by
+ * bytes. It assumes the largest entry the API can write until it has seen smaller ones, and as
+ * many events per entry as the most it has seen, and forgets both gradually (a fifth per read),
+ * so a backlog of large events or large requests is read a few entries at a time and a stream of
+ * small ones in full batches.
  */
 export function createReadBudget(options: { batchSize: number; batchBytes: number; shards: number }) {
-  const maxPerShard = Math.ceil(options.batchSize / options.shards);
   let expectedEntryBytes = MAX_STREAM_ENTRY_BYTES;
+  let expectedEntryEvents = 1;
   return {
     perShardCount(): number {
-      return Math.max(1, Math.min(maxPerShard, Math.floor(options.batchBytes / options.shards / expectedEntryBytes)));
+      const byEvents = Math.ceil(options.batchSize / options.shards / expectedEntryEvents);
+      const byBytes = Math.floor(options.batchBytes / options.shards / expectedEntryBytes);
+      return Math.max(1, Math.min(byEvents, byBytes));
     },
     observe(entries: readonly StreamEntry[]): void {
       if (entries.length === 0) return;
       let largest = 0;
-      for (const entry of entries) largest = Math.max(largest, entrySize(entry));
+      let most = 1;
+      for (const entry of entries) {
+        largest = Math.max(largest, entrySize(entry));
+        most = Math.max(most, entryEventCount(entry.fields));
+      }
       expectedEntryBytes = Math.max(largest, Math.floor(expectedEntryBytes * 0.8), 64);
+      expectedEntryEvents = Math.max(most, expectedEntryEvents * 0.8, 1);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, type Logger } from '@eap/core';
+import { CONSUMER_GROUP, entryEventCount, entryEventFields, type Logger } from '@eap/core';
 import type { BatchProcessor, Decoded } from './batch-processor.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
@@ -82,7 +82,7 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     for (;;) {
       try {
         items ??= await options.processor.prepare(entries, Date.now());
-        entries = items.map((d) => d.entry);
+        entries = [...new Set(items.map((d) => d.entry))];
         await options.processor.store(items);
         if (attempt > 0) {
           options.onHealthChange(false);
@@ -164,14 +164,24 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     await processInChunks(entries.filter((e) => (e.deliveries ?? 1) <= options.maxDeliveries));
   }
 
+  /** One letter per event of each entry (one for the whole entry when it does not split into events). */
   async function deadLetterExhausted(entries: StreamEntry[]): Promise<void> {
-    await options.processor.deadLetter(
-      entries.map((entry) => ({
+    const letters = entries.flatMap((entry) => {
+      const letter = {
         entry,
         reason: 'max_deliveries' as const,
         error: `delivered ${entry.deliveries} times (MAX_DELIVERIES ${options.maxDeliveries}) without being stored`,
-      })),
-    );
+      };
+      const events = entryEventCount(entry.fields);
+      if (events === 1) return [letter];
+      try {
+        entryEventFields(entry.fields, 0);
+      } catch {
+        return [letter];
+      }
+      return Array.from({ length: events }, (_, index) => ({ ...letter, index }));
+    });
+    await options.processor.deadLetter(letters);
   }
 
   async function run(): Promise<void> {
