@@ -22,7 +22,9 @@ export const WorkerConfigSchema = z.object({
     .max(200)
     .optional()
     .describe('Pod name (Kubernetes downward API); the consumer name when `CONSUMER_NAME` is unset.'),
-  WORKER_BATCH_SIZE: intVar(1000, 1, 10_000).describe('Most entries read (and written to PostgreSQL) per batch.'),
+  WORKER_BATCH_SIZE: intVar(1000, 1, 10_000).describe(
+    "Most events per batch written to PostgreSQL, and about the most read at once. An entry (a request's events of one shard) is never split, so an entry holding more is a batch of its own.",
+  ),
   // 1 MiB: a full batch of small events (~600 characters each) stays under it, and a worker
   // draining the largest events peaks about 60 MiB lower than with 4 MiB (benchmarks/profiles.md).
   WORKER_BATCH_BYTES: intVar(1024 * 1024, 64 * 1024, 256 * 1024 * 1024).describe(

@@ -30,7 +30,7 @@ export function createWorkerMetrics() {
     }),
     batchSize: new Histogram({
       name: 'eap_worker_batch_size_events',
-      help: 'Entries per batch read from the streams.',
+      help: 'Events per batch read from the streams.',
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
       registers: [registry],
     }),

@@ -74,7 +74,7 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   /** Stores a batch, retrying infrastructure failures until they pass or the worker stops. */
   async function handle(entries: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    metrics.batchSize.observe(entries.length);
+    metrics.batchSize.observe(entries.reduce((events, entry) => events + entryEventCount(entry.fields), 0));
     let attempt = 0;
     let lastTouch = Date.now();
     // Decoded once: prepare() dead-letters what it rejects; from then on only `items` are retried.
