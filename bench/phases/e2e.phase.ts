@@ -59,7 +59,7 @@ export async function e2ePhase(
       durationS: options.durationS,
       bodies,
       headers,
-      onTick: (n) => options.progress.update(`EAP end to end: ${n * BATCH} events sent, backlog ${backlog.last()}`),
+      onTick: (n) => options.progress.update(`EAP end to end: ${n * BATCH} events sent, backlog ${backlog.last()} entries`),
     });
     const accepted = (load.requests - load.non2xx) * BATCH;
     const drained = (target: number, label: string) =>
@@ -69,7 +69,7 @@ export async function e2ePhase(
     const cpuMsPer1000Events = cpuPer(cpu0, cpuSnapshot(components), stored);
     const rate = Math.round(stored / ((finished - started) / 1000));
     const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
-    options.progress.done(`EAP end to end: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()}`);
+    options.progress.done(`EAP end to end: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()} entries`);
 
     // Half of that rate.
     const halfReqRate = Math.max(1, Math.round(rate / 2 / BATCH));
@@ -101,6 +101,7 @@ export async function e2ePhase(
       half_rate_e2e_p99_ms: ms(histogramQuantile(halfHist, 0.99)),
       http_p99_ms: load.latencyP99Ms,
       non_2xx: load.non2xx + half.non2xx,
+      /** Entries not yet stored at the worst moment (an entry holds a request's events of one shard). */
       peak_backlog: backlog.peak(),
       /** CPU milliseconds each process spent per 1,000 events committed, at full speed. */
       cpu_ms_per_1000_events: cpuMsPer1000Events,

@@ -42,10 +42,11 @@ export const DeletionReceipt = z
       })
       .meta({ description: 'Rows removed per table.' }),
     dlq_entries: count.nullable().meta({
-      description: 'Letters of the subject removed from the dead-letter stream (eap:dlq); null when the DLQ was not checked.',
+      description:
+        "Events of the subject removed from the dead-letter stream (eap:dlq): whole letters, and events taken out of letters that also hold other people's; null when the DLQ was not checked.",
     }),
     dlq_unreadable: count.nullable().meta({
-      description: 'Letters kept in the DLQ because their data cannot be read, so cannot be attributed; null when not checked.',
+      description: 'Events kept in the DLQ because their data cannot be read, so cannot be attributed; null when not checked.',
     }),
     subtracted: z
       .object({ event_counts_hourly: count, event_users_daily: count })
