@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { packEntries } from '@eap/api';
 import { encodeStreamEntry, type StreamEvent, type StreamRow, shardFor, streamEntryDataOf, streamKey, streamRowOf } from '@eap/core';
 import { createFunnelModel } from '@eap/traffic';
 
@@ -47,22 +48,27 @@ export function largestProperties(i: number): Record<string, unknown> {
 /**
  * Appends `count` events straight to the shard streams (as the API would, without it), in
  * pipelined chunks; `onChunk` reports progress. With `largest`, each event carries about 30 KB
- * of properties.
+ * of properties. `perRequest` events (1 by default) go in entries as the API packs one request's:
+ * one entry per shard, at most 80 KiB each.
  */
 export async function fillStreams(
   redis: Redis,
   count: number,
   projectId: string,
   onChunk?: (done: number) => void,
-  options: { largest?: boolean } = {},
+  options: { largest?: boolean; perRequest?: number } = {},
 ): Promise<void> {
   const chunk = options.largest ? 500 : 5000;
+  const perRequest = options.perRequest ?? 1;
   for (let done = 0; done < count; done += chunk) {
     const pipeline = redis.pipeline();
-    for (const [i, e] of streamEvents(Math.min(chunk, count - done), projectId, 3 + done).entries()) {
-      const event = options.largest ? { ...e, properties: largestProperties(done + i) } : e;
-      pipeline.xadd(streamKey(shardFor(e.project_id, e.distinct_id, 4)), '*', ...encodeStreamEntry(streamEntryDataOf(event)));
-    }
+    const events = streamEvents(Math.min(chunk, count - done), projectId, 3 + done).map((e, i) =>
+      options.largest ? { ...e, properties: largestProperties(done + i) } : e,
+    );
+    const prepared = events.map((e) => ({ shard: shardFor(e.project_id, e.distinct_id, 4), data: streamEntryDataOf(e) }));
+    for (let start = 0; start < prepared.length; start += perRequest)
+      for (const entry of packEntries(prepared.slice(start, start + perRequest)).entries)
+        pipeline.xadd(streamKey(entry.shard), '*', ...encodeStreamEntry(entry.data, entry.events));
     await pipeline.exec();
     onChunk?.(Math.min(done + chunk, count));
   }

@@ -26,23 +26,30 @@ export function packEntries(
   events: readonly PreparedEvent[],
   maxChars: number = MAX_STREAM_ENTRY_BYTES,
 ): { entries: PackedEntry[]; entryOf: number[] } {
-  const entries: PackedEntry[] = [];
+  // The events of each entry, joined once at the end: a string grown event by event would be a
+  // rope that Redis's client flattens (a copy per entry) before encoding it.
+  const parts: { shard: number; lines: string[]; chars: number }[] = [];
   const entryOf: number[] = [];
   // The entry of each shard still open for more events.
   const open = new Map<number, number>();
   for (const event of events) {
     const index = open.get(event.shard);
-    const entry = index === undefined ? undefined : entries[index];
-    if (entry !== undefined && entry.data.length + 1 + event.data.length <= maxChars) {
-      entry.data = `${entry.data}\n${event.data}`;
-      entry.events++;
+    const entry = index === undefined ? undefined : parts[index];
+    if (entry !== undefined && entry.chars + 1 + event.data.length <= maxChars) {
+      entry.lines.push(event.data);
+      entry.chars += 1 + event.data.length;
       entryOf.push(index!);
       continue;
     }
-    open.set(event.shard, entries.length);
-    entryOf.push(entries.length);
-    entries.push({ shard: event.shard, data: event.data, events: 1 });
+    open.set(event.shard, parts.length);
+    entryOf.push(parts.length);
+    parts.push({ shard: event.shard, lines: [event.data], chars: event.data.length });
   }
+  const entries = parts.map(({ shard, lines }) => ({
+    shard,
+    data: lines.length === 1 ? lines[0]! : lines.join('\n'),
+    events: lines.length,
+  }));
   return { entries, entryOf };
 }
 
