@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NODE_COMMAND_FLAGS } from '@eap/core';
+import { NATIVE_ENV, NODE_COMMAND_FLAGS } from '@eap/core';
 
 // No Docker engine runs here, so the build context is checked statically: what .dockerignore
 // keeps out, and that it keeps in everything ./Dockerfile copies.
@@ -64,6 +64,11 @@ describe('images', () => {
   it('starts node in the EAP image with the flags NODE_OPTIONS may not carry', () => {
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
     expect(JSON.parse(entrypoint ?? '[]')).toEqual(['/usr/bin/tini', '--', 'node', ...NODE_COMMAND_FLAGS, '/app/bin/eap.js']);
+  });
+
+  it('sets the environment every EAP process runs with for the C library', () => {
+    const text = read('Dockerfile');
+    for (const [name, value] of Object.entries(NATIVE_ENV)) expect(text).toMatch(new RegExp(`^ENV ${name}=${value}$`, 'm'));
   });
 
   it('gives the operator image what it reads at run time: its entry point and the monitoring assets', () => {

@@ -32,6 +32,17 @@ export function nodeOptionsFor(kind: EapProcess, memoryLimitMiB: number | undefi
  */
 export const NODE_COMMAND_FLAGS: readonly string[] = [`--min-semi-space-size=${Math.max(...Object.values(SEMI_SPACE_MIB))}`];
 
+/**
+ * Environment of every EAP process for the C library under Node: at most two malloc arenas.
+ * glibc gives each thread that allocates (the libuv pool, V8's garbage-collection and compiler
+ * threads) an arena of its own, up to eight per core, and memory freed in one is not returned
+ * while the others grow. With two, the API's RSS peak at full load fell by 5-13 MiB with the
+ * same CPU per request (benchmarks/profiles.md, "Tenth change"). The image sets it (Dockerfile,
+ * checked by a test), so compose and Kubernetes get it; `spawnEap` gives it to tests and
+ * benchmarks.
+ */
+export const NATIVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 /** Memory limits the project ships for each process, in MiB (the EventPipeline defaults). */
 export const DEFAULT_MEMORY_LIMIT_MIB = { api: 512, worker: 384 } as const;
 

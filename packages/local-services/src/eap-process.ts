@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_COMMAND_FLAGS } from '@eap/core';
+import { NATIVE_ENV, NODE_COMMAND_FLAGS } from '@eap/core';
 
 /** The `eap` launcher of this checkout. */
 export const EAP_BIN = fileURLToPath(new URL('../../../services/cli/bin/eap.js', import.meta.url));
@@ -9,7 +9,7 @@ export const EAP_BIN = fileURLToPath(new URL('../../../services/cli/bin/eap.js',
 export function runEap(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_COMMAND_FLAGS, EAP_BIN, ...args], {
-      env: { PATH: process.env.PATH, ...env },
+      env: { PATH: process.env.PATH, ...NATIVE_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -38,7 +38,7 @@ export function spawnEap(
   bin: string = EAP_BIN,
 ): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [...NODE_COMMAND_FLAGS, bin, ...args], {
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, ...NATIVE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

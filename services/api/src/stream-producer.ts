@@ -22,10 +22,16 @@ interface PackedEntry {
  * append-only file, a place in the consumer group's pending list and an XACK per event; now a
  * batch of 100 events costs about one of each per shard (benchmarks/profiles.md, "Tenth change").
  */
+/** The entry of each event of a single-event request. */
+const ONLY_ENTRY: readonly number[] = Object.freeze([0]);
+
 export function packEntries(
   events: readonly PreparedEvent[],
   maxChars: number = MAX_STREAM_ENTRY_BYTES,
-): { entries: PackedEntry[]; entryOf: number[] } {
+): { entries: PackedEntry[]; entryOf: readonly number[] } {
+  // A single event (most requests of browser and mobile SDKs) is its own entry, without the
+  // bookkeeping below: the single-event path is the API's tightest.
+  if (events.length === 1) return { entries: [{ shard: events[0]!.shard, data: events[0]!.data, events: 1 }], entryOf: ONLY_ENTRY };
   // The events of each entry, joined once at the end: a string grown event by event would be a
   // rope that Redis's client flattens (a copy per entry) before encoding it.
   const parts: { shard: number; lines: string[]; chars: number }[] = [];
@@ -99,7 +105,7 @@ interface PendingAppend {
   events: number;
   entries: PackedEntry[];
   /** Entry index of each event. */
-  entryOf: number[];
+  entryOf: readonly number[];
   resolve: (outcomes: AppendOutcome[]) => void;
 }
 
