@@ -15,6 +15,9 @@ interface PackedEntry {
   events: number;
 }
 
+/** The entry of each event of a single-event request. */
+const ONLY_ENTRY: readonly number[] = Object.freeze([0]);
+
 /**
  * Packs a request's events into entries: one per shard, in the order of the events, cut where the
  * next event would take an entry's data over MAX_STREAM_ENTRY_BYTES. Returns the entries and, for
@@ -22,9 +25,6 @@ interface PackedEntry {
  * append-only file, a place in the consumer group's pending list and an XACK per event; now a
  * batch of 100 events costs about one of each per shard (benchmarks/profiles.md, "Tenth change").
  */
-/** The entry of each event of a single-event request. */
-const ONLY_ENTRY: readonly number[] = Object.freeze([0]);
-
 export function packEntries(
   events: readonly PreparedEvent[],
   maxChars: number = MAX_STREAM_ENTRY_BYTES,

@@ -25,11 +25,12 @@ export interface DeadLetter {
 }
 
 /**
- * The fields a letter keeps of what it is about: the entry byte for byte, or for one event of an
- * entry holding several, a single-event entry of that event (replayed as it is).
+ * What a letter keeps of what it is about: the entry byte for byte, or for one event of an entry
+ * holding several, a single-event entry of that event (replayed as it is) and its place.
  */
 function letterFields({ entry, index }: DeadLetter): string[] {
-  return index === undefined || entryEventCount(entry.fields) === 1 ? entry.fields : entryEventFields(entry.fields, index);
+  if (index === undefined || entryEventCount(entry.fields) === 1) return entry.fields;
+  return ['event_index', String(index), ...entryEventFields(entry.fields, index)];
 }
 
 /**
@@ -54,8 +55,7 @@ export function createDeadLetterQueue(redis: Redis, options: { maxEntries: numbe
     const now = new Date().toISOString();
     const add = redis.pipeline();
     for (const letter of letters) {
-      const { entry, reason, error, index } = letter;
-      const place = index === undefined || entryEventCount(entry.fields) === 1 ? [] : ['event_index', String(index)];
+      const { entry, reason, error } = letter;
       add.xadd(
         DLQ_STREAM,
         '*',
@@ -75,7 +75,6 @@ export function createDeadLetterQueue(redis: Redis, options: { maxEntries: numbe
         String(entry.deliveries ?? 1),
         'dead_lettered_at',
         now,
-        ...place,
         ...letterFields(letter),
       );
     }
