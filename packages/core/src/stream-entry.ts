@@ -176,7 +176,7 @@ export function entryEventFields(fields: readonly string[], index: number): stri
 /**
  * The JSON object naming each event of an entry's data, neither parsed nor checked: every third
  * line from the first in versions 2 and 3, the whole data in version 1 (or an unknown version).
- * A data that does not split into whole events gives its first line.
+ * Lines are taken as they come, also from a data that does not split into whole events.
  */
 export function entryEventJsons(version: string | undefined, data: string): string[] {
   if (version !== '2' && version !== '3') return [data];
