@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_STREAM, decodeStreamEvents, encodeStreamEntry, streamEntryDataOf, streamKey } from '@eap/core';
+import { DLQ_STREAM, decodeStreamEvents, encodeStreamEntry, encodeStreamEntryOf, streamEntryDataOf, streamKey } from '@eap/core';
 import {
   createDeadLetterRemoval,
   createPipelineDrain,
@@ -468,7 +468,7 @@ describe('deletion of events still in the streams', () => {
         shard: 2,
         key: streamKey(2),
         id: `${Date.now()}-${letterSeq++}`,
-        fields: encodeStreamEntry(events.join('\n'), events.length),
+        fields: encodeStreamEntryOf(events),
       },
       reason: 'decode_error',
       error: 'unsupported stream entry version "3"',

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, parseStreamGroups, shardBacklog, type StreamEvent, streamEntryDataOf, streamKey, streamKeys } from '@eap/core';
+import {
+  encodeStreamEntry,
+  encodeStreamEntryOf,
+  parseStreamGroups,
+  shardBacklog,
+  type StreamEvent,
+  streamEntryDataOf,
+  streamKey,
+  streamKeys,
+} from '@eap/core';
 import type pg from 'pg';
 import { waitFor } from './test-api.ts';
 
@@ -36,8 +45,7 @@ export async function appendEvents(redis: Redis, events: StreamEvent[], shard = 
 
 /** Appends events as one entry (as the API appends a request's events of one shard) and returns its id. */
 export async function appendRequest(redis: Redis, events: StreamEvent[], shard = 0): Promise<string> {
-  const data = events.map((e) => streamEntryDataOf(e)).join('\n');
-  return String(await redis.xadd(streamKey(shard), '*', ...encodeStreamEntry(data, events.length)));
+  return String(await redis.xadd(streamKey(shard), '*', ...encodeStreamEntryOf(events.map((e) => streamEntryDataOf(e)))));
 }
 
 /** Appends a raw entry with arbitrary fields. */

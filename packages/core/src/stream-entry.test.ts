@@ -3,9 +3,11 @@ import {
   decodeStreamEvents,
   decodeStreamRows,
   encodeStreamEntry,
+  encodeStreamEntryOf,
   entryEventCount,
   entryEventFields,
   entryEventJsons,
+  entryEvents,
   MAX_STREAM_ENTRY_BYTES,
   type StreamEvent,
   type StreamRow,
@@ -52,6 +54,9 @@ describe('stream entries', () => {
     const data = `${one}\n${streamEntryDataOf(second)}`;
     const fields = encodeStreamEntry(data, 2);
     expect(fields).toEqual(['v', '3', 'n', '2', 'data', data]);
+    expect(encodeStreamEntryOf([one, streamEntryDataOf(second)])).toEqual(fields);
+    expect(entryEvents(fields)).toEqual([one, streamEntryDataOf(second)]);
+    expect(() => entryEvents(encodeStreamEntry(one, 2))).toThrow(/6 lines/);
     expect(entryEventCount(fields)).toBe(2);
     expect(entryProjectId(data)).toBe(event.project_id);
     expect(entryEventJsons('3', data)).toEqual([headJson, data.split('\n')[3]]);

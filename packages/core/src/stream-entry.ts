@@ -53,6 +53,16 @@ export function encodeStreamEntry(data: string, events = 1): string[] {
   return ['v', String(STREAM_ENTRY_VERSION), 'n', String(events), 'data', data];
 }
 
+/** The `data` of an entry holding these events (each from {@link streamEntryData}), in order. */
+export function joinEntryEvents(events: readonly string[]): string {
+  return events.length === 1 ? events[0]! : events.join('\n');
+}
+
+/** The fields of an entry holding these events (each from {@link streamEntryData}), in order. */
+export function encodeStreamEntryOf(events: readonly string[]): string[] {
+  return encodeStreamEntry(joinEntryEvents(events), events.length);
+}
+
 /**
  * The lines of one event in an entry's `data` (version 2, and each event of version 3), from the
  * JSON of its parts. JSON.stringify never writes a raw line break, so the lines cannot be
@@ -157,6 +167,16 @@ function eventData(version: string, data: string, events: number): string[] {
   const out: string[] = [];
   for (let e = 0; e < events; e++) out.push(data.slice(e === 0 ? 0 : ends[3 * e - 1]! + 1, ends[3 * e + 2]));
   return out;
+}
+
+/**
+ * The data of each event of an entry, unparsed: the whole data of version 1, each event's three
+ * lines of versions 2 and 3. Throws as the decoders do when the entry is unusable or does not
+ * split into the events it says it holds.
+ */
+export function entryEvents(fields: readonly string[]): string[] {
+  const { version, data, events } = entryParts(fields);
+  return eventData(version, data, events);
 }
 
 /**

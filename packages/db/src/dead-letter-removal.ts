@@ -1,4 +1,4 @@
-import { DLQ_STREAM, EapError, entryEventFields, entryEventJsons } from '@eap/core';
+import { DLQ_STREAM, EapError, entryEventJsons, entryEvents, joinEntryEvents } from '@eap/core';
 import type { DrainScope, RedisCaller } from './pipeline-drain.ts';
 
 /** What a deletion did to the dead-letter stream. */
@@ -49,10 +49,10 @@ function subjectsOf(fields: string[]): Subject[] {
  * The fields of a letter without the events at `gone`: the same metadata, and the remaining
  * events as the entry's data. Undefined when the letter does not split into its events.
  */
-function withoutEvents(fields: string[], gone: ReadonlySet<number>, events: number): string[] | undefined {
-  const kept: string[] = [];
+function withoutEvents(fields: string[], gone: ReadonlySet<number>): string[] | undefined {
+  let kept: string[];
   try {
-    for (let index = 0; index < events; index++) if (!gone.has(index)) kept.push(entryEventFields(fields, index)[3]!);
+    kept = entryEvents(fields).filter((_, index) => !gone.has(index));
   } catch {
     return undefined;
   }
@@ -60,7 +60,7 @@ function withoutEvents(fields: string[], gone: ReadonlySet<number>, events: numb
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!;
     if (name === 'n') out.push(name, String(kept.length));
-    else if (name === 'data') out.push(name, kept.join('\n'));
+    else if (name === 'data') out.push(name, joinEntryEvents(kept));
     else out.push(name, fields[i + 1]!);
   }
   return out;
@@ -97,7 +97,7 @@ export function createDeadLetterRemoval(redis: RedisCaller) {
           }
           if (gone.size === 0) continue;
           if (gone.size < subjects.length) {
-            const rest = withoutEvents(fields, gone, subjects.length);
+            const rest = withoutEvents(fields, gone);
             // A letter that does not split is kept whole, and its events counted as unreadable.
             if (rest === undefined) {
               result.unreadable += gone.size;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { encodeStreamEntry, MAX_STREAM_ENTRY_BYTES, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
+import { encodeStreamEntry, joinEntryEvents, MAX_STREAM_ENTRY_BYTES, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
 
 /** One event ready to append: its shard and its lines (streamEntryData). */
 export interface PreparedEvent {
@@ -53,7 +53,7 @@ export function packEntries(
   }
   const entries = parts.map(({ shard, lines }) => ({
     shard,
-    data: lines.length === 1 ? lines[0]! : lines.join('\n'),
+    data: joinEntryEvents(lines),
     events: lines.length,
   }));
   return { entries, entryOf };

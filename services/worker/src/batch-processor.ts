@@ -1,8 +1,6 @@
-import type { Redis } from 'ioredis';
 import { decodeStreamRows, type Logger, type StreamRow } from '@eap/core';
 import { classifyPgError } from '@eap/db';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
-import { acknowledgeEntries } from './dead-letter.ts';
 import type { EventWriter } from './event-writer.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { type PartitionManager, utcDay } from './partition-manager.ts';
@@ -21,7 +19,6 @@ export interface Decoded {
 type WriteOutcome = { kind: 'stored'; inserted: number; items: Decoded[] } | { kind: 'rejected'; letters: DeadLetter[] };
 
 export interface BatchProcessorOptions {
-  redis: Redis;
   writer: EventWriter;
   partitions: PartitionManager;
   dlq: DeadLetterQueue;
@@ -42,7 +39,7 @@ export interface BatchProcessorOptions {
  * unavailable) are thrown unchanged: the caller retries, and the entries stay pending meanwhile.
  */
 export function createBatchProcessor(options: BatchProcessorOptions) {
-  const { redis, writer, partitions, dlq, metrics, logger } = options;
+  const { writer, partitions, dlq, metrics, logger } = options;
 
   /**
    * Decodes entries and checks their events' time range; dead-letters what fails and
@@ -158,9 +155,10 @@ export function createBatchProcessor(options: BatchProcessorOptions) {
     metrics.eventsWritten.inc(inserted);
     metrics.eventsDeduplicated.inc(stored - inserted);
     // Every event of these entries is now committed or about to be dead-lettered.
-    const entries = items.map((d) => d.entry);
-    if (letters.length > 0) await deadLetter(letters, entries);
-    else await acknowledgeEntries(redis, entries);
+    await deadLetter(
+      letters,
+      items.map((d) => d.entry),
+    );
   }
 
   return { prepare, store, deadLetter };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type StreamEvent, type StreamRow, streamRowOf } from '@eap/core';
-import { copyChunks, copyLine, copyValue } from './event-writer.ts';
+import { COLUMNS, copyChunks, copyLine, copyValue, eventRow } from './event-writer.ts';
 import { utcDay } from './partition-manager.ts';
 
 /** A stream event with the given properties and the other fields short and fixed. */
@@ -31,6 +31,12 @@ describe('COPY text encoding', () => {
   it('writes one tab-separated line per event', () => {
     const line = copyLine(event('e', { a: 'x\ty' }));
     expect(line).toBe('p\te\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"a":"x\\\\ty"}\t\\N\tf\n');
+  });
+
+  it("writes eventRow's columns in their order, so the one-template line and the column list agree", () => {
+    for (const row of [event('e', { a: 'x\ty', b: 'back\\slash' }), { ...event('e', {}), is_bot: true, contextJson: '{"k":"v"}' }])
+      expect(copyLine(row)).toBe(`${eventRow(row).map(copyValue).join('\t')}\n`);
+    expect(eventRow(event('e', {}))).toHaveLength(COLUMNS.split(', ').length);
   });
 
   it('writes is_bot, false when the entry does not say (entries of older APIs)', () => {

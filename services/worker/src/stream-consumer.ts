@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CONSUMER_GROUP, entryEventCount, entryEventFields, type Logger } from '@eap/core';
+import { CONSUMER_GROUP, entryEventCount, entryEvents, type Logger } from '@eap/core';
 import type { BatchProcessor, Decoded } from './batch-processor.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
@@ -82,7 +82,6 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     for (;;) {
       try {
         items ??= await options.processor.prepare(entries, Date.now());
-        entries = [...new Set(items.map((d) => d.entry))];
         await options.processor.store(items);
         if (attempt > 0) {
           options.onHealthChange(false);
@@ -90,9 +89,12 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
         }
         return;
       } catch (error) {
+        // What is still pending: the entries of the items left to store, once prepared (worked out
+        // here, not on every batch: only a failure needs it).
+        const waiting = items === undefined ? entries : [...new Set(items.map((d) => d.entry))];
         if (abort.signal.aborted) {
           logger.warn(
-            { err: error, entries: entries.length },
+            { err: error, entries: waiting.length },
             'stopping with a batch unstored; its entries stay pending for another worker',
           );
           return;
@@ -100,10 +102,10 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
         options.onHealthChange(true);
         metrics.writeRetries.inc();
         const delay = backoffDelay(attempt++, options.retryBaseMs, options.retryMaxMs);
-        logger.warn({ err: error, attempt, retry_in_ms: delay, entries: entries.length }, 'batch not stored; retrying');
+        logger.warn({ err: error, attempt, retry_in_ms: delay, entries: waiting.length }, 'batch not stored; retrying');
         await sleep(delay, abort.signal);
         if (Date.now() - lastTouch > options.claimIdleMs / 3) {
-          await options.recovery.touch(entries).catch(() => undefined);
+          await options.recovery.touch(waiting).catch(() => undefined);
           lastTouch = Date.now();
         }
       }
@@ -172,14 +174,13 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
         reason: 'max_deliveries' as const,
         error: `delivered ${entry.deliveries} times (MAX_DELIVERIES ${options.maxDeliveries}) without being stored`,
       };
-      const events = entryEventCount(entry.fields);
-      if (events === 1) return [letter];
+      let events: number;
       try {
-        entryEventFields(entry.fields, 0);
+        events = entryEvents(entry.fields).length;
       } catch {
         return [letter];
       }
-      return Array.from({ length: events }, (_, index) => ({ ...letter, index }));
+      return events === 1 ? [letter] : Array.from({ length: events }, (_, index) => ({ ...letter, index }));
     });
     await options.processor.deadLetter(letters);
   }

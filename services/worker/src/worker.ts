@@ -64,7 +64,6 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     },
   });
   const processor = createBatchProcessor({
-    redis,
     writer: createEventWriter(pool),
     partitions,
     dlq,
