@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { batchBodies } from '../support/bench-data.ts';
+import { runPacedLoad } from '../support/paced-load.ts';
 import type { BenchStack } from '../support/bench-stack.ts';
 import { diffHistogram, histogramQuantile, parseHistogram } from '../support/histogram.ts';
 import { runLoad } from '../support/http-load.ts';
@@ -23,8 +24,9 @@ async function e2eHistogram(adminUrl: string) {
 /**
  * EAP end to end: batches of 100 events posted to `eap api`, written by `eap worker`, counted in
  * PostgreSQL. The rate is events committed divided by the time from the first request to the
- * last commit (so a backlog left at the end counts against it). Then the same at half that rate,
- * for the end-to-end latency of a pipeline that is not saturated.
+ * last commit (so a backlog left at the end counts against it). Then half that rate, the requests
+ * evenly spaced as steady traffic arrives, for the end-to-end latency of a pipeline that is not
+ * saturated.
  */
 export async function e2ePhase(
   stack: BenchStack,
@@ -75,14 +77,14 @@ export async function e2ePhase(
     const halfReqRate = Math.max(1, Math.round(rate / 2 / BATCH));
     const rows1 = rows;
     const hist1 = await e2eHistogram(worker.adminUrl);
-    const half = await runLoad({
+    // Paced evenly: autocannon's rate would send each second's requests in a burst.
+    const half = await runPacedLoad({
       url: api.url,
       path: '/v1/batch',
-      connections: CONNECTIONS,
+      ratePerS: halfReqRate,
       durationS: options.halfRateDurationS,
       bodies,
       headers,
-      overallRate: halfReqRate,
       onTick: (n) => options.progress.update(`EAP end to end at ${halfReqRate * BATCH} events/s: ${n * BATCH} events sent`),
     });
     await drained(rows1 + (half.requests - half.non2xx) * BATCH, 'EAP end to end at 50 %');
