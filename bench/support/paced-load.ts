@@ -21,13 +21,13 @@ export function requestsDue(elapsedMs: number, ratePerS: number): number {
 }
 
 /**
- * Sends requests at an even pace, one every 1/`ratePerS` seconds (checked every millisecond), each
- * on its own without waiting for the ones before, for `durationS`. autocannon's rate sends each
- * second's requests as fast as it can at the start of the second and then waits, so a pipeline
- * driven by it at half its capacity sees a burst every second and its latency is the time to work
- * off that burst: this is how steady traffic arrives. A request's latency is counted from the
- * moment it was due, so a late send counts against it. For rates of a few hundred requests per
- * second (each request costs this process a `fetch`).
+ * Sends requests at an even pace, as steady traffic arrives: one every 1/`ratePerS` seconds
+ * (checked every millisecond), each on its own without waiting for the ones before, for
+ * `durationS`. autocannon's rate instead sends each second's requests as fast as it can at the
+ * start of the second and then waits, so a pipeline driven by it at half its capacity sees a burst
+ * every second, and its latency is the time to work off that burst. A request's latency is counted
+ * from the moment it was due, so a late send counts against it. For rates of a few hundred
+ * requests per second (each request costs this process a `fetch`).
  */
 export async function runPacedLoad(options: PacedLoadOptions): Promise<LoadResult> {
   const init = (i: number): RequestInit => ({
