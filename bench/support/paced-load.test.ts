@@ -40,8 +40,10 @@ describe('runPacedLoad', () => {
     expect(result.non2xx).toBe(arrivals.filter((a) => a.body === 'bad').length);
     expect(result.errors).toBe(0);
     expect(result.latencyP99Ms).toBeGreaterThan(0);
-    // Spread over the second, not sent at its start (autocannon's rate sends them all at once).
+    // Spread over the second (about 950 ms from the first to the last), not sent at its start as
+    // autocannon's rate sends them (a few ms). The bound leaves room for a busy machine stalling
+    // this process: only a stall of most of the second could make them arrive together.
     const span = arrivals.at(-1)!.at - arrivals[0]!.at;
-    expect(span).toBeGreaterThan(500);
+    expect(span).toBeGreaterThan(250);
   });
 });
