@@ -23,11 +23,13 @@ beforeAll(async () => {
   redis.on('error', () => undefined);
   // A memory cap of its own (1 GiB), so the backlog monitor never reads the tiny maxmemory the
   // out-of-memory test sets: that test is about Redis refusing the write itself, and a poll
-  // landing in between would answer BACKLOG_FULL first.
+  // landing in between would answer BACKLOG_FULL first. One project may hold the whole backlog
+  // here: at the default share (50 %: 5 entries) a poll landing while the cap test sends its 10
+  // entries one by one refuses the rest with PROJECT_BACKLOG_FULL, as it did on a busy machine.
   api = await startTestApi({
     databaseUrl: db.url,
     redisUrl: redisServer.url,
-    env: { STREAM_BACKLOG_CAP: '10', STREAM_BACKLOG_MAX_BYTES: String(1024 ** 3) },
+    env: { STREAM_BACKLOG_CAP: '10', STREAM_BACKLOG_MAX_BYTES: String(1024 ** 3), STREAM_BACKLOG_PROJECT_PERCENT: '100' },
   });
   const project = await createTestProject(db.pool);
   key = project.write_key;
@@ -47,7 +49,11 @@ afterAll(async () => {
  */
 async function sendEach(target: TestApi, writeKey: string, events: ReturnType<typeof oneEvent>[]): Promise<number> {
   let accepted = 0;
-  for (const event of events) accepted += (await target.send('/v1/events', { key: writeKey, body: event })).json.accepted;
+  for (const event of events) {
+    const res = await target.send('/v1/events', { key: writeKey, body: event });
+    if (res.status !== 202) throw new Error(`event ${accepted + 1} of ${events.length} refused: ${res.status} ${JSON.stringify(res.json)}`);
+    accepted += res.json.accepted;
+  }
   return accepted;
 }
 
