@@ -30,7 +30,11 @@ export const WorkerConfigSchema = z.object({
   WORKER_BATCH_BYTES: intVar(1024 * 1024, 64 * 1024, 256 * 1024 * 1024).describe(
     'Most event data per batch, in bytes (characters of the stream entries): reads and batches are sized by it as well as by `WORKER_BATCH_SIZE`, so memory stays bounded whatever the size of the events. Memory grows with it: about 15 MiB of resident memory per MiB with the largest events.',
   ),
-  WORKER_CONCURRENCY: intVar(2, 1, 32).describe('Batches written to PostgreSQL at the same time (reads overlap writes).'),
+  // 4: while one batch commits and another is sent, PostgreSQL's backends and the worker still have
+  // work; with 2 the machine sat about a tenth idle at full load (benchmarks/profiles.md, "Twelfth").
+  WORKER_CONCURRENCY: intVar(4, 1, 32).describe(
+    'Batches written to PostgreSQL at the same time (reads and decoding overlap writes), each on its own connection: keep `PG_POOL_SIZE` above it.',
+  ),
   WORKER_BLOCK_MS: intVar(200, 1, 10_000).describe('How long one `XREADGROUP` waits for new entries, in ms.'),
   CLAIM_IDLE_MS: intVar(30_000, 100, 3_600_000).describe('Pending entries idle longer than this (ms) are taken over from other consumers.'),
   CLAIM_INTERVAL_MS: intVar(5_000, 50, 3_600_000).describe('How often to look for entries to take over, in ms.'),
@@ -52,7 +56,9 @@ export const WorkerConfigSchema = z.object({
   ),
   RETRY_BASE_MS: intVar(100, 1, 60_000).describe('First retry delay after a transient PostgreSQL failure, in ms (doubles, with jitter).'),
   RETRY_MAX_MS: intVar(5_000, 10, 300_000).describe('Longest retry delay, in ms.'),
-  PG_POOL_SIZE: intVar(4, 1, 100).describe('PostgreSQL connections of this worker.'),
+  PG_POOL_SIZE: intVar(5, 1, 100).describe(
+    'PostgreSQL connections of this worker: one per batch in flight (`WORKER_CONCURRENCY`) and one for partitions and maintenance.',
+  ),
   SHUTDOWN_DRAIN_MS: intVar(20_000, 0, 300_000).describe('Time allowed to finish the batch in hand on SIGTERM, in ms.'),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
