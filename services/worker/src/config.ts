@@ -33,7 +33,12 @@ export const WorkerConfigSchema = z.object({
   // 4: while one batch commits and another is sent, PostgreSQL's backends and the worker still have
   // work; with 2 the machine sat about a tenth idle at full load (benchmarks/profiles.md, "Twelfth").
   WORKER_CONCURRENCY: intVar(4, 1, 32).describe(
-    'Batches written to PostgreSQL at the same time (reads and decoding overlap writes), each on its own connection: keep `PG_POOL_SIZE` above it.',
+    'Batches written to PostgreSQL at the same time (reads and decoding overlap writes), each on its own connection: keep `PG_POOL_SIZE` above it. `WORKER_BYTES_IN_FLIGHT` may hold fewer at once.',
+  ),
+  // 3 MiB: four batches of small events, three of the largest; four of the largest (4 MiB) took a
+  // worker to 154 MiB, over its 150 MiB budget (benchmarks/profiles.md, "Twelfth change").
+  WORKER_BYTES_IN_FLIGHT: intVar(3 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024).describe(
+    "Most event data in the batches being written at the same time, in bytes (characters of the stream entries): a batch waits until it fits, so with large events fewer than `WORKER_CONCURRENCY` batches are in flight. One batch always goes, whatever its size. Bounds the worker's memory with the largest events, with `WORKER_BATCH_BYTES`.",
   ),
   WORKER_BLOCK_MS: intVar(200, 1, 10_000).describe('How long one `XREADGROUP` waits for new entries, in ms.'),
   CLAIM_IDLE_MS: intVar(30_000, 100, 3_600_000).describe('Pending entries idle longer than this (ms) are taken over from other consumers.'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_STREAM_ENTRY_BYTES } from '@eap/core';
-import { batchesOf, createReadBudget } from './read-budget.ts';
+import { batchDataSize, batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
 import type { StreamEntry } from './stream-entries.ts';
 
 const entry = (bytes: number, id = '1-0'): StreamEntry => ({ shard: 0, key: 'k', id, fields: ['v', '1', 'data', 'x'.repeat(bytes - 6)] });
@@ -48,5 +48,28 @@ describe('createReadBudget', () => {
     expect(budget.perShardCount()).toBe(3);
     for (let i = 0; i < 40; i++) budget.observe([entry(400)]);
     expect(budget.perShardCount()).toBe(250);
+  });
+});
+
+describe('batches in flight', () => {
+  const limits = { concurrency: 4, maxBytesInFlight: 3_000_000 };
+
+  it('measures a batch by the characters of its entries', () => {
+    expect(batchDataSize([entry(100), entry(30_000), events(400, 100)])).toBe(30_500);
+    expect(batchDataSize([])).toBe(0);
+  });
+
+  it('starts batches of small events up to the count, and batches of large ones up to the bytes', () => {
+    // Batches of about 600 KB (1,000 events of 600 characters): four go, the fifth waits.
+    expect([0, 1, 2, 3, 4].map((n) => mayStartBatch(n, n * 600_000, 600_000, limits))).toEqual([true, true, true, true, false]);
+    // Batches of about 1 MB (the largest events): three go, the fourth waits although the count allows it.
+    expect([0, 1, 2, 3].map((n) => mayStartBatch(n, n * 1_000_000, 1_000_000, limits))).toEqual([true, true, true, false]);
+  });
+
+  it('always starts a batch when none is in flight, however large, and nothing beside one that fills the bound', () => {
+    expect(mayStartBatch(0, 0, 50_000_000, limits)).toBe(true);
+    expect(mayStartBatch(1, 50_000_000, 100, limits)).toBe(false);
+    expect(mayStartBatch(1, 2_999_900, 100, limits)).toBe(true);
+    expect(mayStartBatch(1, 2_999_901, 100, limits)).toBe(false);
   });
 });

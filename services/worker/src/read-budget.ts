@@ -34,6 +34,28 @@ export function batchesOf(entries: readonly StreamEntry[], maxEvents: number, ma
   return batches;
 }
 
+/** The entry data of a batch, in characters (see entrySize). */
+export function batchDataSize(batch: readonly StreamEntry[]): number {
+  let size = 0;
+  for (const entry of batch) size += entrySize(entry);
+  return size;
+}
+
+/**
+ * Whether a batch of `bytes` may start being written now, with `inFlight` batches holding
+ * `bytesInFlight` already: fewer than `concurrency` batches, and their data and its within
+ * `maxBytesInFlight`. The first batch always may, so a batch larger than the bound still goes.
+ */
+export function mayStartBatch(
+  inFlight: number,
+  bytesInFlight: number,
+  bytes: number,
+  limits: { concurrency: number; maxBytesInFlight: number },
+): boolean {
+  if (inFlight === 0) return true;
+  return inFlight < limits.concurrency && bytesInFlight + bytes <= limits.maxBytesInFlight;
+}
+
 /**
  * How many entries to ask each shard for, so one read holds about one batch by events and by
  * bytes. It assumes the largest entry the API can write until it has seen smaller ones, and as

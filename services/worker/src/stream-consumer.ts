@@ -4,7 +4,7 @@ import type { BatchProcessor, Decoded } from './batch-processor.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
 import { backoffDelay, sleep } from './retry.ts';
-import { batchesOf, createReadBudget } from './read-budget.ts';
+import { batchDataSize, batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
 import { entriesFromRead, type StreamEntry } from './stream-entries.ts';
 
 export interface StreamConsumerOptions {
@@ -18,6 +18,8 @@ export interface StreamConsumerOptions {
   batchBytes: number;
   /** Batches written at the same time. */
   concurrency: number;
+  /** Most entry data, in characters, in the batches written at the same time (see mayStartBatch). */
+  maxBytesInFlight: number;
   blockMs: number;
   claimIntervalMs: number;
   claimIdleMs: number;
@@ -112,19 +114,26 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     }
   }
 
-  // Batches being written. Up to `concurrency` at once, so the next read and decode overlap
-  // the database round trip of the previous batch instead of waiting for it.
+  // Batches being written. Up to `concurrency` at once and `maxBytesInFlight` of data, so the next
+  // read and decode overlap the database round trips of the batches before instead of waiting.
   const inFlight = new Set<Promise<void>>();
+  let bytesInFlight = 0;
 
   async function processInChunks(entries: StreamEntry[]): Promise<void> {
     for (const chunk of batchesOf(entries, options.batchSize, options.batchBytes)) {
       if (abort.signal.aborted) break;
-      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-      const batch = handle(chunk).catch((error: unknown) => {
-        logger.error({ err: error }, 'batch handling failed unexpectedly; its entries stay pending');
-      });
+      const bytes = batchDataSize(chunk);
+      while (!mayStartBatch(inFlight.size, bytesInFlight, bytes, options)) await Promise.race(inFlight);
+      bytesInFlight += bytes;
+      const batch = handle(chunk)
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'batch handling failed unexpectedly; its entries stay pending');
+        })
+        .finally(() => {
+          bytesInFlight -= bytes;
+          inFlight.delete(batch);
+        });
       inFlight.add(batch);
-      void batch.finally(() => inFlight.delete(batch));
     }
   }
 

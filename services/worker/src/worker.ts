@@ -82,6 +82,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     batchSize: config.WORKER_BATCH_SIZE,
     batchBytes: config.WORKER_BATCH_BYTES,
     concurrency: config.WORKER_CONCURRENCY,
+    maxBytesInFlight: config.WORKER_BYTES_IN_FLIGHT,
     blockMs: config.WORKER_BLOCK_MS,
     claimIntervalMs: config.CLAIM_INTERVAL_MS,
     claimIdleMs: config.CLAIM_IDLE_MS,
