@@ -31,7 +31,7 @@ export const WorkerConfigSchema = z.object({
     'Most event data per batch, in bytes (characters of the stream entries): reads and batches are sized by it as well as by `WORKER_BATCH_SIZE`, so memory stays bounded whatever the size of the events. Memory grows with it: about 15 MiB of resident memory per MiB with the largest events.',
   ),
   // 4: while one batch commits and another is sent, PostgreSQL's backends and the worker still have
-  // work; with 2 the machine sat about a tenth idle at full load (benchmarks/profiles.md, "Twelfth").
+  // work; with 2 the machine sat about a tenth idle at full load (benchmarks/profiles.md, "Twelfth change").
   WORKER_CONCURRENCY: intVar(4, 1, 32).describe(
     'Batches written to PostgreSQL at the same time (reads and decoding overlap writes), each on its own connection: keep `PG_POOL_SIZE` above it. `WORKER_BYTES_IN_FLIGHT` may hold fewer at once.',
   ),
