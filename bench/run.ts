@@ -76,6 +76,7 @@ try {
   await redis.flushall();
   const copy = await copyPhase(stack.databaseUrl, {
     rows: plan.copyRows,
+    rounds: plan.ingestRounds,
     projectId: project.project_id,
     postgresDir: stack.postgresDir,
     progress,
@@ -165,7 +166,7 @@ try {
         ['EAP single-event ingest, req/s (64 connections)', ingest.ingest_single.req_per_s],
         ['EAP single-event p50 / p99 (ms)', `${ingest.ingest_single.p50_ms} / ${ingest.ingest_single.p99_ms}`],
         [`EAP single-event p99 at 50 % (${ingest.ingest_single.half_rate_req_per_s} req/s, ms)`, ingest.ingest_single.half_rate_p99_ms],
-        ['baseline B: raw COPY, rows/s', copy.rows_per_s],
+        [`baseline B: raw COPY, rows/s (median of ${copy.rounds}: ${copy.rounds_rows_per_s.join(', ')})`, copy.rows_per_s],
         [
           'worker writer, events/s: direct / dedup statement / primary key only',
           `${writer.direct_events_per_s} / ${writer.dedup_events_per_s} / ${writer.pk_only_events_per_s}`,
