@@ -1,6 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_STREAM, decodeStreamEvents, encodeStreamEntry, encodeStreamEntryOf, streamEntryDataOf, streamKey } from '@eap/core';
+import {
+  DLQ_STREAM,
+  decodeStreamEvents,
+  encodeStreamEntry,
+  encodeStreamEntryOf,
+  MAX_STREAM_ENTRY_BYTES,
+  streamEntryDataOf,
+  streamKey,
+} from '@eap/core';
 import {
   createDeadLetterRemoval,
   createPipelineDrain,
@@ -461,6 +469,9 @@ describe('deletion of events still in the streams', () => {
       [project.project_id],
     );
     // Whole entries of a request's events, as a worker that cannot read an entry dead-letters them.
+    // Not for their version: the running worker's maintenance (every 200 ms here) replays letters
+    // refused for a version it reads, and took these out of the DLQ before the deletion scanned it.
+    const refused = `stream entry data is ${MAX_STREAM_ENTRY_BYTES + 1} characters; the limit is ${MAX_STREAM_ENTRY_BYTES}`;
     const lines = (distinctId: string) => streamEntryDataOf(JSON.parse(eventOf(project.project_id, distinctId)));
     const mixed = [lines('dlq-several'), lines('dlq-stays'), lines('dlq-several'), lines('dlq-stays-too')];
     const entryOf = (events: string[]): DeadLetter => ({
@@ -471,7 +482,7 @@ describe('deletion of events still in the streams', () => {
         fields: encodeStreamEntryOf(events),
       },
       reason: 'decode_error',
-      error: 'unsupported stream entry version "3"',
+      error: refused,
     });
     const { deadLetter } = createDeadLetterQueue(redis.client, { maxEntries: 1000 });
     const mixedLetter = entryOf(mixed);
@@ -490,7 +501,7 @@ describe('deletion of events still in the streams', () => {
     // The same letter without the person's events: what it says and where it came from kept.
     expect(Object.fromEntries(fields)).toMatchObject({
       reason: 'decode_error',
-      error: 'unsupported stream entry version "3"',
+      error: refused,
       original_id: mixedLetter.entry.id,
       shard: '2',
       v: '3',
