@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_STREAM_ENTRY_BYTES } from '@eap/core';
-import { batchDataSize, batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
+import { batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
 import type { StreamEntry } from './stream-entries.ts';
 
 const entry = (bytes: number, id = '1-0'): StreamEntry => ({ shard: 0, key: 'k', id, fields: ['v', '1', 'data', 'x'.repeat(bytes - 6)] });
@@ -15,17 +15,17 @@ const events = (bytes: number, n: number): StreamEntry => ({
 describe('batchesOf', () => {
   it('cuts by count and by bytes, and never leaves an entry out or alone unless it is larger than the budget', () => {
     const small = Array.from({ length: 10 }, () => entry(100));
-    expect(batchesOf(small, 4, 1_000_000).map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(batchesOf(small, 4, 1_000_000).map((b) => b.entries.length)).toEqual([4, 4, 2]);
     const large = Array.from({ length: 10 }, () => entry(30_000));
-    expect(batchesOf(large, 1000, 100_000).map((b) => b.length)).toEqual([3, 3, 3, 1]);
-    expect(batchesOf([entry(200_000), entry(10)], 1000, 100_000).map((b) => b.length)).toEqual([1, 1]);
+    expect(batchesOf(large, 1000, 100_000).map((b) => b.entries.length)).toEqual([3, 3, 3, 1]);
+    expect(batchesOf([entry(200_000), entry(10)], 1000, 100_000).map((b) => b.entries.length)).toEqual([1, 1]);
     expect(batchesOf([], 10, 10)).toEqual([]);
   });
 
   it('counts the events of entries that hold several, and keeps an entry with more than a batch whole', () => {
     const requests = Array.from({ length: 5 }, () => events(400, 100));
-    expect(batchesOf(requests, 250, 1_000_000).map((b) => b.length)).toEqual([2, 2, 1]);
-    expect(batchesOf([events(400, 300), entry(100), entry(100)], 250, 1_000_000).map((b) => b.length)).toEqual([1, 2]);
+    expect(batchesOf(requests, 250, 1_000_000).map((b) => b.entries.length)).toEqual([2, 2, 1]);
+    expect(batchesOf([events(400, 300), entry(100), entry(100)], 250, 1_000_000).map((b) => b.entries.length)).toEqual([1, 2]);
   });
 });
 
@@ -54,9 +54,10 @@ describe('createReadBudget', () => {
 describe('batches in flight', () => {
   const limits = { concurrency: 4, maxBytesInFlight: 3_000_000 };
 
-  it('measures a batch by the characters of its entries', () => {
-    expect(batchDataSize([entry(100), entry(30_000), events(400, 100)])).toBe(30_500);
-    expect(batchDataSize([])).toBe(0);
+  it('measures each batch by the characters of its entries', () => {
+    expect(batchesOf([entry(100), entry(30_000), events(400, 100), entry(90_000)], 1000, 100_000).map((b) => b.bytes)).toEqual([
+      30_500, 90_000,
+    ]);
   });
 
   it('starts batches of small events up to the count, and batches of large ones up to the bytes', () => {

@@ -8,37 +8,34 @@ export function entrySize(entry: StreamEntry): number {
   return size;
 }
 
+/** A batch of entries and their data in characters (the sum of their entrySize). */
+export interface EntryBatch {
+  entries: StreamEntry[];
+  bytes: number;
+}
+
 /**
  * Splits entries into batches of at most `maxEvents` events and `maxBytes` of entry data. An
  * entry is never split: one entry over either bound is a batch of its own.
  */
-export function batchesOf(entries: readonly StreamEntry[], maxEvents: number, maxBytes: number): StreamEntry[][] {
-  const batches: StreamEntry[][] = [];
-  let batch: StreamEntry[] = [];
+export function batchesOf(entries: readonly StreamEntry[], maxEvents: number, maxBytes: number): EntryBatch[] {
+  const batches: EntryBatch[] = [];
+  let batch: EntryBatch = { entries: [], bytes: 0 };
   let events = 0;
-  let bytes = 0;
   for (const entry of entries) {
     const size = entrySize(entry);
     const count = entryEventCount(entry.fields);
-    if (batch.length > 0 && (events + count > maxEvents || bytes + size > maxBytes)) {
+    if (batch.entries.length > 0 && (events + count > maxEvents || batch.bytes + size > maxBytes)) {
       batches.push(batch);
-      batch = [];
+      batch = { entries: [], bytes: 0 };
       events = 0;
-      bytes = 0;
     }
-    batch.push(entry);
+    batch.entries.push(entry);
+    batch.bytes += size;
     events += count;
-    bytes += size;
   }
-  if (batch.length > 0) batches.push(batch);
+  if (batch.entries.length > 0) batches.push(batch);
   return batches;
-}
-
-/** The entry data of a batch, in characters (see entrySize). */
-export function batchDataSize(batch: readonly StreamEntry[]): number {
-  let size = 0;
-  for (const entry of batch) size += entrySize(entry);
-  return size;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { BatchProcessor, Decoded } from './batch-processor.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
 import { backoffDelay, sleep } from './retry.ts';
-import { batchDataSize, batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
+import { batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
 import { entriesFromRead, type StreamEntry } from './stream-entries.ts';
 
 export interface StreamConsumerOptions {
@@ -120,9 +120,8 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
   let bytesInFlight = 0;
 
   async function processInChunks(entries: StreamEntry[]): Promise<void> {
-    for (const chunk of batchesOf(entries, options.batchSize, options.batchBytes)) {
+    for (const { entries: chunk, bytes } of batchesOf(entries, options.batchSize, options.batchBytes)) {
       if (abort.signal.aborted) break;
-      const bytes = batchDataSize(chunk);
       while (!mayStartBatch(inFlight.size, bytesInFlight, bytes, options)) await Promise.race(inFlight);
       bytesInFlight += bytes;
       const batch = handle(chunk)
