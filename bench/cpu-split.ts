@@ -45,7 +45,7 @@ const GC_SYMBOL = /Scaveng|MarkCompact|Marking|Sweep|Evacuat|Heap::|GCTracer|Rem
 function nodeCategory(s: Sample): string {
   if (s.thread.startsWith('V8Worker')) {
     if (/Compil|Turbo|Maglev|compiler/.test(s.symbol)) return 'helper threads: compiling';
-    if (/Marking|Mark/.test(s.symbol)) return 'helper threads: garbage collection, marking';
+    if (/Mark/.test(s.symbol)) return 'helper threads: garbage collection, marking';
     // Sweeping, scavenging, evacuating and the visitors they call: the rest of their work.
     return 'helper threads: garbage collection, the rest';
   }
