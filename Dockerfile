@@ -62,7 +62,8 @@ RUN ln -s packages/db/migrations /app/migrations
 # Numeric, so that Kubernetes can verify runAsNonRoot without a runAsUser.
 USER 1000:1000
 EXPOSE 8000 9464
-# tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1. The node
-# flag is NODE_COMMAND_FLAGS (packages/core/src/node-options.ts): NODE_OPTIONS may not carry it.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--min-semi-space-size=8", "/app/bin/eap.js"]
+# tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1.
+# bin/eap-node.sh (written with the bundle) execs node with the flags NODE_OPTIONS may not carry,
+# those of every command and the worker's own (nodeCommandFlags in packages/core/src/node-options.ts).
+ENTRYPOINT ["/usr/bin/tini", "--", "/bin/sh", "/app/bin/eap-node.sh"]
 CMD ["api"]

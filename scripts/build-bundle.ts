@@ -8,6 +8,8 @@
  *
  * Layout, so that files read at run time next to the code are found where the code looks:
  *   bin/eap.js (+ .map)    the bundle, an ES module (package.json says so); `node bin/eap.js api`
+ *   bin/eap-node.sh        the image's entry point: `sh bin/eap-node.sh worker` starts node with the
+ *                          flags of that command (nodeLauncherScript in packages/core)
  *   migrations/            packages/db/migrations (the migrator reads `../migrations/` from its module)
  *   static/, bin/static/   @fastify/swagger-ui's assets (it reads `__dirname/../static` and
  *                          `__dirname/static/logo.svg`; in the bundle `__dirname` is bin/)
@@ -20,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { nodeLauncherScript } from '@eap/core';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ENTRY = 'services/cli/src/main.ts';
@@ -100,6 +103,7 @@ export async function buildBundle(outDir: string = join(ROOT, 'dist/eap')): Prom
         'copy what they read in RUNTIME_FILES and list them in RELATIVE_READERS (scripts/build-bundle.ts)',
     );
   }
+  writeFileSync(join(outDir, 'bin/eap-node.sh'), nodeLauncherScript(), { mode: 0o755 });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name: 'eap-bundle', private: true, type: 'module' }, null, 2)}\n`);
   for (const { from, to } of RUNTIME_FILES) {
     mkdirSync(resolve(outDir, to, '..'), { recursive: true });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NATIVE_ENV, NODE_COMMAND_FLAGS } from '@eap/core';
+import { NATIVE_ENV } from '@eap/core';
 
 // No Docker engine runs here, so the build context is checked statically: what .dockerignore
 // keeps out, and that it keeps in everything ./Dockerfile copies.
@@ -61,9 +61,11 @@ describe('images', () => {
     },
   );
 
-  it('starts node in the EAP image with the flags NODE_OPTIONS may not carry', () => {
+  it('starts the EAP image through the launcher that gives node the flags NODE_OPTIONS may not carry', () => {
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
-    expect(JSON.parse(entrypoint ?? '[]')).toEqual(['/usr/bin/tini', '--', 'node', ...NODE_COMMAND_FLAGS, '/app/bin/eap.js']);
+    // bin/eap-node.sh is nodeLauncherScript, written next to the bundle (its own test runs it).
+    expect(JSON.parse(entrypoint ?? '[]')).toEqual(['/usr/bin/tini', '--', '/bin/sh', '/app/bin/eap-node.sh']);
+    expect(read('scripts/build-bundle.ts')).toContain("writeFileSync(join(outDir, 'bin/eap-node.sh'), nodeLauncherScript()");
   });
 
   it('sets the environment every EAP process runs with for the C library', () => {

@@ -28,9 +28,42 @@ export function nodeOptionsFor(kind: EapProcess, memoryLimitMiB: number | undefi
  * generation fixed at its maximum. Left to grow and shrink, the API's young generation often stayed
  * small under load: most single-event runs then cost 74-80 µs of CPU per request instead of about
  * 40 (benchmarks/profiles.md, "Why single-event runs land in two modes"). The image's entry point
- * (Dockerfile) and `spawnEap` pass them; a test checks the Dockerfile.
+ * (nodeLauncherScript) and `spawnEap` pass them, through nodeCommandFlags; tests check both.
  */
 export const NODE_COMMAND_FLAGS: readonly string[] = [`--min-semi-space-size=${Math.max(...Object.values(SEMI_SPACE_MIB))}`];
+
+/**
+ * Size (MiB) the worker's old generation may reach before V8 starts a major garbage collection.
+ * The worker's batches live until their commit, so they are promoted, and with its heap V8 started
+ * the next major collection about 8 MB after the last: 27-28 of them per 200,000 events, and 37 %
+ * of the worker's CPU in garbage collection. With this floor the worker spent 2.2-4.4 ms less CPU
+ * per 1,000 events end to end, for 10-20 MiB more RSS (about 7 with the largest events); 64 MiB
+ * took it over its 150 MiB budget with the largest events (benchmarks/profiles.md, "Thirteenth round"). The API gained nothing
+ * from it. V8 reads it only at start, and only from the command line.
+ */
+export const WORKER_OLD_SPACE_FLOOR_MIB = 48;
+
+/** The flags `node` gets on its command line for `eap <command>`: NODE_COMMAND_FLAGS, and the worker's floor. */
+export function nodeCommandFlags(command: string | undefined): readonly string[] {
+  return command === 'worker' ? [...NODE_COMMAND_FLAGS, `--initial-old-space-size=${WORKER_OLD_SPACE_FLOOR_MIB}`] : NODE_COMMAND_FLAGS;
+}
+
+/**
+ * The image's entry point: a POSIX shell script, put next to the bundle's `eap.js`, that starts
+ * `node <nodeCommandFlags of its first argument> eap.js "$@"` in place of the shell (so tini
+ * signals node itself). One script for every command, so Kubernetes, Helm and compose keep
+ * passing the command alone.
+ */
+export function nodeLauncherScript(): string {
+  const start = (command: string | undefined) => `exec node ${nodeCommandFlags(command).join(' ')} "$(dirname "$0")/eap.js" "$@"`;
+  return [
+    '#!/bin/sh',
+    '# Written by scripts/build-bundle.ts from nodeLauncherScript (packages/core/src/node-options.ts).',
+    `if [ "$1" = worker ]; then ${start('worker')}; fi`,
+    start(undefined),
+    '',
+  ].join('\n');
+}
 
 /**
  * Environment of every EAP process for the C library under Node: at most two malloc arenas.

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NATIVE_ENV, NODE_COMMAND_FLAGS } from '@eap/core';
+import { NATIVE_ENV, nodeCommandFlags } from '@eap/core';
 
 /** The `eap` launcher of this checkout. */
 export const EAP_BIN = fileURLToPath(new URL('../../../services/cli/bin/eap.js', import.meta.url));
@@ -8,7 +8,7 @@ export const EAP_BIN = fileURLToPath(new URL('../../../services/cli/bin/eap.js',
 /** Runs `eap <args>` as a real child process (for tests and benchmarks) and collects its output. */
 export function runEap(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_COMMAND_FLAGS, EAP_BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeCommandFlags(args[0]), EAP_BIN, ...args], {
       env: { PATH: process.env.PATH, ...NATIVE_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -37,7 +37,7 @@ export function spawnEap(
   env: Record<string, string | undefined>,
   bin: string = EAP_BIN,
 ): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [...NODE_COMMAND_FLAGS, bin, ...args], {
+  const child = spawn(process.execPath, [...nodeCommandFlags(args[0]), bin, ...args], {
     env: { PATH: process.env.PATH, ...NATIVE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
