@@ -38,8 +38,9 @@ export const NODE_COMMAND_FLAGS: readonly string[] = [`--min-semi-space-size=${M
  * the next major collection about 8 MB after the last: 27-28 of them per 200,000 events, and 37 %
  * of the worker's CPU in garbage collection. With this floor the worker spent 2.2-4.4 ms less CPU
  * per 1,000 events end to end, for 10-20 MiB more RSS (about 7 with the largest events); 64 MiB
- * took it over its 150 MiB budget with the largest events (benchmarks/profiles.md, "Thirteenth round"). The API gained nothing
- * from it. V8 reads it only at start, and only from the command line.
+ * took it over its 150 MiB budget with the largest events (benchmarks/profiles.md, "Thirteenth
+ * round"). The API gained nothing from it. V8 reads it only at start, and only from the command
+ * line.
  */
 export const WORKER_OLD_SPACE_FLOOR_MIB = 48;
 
