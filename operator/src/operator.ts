@@ -291,6 +291,8 @@ export function createOperator(options: {
     async start() {
       running = true;
       server = await startHealthServer({ host: config.HOST, port: config.METRICS_PORT, registry: metrics.registry, state: health });
+      // The port actually bound: METRICS_PORT 0 lets the system choose one.
+      logger.info({ port: (server.address() as { port: number }).port }, 'serving /metrics, /livez and /readyz');
       if (!config.LEADER_ELECTION) {
         await startReconciling();
         return;

@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort } from '@eap/local-services';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKubeClients } from '../../operator/src/kube-clients.ts';
 import { loadKubeConfig } from '../../operator/src/kube-config-loader.ts';
@@ -111,26 +110,36 @@ describe('the operator kubeconfig', () => {
   });
 
   it('runs the eap-operator process with it from another working directory, ready and reconciling', async () => {
-    const port = await freePort();
+    // Port 0 and the port the operator logs: a port picked here could be taken by another test
+    // before the operator binds it, and a fetch to whatever answers there could hang.
     const operator = runOperator(tmpdir(), {
       KUBECONFIG: kubeconfigEnv,
       WATCH_NAMESPACE: namespace.name,
       LEADER_ELECTION: 'false',
-      METRICS_PORT: String(port),
+      METRICS_PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
     });
     try {
+      const port = await eventually('the operator to log its port', async () => {
+        const line = operator
+          .output()
+          .split('\n')
+          .find((l) => l.includes('serving /metrics, /livez and /readyz'));
+        return line === undefined ? undefined : (JSON.parse(line) as { port: number }).port;
+      });
       const ready = await eventually(
         'the operator process to be ready',
         async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+          const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
           return response.ok ? ((await response.json()) as { role: string; detail: string }) : undefined;
         },
         30_000,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${operator.output()}`);
+      });
       expect(ready).toEqual({ status: 'ready', role: 'single', leader: true, detail: 'caches synced, reconciling' });
-      expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/livez`, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
       operator.child.kill('SIGTERM');
       expect(await operator.exited).toBe(0);
     } finally {
