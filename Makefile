@@ -104,7 +104,7 @@ test-k8s: install k8s-core k8s-cli ## Run the tests against a real Kubernetes AP
 chromium: install ## Make sure a Chromium exists for the browser SDK tests (apt-get install chromium when root)
 	node scripts/ensure-chromium.ts
 
-test: images k8s-core k8s-cli chromium ## Run every test: unit, integration (Redis/PostgreSQL containers), the images and the compose stack, Kubernetes, kind
+test: images services k8s-core k8s-cli chromium ## Run every test: unit, integration (Redis/PostgreSQL containers and the local servers of `make dev`), the images and the compose stack, Kubernetes, kind
 	@mkdir -p .eap
 	npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)
 
@@ -117,7 +117,7 @@ test-kind: images k8s-cli ## Run the kind end-to-end tests only (creates the clu
 test-fast: install ## Run the unit tests only (nothing to start, no Kubernetes)
 	npx vitest run --project unit
 
-test-integration: images chromium ## Run the integration tests only
+test-integration: images services chromium ## Run the integration tests only
 	npx vitest run --project integration
 
 test-sdk: images chromium ## Run the SDK tests only: the real Segment, PostHog and Amplitude clients (Node and browser) against a live EAP

@@ -1,6 +1,7 @@
 // Makes sure the binaries `make dev` (without a Docker engine) and the benchmarks need
 // (redis-server, PostgreSQL) are present, installing them with apt-get when running as root on
-// Debian/Ubuntu. The tests need none: they run Redis and PostgreSQL as containers.
+// Debian/Ubuntu. Most tests run Redis and PostgreSQL as containers; `make test` runs this too, so
+// the tests of those local servers (packages/local-services) run rather than skip.
 import { ensureBinaries, MissingBinariesError } from '@eap/local-services';
 import { engineVersion } from './containers/engine.ts';
 

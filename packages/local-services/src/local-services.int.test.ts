@@ -75,8 +75,8 @@ function startStackInChildProcess(rootDir: string, ending: 'process.exit' | 'SIG
 
 /**
  * These servers are what `make dev` (without a Docker engine) and the benchmarks run; the other
- * tests use containers. On a machine without the binaries (this test does not install them), they
- * are skipped.
+ * tests use containers. `make test` installs the binaries first (`make services`); run on its own on
+ * a machine without them (this test does not install them), it skips them.
  */
 const binaries = await ensureBinaries({ install: false }).catch((error: unknown) => {
   if (error instanceof MissingBinariesError) return undefined;
