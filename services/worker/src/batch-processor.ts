@@ -11,7 +11,7 @@ const DAY_MS = 86_400_000;
 /**
  * `Date.parse` that remembers the last string it parsed. The events of one entry share their
  * receive time, and those without a client time their event time too: parsing each of them was
- * about 5 % of the worker's main thread at full rate (benchmarks/profiles.md, "Fourteenth round").
+ * about 7 % of the worker's main thread at full rate (benchmarks/profiles.md, "Fourteenth round").
  */
 export function lastTimeParser(): (iso: string) => number {
   let lastIso: string | undefined;
