@@ -100,15 +100,10 @@ async function startOnFreeHostPort(
 /**
  * The {@link ContainerService} of a started container. `stop()` is `docker stop` (the image's
  * stop signal, then up to 30 s), `kill()` is `docker kill` (SIGKILL, like a crash), `start()` starts
- * the same container again and waits with its wait strategy (and `ready`). Operations run one
- * after the other; stop and kill do nothing when stopped, start nothing when running.
+ * the same container again and waits until `ready` resolves or, without it, with its wait
+ * strategy. Operations run one after the other; stop and kill do nothing when stopped, start nothing when running.
  */
-function containerService(
-  container: StartedTestContainer,
-  port: number,
-  url: string,
-  ready: () => Promise<void> = async () => {},
-): ContainerService {
+function containerService(container: StartedTestContainer, port: number, url: string, ready?: () => Promise<void>): ContainerService {
   const id = container.getId();
   let running = true;
   let removed = false;
@@ -136,9 +131,17 @@ function containerService(
     start: serialized(async () => {
       if (removed) throw new Error(`container ${id} was removed`);
       if (running) return;
-      // On a stopped container testcontainers' restart is a start; its port binding is fixed.
-      await container.restart();
-      await ready();
+      if (ready === undefined) {
+        // On a stopped container testcontainers' restart is a start (the port binding is fixed),
+        // and it waits with the container's wait strategy: PostgreSQL's runs pg_isready.
+        await container.restart();
+      } else {
+        // A plain start, then the service's own check with its deadline. testcontainers' restart
+        // waits for the log line of a log-based strategy (Redis's) in the logs since the restart,
+        // and once waited the whole 60 s of a test for it although Redis was up.
+        await docker(['start', id]);
+        await ready();
+      }
       running = true;
     }),
     remove: serialized(async () => {
