@@ -54,6 +54,8 @@ const POSTGRES_PASSWORD = 'eap';
 const PG_ISREADY = `pg_isready --host 127.0.0.1 --port ${POSTGRES_PORT} --username ${POSTGRES_USER} --dbname postgres`;
 const STOP_TIMEOUT_SECONDS = 30;
 const REDIS_READY_TIMEOUT_MS = 20_000;
+/** PostgreSQL may replay its WAL after a kill before it accepts connections. */
+const POSTGRES_READY_TIMEOUT_MS = 60_000;
 /** Room for PostgreSQL's dynamic shared memory (parallel queries); Docker's default is 64 MB. */
 const SHARED_MEMORY_BYTES = 256 * 1024 * 1024;
 /** What the engine says when the host port was taken between {@link freePort} and the start. */
@@ -69,12 +71,27 @@ const loadTestcontainers = async () => {
   return { Wait: core.Wait, RedisContainer: redis.RedisContainer, PostgreSqlContainer: postgres.PostgreSqlContainer };
 };
 
-async function waitForRedis(port: number): Promise<void> {
-  const deadline = Date.now() + REDIS_READY_TIMEOUT_MS;
-  while (!(await pingRedis(port))) {
-    if (Date.now() > deadline) throw new Error(`Redis on 127.0.0.1:${port} did not answer PING within ${REDIS_READY_TIMEOUT_MS} ms`);
+/** Polls `check` until it is true; throws `${what} within … ms` after `timeoutMs`. */
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+function waitForRedis(port: number): Promise<void> {
+  return waitUntil(() => pingRedis(port), REDIS_READY_TIMEOUT_MS, `Redis on 127.0.0.1:${port} did not answer PING`);
+}
+
+/** pg_isready inside the container, as the wait strategy of its first start runs it. */
+function waitForPostgres(id: string): Promise<void> {
+  const isReady = () =>
+    docker(['exec', id, 'sh', '-c', PG_ISREADY], 10_000).then(
+      () => true,
+      () => false,
+    );
+  return waitUntil(isReady, POSTGRES_READY_TIMEOUT_MS, `PostgreSQL in container ${id} was not ready`);
 }
 
 /**
@@ -99,11 +116,14 @@ async function startOnFreeHostPort(
 
 /**
  * The {@link ContainerService} of a started container. `stop()` is `docker stop` (the image's
- * stop signal, then up to 30 s), `kill()` is `docker kill` (SIGKILL, like a crash), `start()` starts
- * the same container again and waits until `ready` resolves or, without it, with its wait
- * strategy. Operations run one after the other; stop and kill do nothing when stopped, start nothing when running.
+ * stop signal, then up to 30 s), `kill()` is `docker kill` (SIGKILL, like a crash), `start()` is
+ * `docker start` of the same container (its host port binding is fixed) and then `ready`, the
+ * service's own check with its deadline. testcontainers' `restart()` waited for Redis's log line
+ * in the logs since the restart with a 60 s default, and a test once spent its whole 60 s in a
+ * restart. Operations run one after the other; stop and kill do nothing when stopped, start
+ * nothing when running.
  */
-function containerService(container: StartedTestContainer, port: number, url: string, ready?: () => Promise<void>): ContainerService {
+function containerService(container: StartedTestContainer, port: number, url: string, ready: () => Promise<void>): ContainerService {
   const id = container.getId();
   let running = true;
   let removed = false;
@@ -131,17 +151,8 @@ function containerService(container: StartedTestContainer, port: number, url: st
     start: serialized(async () => {
       if (removed) throw new Error(`container ${id} was removed`);
       if (running) return;
-      if (ready === undefined) {
-        // On a stopped container testcontainers' restart is a start (the port binding is fixed),
-        // and it waits with the container's wait strategy: PostgreSQL's runs pg_isready.
-        await container.restart();
-      } else {
-        // A plain start, then the service's own check with its deadline. testcontainers' restart
-        // waits for the log line of a log-based strategy (Redis's) in the logs since the restart,
-        // and once waited the whole 60 s of a test for it although Redis was up.
-        await docker(['start', id]);
-        await ready();
-      }
+      await docker(['start', id]);
+      await ready();
       running = true;
     }),
     remove: serialized(async () => {
@@ -211,5 +222,7 @@ export async function startPostgresContainer(options: PostgresContainerOptions =
       .withWaitStrategy(Wait.forSuccessfulCommand(PG_ISREADY))
       .start(),
   );
-  return containerService(container, port, `postgres://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${container.getHost()}:${port}/postgres`);
+  return containerService(container, port, `postgres://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${container.getHost()}:${port}/postgres`, () =>
+    waitForPostgres(container.getId()),
+  );
 }
