@@ -15,6 +15,8 @@ export interface BenchProcess {
   child: ChildProcess;
   url: string;
   adminUrl: string;
+  /** What an EAP process wrote so far, stdout and stderr (empty for the baseline server). */
+  output: () => string;
   stop(): Promise<void>;
 }
 
@@ -60,7 +62,11 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
   await createMigrator(postgres.url).up();
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
 
-  async function spawnApi(extra: Record<string, string> = {}, build: EapProgram = defaultBuild): Promise<BenchProcess> {
+  async function spawnApi(
+    extra: Record<string, string> = {},
+    build: EapProgram = defaultBuild,
+    nodeFlags: readonly string[] = [],
+  ): Promise<BenchProcess> {
     const [port, adminPort] = [await freePort(), await freePort()];
     const child = spawnEap(
       ['api'],
@@ -77,22 +83,28 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
         ...extra,
       },
       typeof build === 'string' ? programs[build] : build.program,
+      nodeFlags,
     );
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap api');
-    return { child, url: `http://127.0.0.1:${port}`, adminUrl, stop: () => stopChild(child) };
+    return { child, url: `http://127.0.0.1:${port}`, adminUrl, output: child.output, stop: () => stopChild(child) };
   }
 
-  async function spawnWorker(extra: Record<string, string> = {}, build: EapProgram = defaultBuild): Promise<BenchProcess> {
+  async function spawnWorker(
+    extra: Record<string, string> = {},
+    build: EapProgram = defaultBuild,
+    nodeFlags: readonly string[] = [],
+  ): Promise<BenchProcess> {
     const adminPort = await freePort();
     const child = spawnEap(
       ['worker'],
       { ...env, NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.worker, ADMIN_PORT: String(adminPort), ...extra },
       typeof build === 'string' ? programs[build] : build.program,
+      nodeFlags,
     );
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     await waitHttp(`${adminUrl}/readyz`, child, child.output, 'eap worker');
-    return { child, url: '', adminUrl, stop: () => stopChild(child) };
+    return { child, url: '', adminUrl, output: child.output, stop: () => stopChild(child) };
   }
 
   async function spawnBaseline(): Promise<BenchProcess> {
@@ -102,7 +114,7 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
       child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
       child.once('exit', () => reject(new Error('baseline server exited')));
     });
-    return { child, url: `http://127.0.0.1:${port}`, adminUrl: '', stop: () => stopChild(child) };
+    return { child, url: `http://127.0.0.1:${port}`, adminUrl: '', output: () => '', stop: () => stopChild(child) };
   }
 
   return {

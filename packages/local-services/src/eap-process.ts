@@ -31,13 +31,16 @@ export function runEap(args: string[], env: Record<string, string | undefined>, 
 /**
  * Starts a long-running `eap <args>` process (e.g. `api`); the caller stops it. `bin` runs the
  * launcher of another checkout instead (a benchmark comparing with an earlier version).
+ * `nodeFlags` go on node's command line after the shipped ones: V8 flags that `NODE_OPTIONS` may
+ * not carry, such as `--trace-gc-nvp` for a benchmark.
  */
 export function spawnEap(
   args: string[],
   env: Record<string, string | undefined>,
   bin: string = EAP_BIN,
+  nodeFlags: readonly string[] = [],
 ): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [...nodeCommandFlags(args[0]), bin, ...args], {
+  const child = spawn(process.execPath, [...nodeCommandFlags(args[0]), ...nodeFlags, bin, ...args], {
     env: { PATH: process.env.PATH, ...NATIVE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
