@@ -24,12 +24,16 @@ const seconds = Number(process.argv[3] ?? 15);
 const mode = process.argv[4] ?? 'cpu';
 if ((target !== 'api' && target !== 'api-batch' && target !== 'worker' && target !== 'worker-batched') || (mode !== 'cpu' && mode !== 'gc'))
   throw new Error('usage: node bench/profile.ts api|api-batch|worker|worker-batched [seconds] [cpu|gc]');
-const profileDir = mkdtempSync(join(tmpdir(), 'eap-cpuprof-'));
-// The shipped heap settings, so the garbage collector's share is the one a deployment sees.
-const profiling = (kind: 'api' | 'worker'): Record<string, string> =>
-  mode === 'cpu' ? { NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --cpu-prof --cpu-prof-dir=${profileDir}` } : {};
-// V8 takes this one only on the command line.
-const nodeFlags = mode === 'gc' ? ['--trace-gc-nvp'] : [];
+const profileDir = mode === 'cpu' ? mkdtempSync(join(tmpdir(), 'eap-cpuprof-')) : '';
+/**
+ * How the profiled process runs: under V8's profiler (through NODE_OPTIONS, with the shipped heap
+ * settings, so the garbage collector's share is the one a deployment sees), or under the GC trace,
+ * which V8 takes only on node's command line.
+ */
+function profiled(kind: 'api' | 'worker'): { env: Record<string, string>; nodeFlags: string[] } {
+  if (mode === 'gc') return { env: {}, nodeFlags: ['--trace-gc-nvp'] };
+  return { env: { NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --cpu-prof --cpu-prof-dir=${profileDir}` }, nodeFlags: [] };
+}
 // For CPU, the TypeScript sources, not the bundle: the profile then names the package or source
 // file of each function (the bundle is one file). Both run the same code. For garbage collection,
 // the bundle as shipped: type stripping has a heap of its own.
@@ -42,7 +46,8 @@ try {
   const project = await stack.createProject('profile');
   const redis = new Redis(stack.redisUrl);
   if (target === 'api' || target === 'api-batch') {
-    const api = await stack.spawnApi(profiling('api'), undefined, nodeFlags);
+    const { env, nodeFlags } = profiled('api');
+    const api = await stack.spawnApi(env, undefined, nodeFlags);
     const events = clientEvents(10_000);
     const batch = target === 'api-batch';
     const bodies = batch
@@ -62,7 +67,8 @@ try {
     await api.stop();
   } else {
     await fillStreams(redis, 200_000, project.project_id, undefined, { perRequest: target === 'worker-batched' ? 100 : 1 });
-    const worker = await stack.spawnWorker(profiling('worker'), undefined, nodeFlags);
+    const { env, nodeFlags } = profiled('worker');
+    const worker = await stack.spawnWorker(env, undefined, nodeFlags);
     const traceFrom = worker.output().length;
     const started = Date.now();
     while ((await pipelineBacklog(redis)) > 0 && Date.now() - started < seconds * 1000) await new Promise((r) => setTimeout(r, 200));
