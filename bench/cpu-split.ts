@@ -7,7 +7,8 @@
 // helper threads do not show up at all. perf counts what each thread spent on a CPU, so this
 // splits the API's and the worker's samples into their main thread's JavaScript, V8 builtins and
 // runtime, garbage collection, C library and kernel, and their helper threads' garbage collection
-// and compiling.
+// and compiling. PostgreSQL's samples are split by their call chains: the COPYs' index insertion
+// and input parsing, the statement triggers, commits (postgresActivity).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,42 +18,27 @@ import { batchBodies } from './support/bench-data.ts';
 import { startBenchStack } from './support/bench-stack.ts';
 import { processTree } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
+import { leafOf, parsePerfScript, postgresActivity, type Sample } from './support/perf-samples.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 /** Load starts, then perf samples this long after it, so the startup is left out. */
 const WARMUP_S = 3;
 
-/** One sample of `perf script -F comm,pid,tid,ip,sym,dso`. */
-interface Sample {
-  pid: number;
-  thread: string;
-  symbol: string;
-  dso: string;
-}
-
-function parseSamples(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*(.+?)\s+(\d+)\/\d+\s+[0-9a-f]+\s+(.*)\((.*)\)\s*$/.exec(line);
-    if (m) samples.push({ thread: m[1]!, pid: Number(m[2]), symbol: m[3]!, dso: m[4]! });
-  }
-  return samples;
-}
-
 const GC_SYMBOL = /Scaveng|MarkCompact|Marking|Sweep|Evacuat|Heap::|GCTracer|RememberedSet|PointersUpdating|FreeList/;
 
 /** What a sample of a Node process was doing. */
 function nodeCategory(s: Sample): string {
+  const { symbol, dso } = leafOf(s);
   if (s.thread.startsWith('V8Worker')) {
-    if (/Compil|Turbo|Maglev|compiler/.test(s.symbol)) return 'helper threads: compiling';
-    if (/Mark/.test(s.symbol)) return 'helper threads: garbage collection, marking';
+    if (/Compil|Turbo|Maglev|compiler/.test(symbol)) return 'helper threads: compiling';
+    if (/Mark/.test(symbol)) return 'helper threads: garbage collection, marking';
     // Sweeping, scavenging, evacuating and the visitors they call: the rest of their work.
     return 'helper threads: garbage collection, the rest';
   }
-  if (s.dso.includes('kernel')) return 'main thread: kernel';
-  if (GC_SYMBOL.test(s.symbol)) return 'main thread: garbage collection';
-  if (s.dso.includes('perf-') || s.dso.includes('JIT') || s.symbol.includes('JS:')) return 'main thread: JavaScript';
-  if (s.dso.includes('libc')) return 'main thread: C library';
+  if (dso.includes('kernel')) return 'main thread: kernel';
+  if (GC_SYMBOL.test(symbol)) return 'main thread: garbage collection';
+  if (dso.includes('perf-') || dso.includes('JIT') || symbol.includes('JS:')) return 'main thread: JavaScript';
+  if (dso.includes('libc')) return 'main thread: C library';
   return 'main thread: V8 builtins and runtime (JSON, strings, property access)';
 }
 
@@ -82,7 +68,7 @@ try {
     ...processTree(stack.postgresDir).map((pid) => [pid, 'postgres'] as const),
     ...processTree(stack.redisProcessMatch).map((pid) => [pid, 'redis'] as const),
   ]);
-  const perf = spawn('perf', ['record', '-F', '999', '-a', '-o', perfData, '--', 'sleep', String(seconds)], { stdio: 'ignore' });
+  const perf = spawn('perf', ['record', '-F', '999', '-a', '-g', '-o', perfData, '--', 'sleep', String(seconds)], { stdio: 'ignore' });
   const code = await new Promise<number | null>((r) => perf.on('exit', r));
   if (code !== 0) throw new Error(`perf record exited with ${code} (is perf installed, and are we root?)`);
   const result = await load;
@@ -95,15 +81,15 @@ try {
   await Promise.all([api.stop(), worker.stop()]);
   for (const pid of [api.child.pid, worker.child.pid]) rmSync(`/tmp/perf-${pid}.map`, { force: true });
 
-  const samples = parseSamples(text);
+  const samples = parsePerfScript(text);
   const byRole = new Map<string, number>();
   const byCategory = new Map<string, Map<string, number>>();
   for (const s of samples) {
     const role = roles.get(s.pid) ?? (s.thread === 'swapper' ? 'idle' : 'other');
     byRole.set(role, (byRole.get(role) ?? 0) + 1);
-    if (role !== 'api' && role !== 'worker') continue;
+    if (role !== 'api' && role !== 'worker' && role !== 'postgres') continue;
     const categories = byCategory.get(role) ?? new Map<string, number>();
-    const category = nodeCategory(s);
+    const category = role === 'postgres' ? postgresActivity(s.frames) : nodeCategory(s);
     categories.set(category, (categories.get(category) ?? 0) + 1);
     byCategory.set(role, categories);
   }
