@@ -14,6 +14,12 @@ export interface Sample {
 const HEADER = /^(\S.*?)\s+(\d+)\/\d+\s*(.*)$/;
 const FRAME = /^\s*[0-9a-f]+\s+(.*?)\s*\((.*)\)\s*$/;
 
+/** One frame as perf prints it (`ip symbol (dso)`), or undefined for anything else. */
+function frameOf(text: string): Frame | undefined {
+  const match = FRAME.exec(text);
+  return match ? { symbol: match[1]!, dso: match[2]! } : undefined;
+}
+
 /**
  * Parses what `perf script -F comm,pid,tid,ip,sym,dso` prints. Without call chains a sample is one
  * line (thread, pid/tid, then its frame); with them (`perf record -g`) the line names the thread
@@ -25,16 +31,16 @@ export function parsePerfScript(text: string): Sample[] {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     if (/^\s/.test(line)) {
-      const frame = FRAME.exec(line);
-      if (frame && current) current.frames.push({ symbol: frame[1]!, dso: frame[2]! });
+      const frame = frameOf(line);
+      if (frame && current) current.frames.push(frame);
       continue;
     }
     const header = HEADER.exec(line);
     if (!header) continue;
     current = { thread: header[1]!, pid: Number(header[2]), frames: [] };
     samples.push(current);
-    const inline = header[3] === '' ? null : FRAME.exec(header[3]!);
-    if (inline) current.frames.push({ symbol: inline[1]!, dso: inline[2]! });
+    const inline = frameOf(header[3]!);
+    if (inline) current.frames.push(inline);
   }
   return samples;
 }
