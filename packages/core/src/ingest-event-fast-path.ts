@@ -1,5 +1,5 @@
 import { EventContext, IngestEvent } from './event-schema.ts';
-import { boundedText, isJsonParsedObject } from './schema-fast-path.ts';
+import { boundedText, formatCheck, isJsonParsedObject } from './schema-fast-path.ts';
 
 /**
  * The ingest path's shortcut for `IngestEvent.safeParse`: accepts the common, certainly valid
@@ -11,8 +11,8 @@ import { boundedText, isJsonParsedObject } from './schema-fast-path.ts';
  * that over generated valid and invalid events, and that the two agree on the result.
  *
  * Every bound comes from the schema: text lengths from its string schemas, and the date-time of
- * `timestamp` and the address of `context.ip` are checked by the schema's own checks for those
- * fields. `properties` and the free-form keys of `context` are returned as given: the ingest path
+ * `timestamp` and an IPv4 `context.ip` by the pattern, lengths and refinements of those fields'
+ * schemas (`formatCheck`); an IPv6 address is checked by its schema. `properties` and the free-form keys of `context` are returned as given: the ingest path
  * checks and serializes the raw objects itself (`checkJsonObject`).
  */
 export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
@@ -26,7 +26,7 @@ export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
     parsed.event_id = event_id;
   }
   if (timestamp !== undefined) {
-    if (typeof timestamp !== 'string' || !IngestEvent.shape.timestamp.safeParse(timestamp).success) return undefined;
+    if (!TIMESTAMP(timestamp)) return undefined;
     parsed.timestamp = timestamp;
   }
   if (session_id !== undefined) {
@@ -53,6 +53,9 @@ const DISTINCT_ID = storableText(IngestEvent.shape.distinct_id);
 const EVENT_ID = storableText(IngestEvent.shape.event_id.unwrap());
 const SESSION_ID = storableText(IngestEvent.shape.session_id.unwrap());
 const USER_AGENT = storableText(EventContext.shape.user_agent.unwrap());
+const TIMESTAMP = formatCheck(IngestEvent.shape.timestamp.unwrap());
+const IP = EventContext.shape.ip.unwrap();
+const IPV4 = formatCheck(IP.options[0]);
 const LIBRARY = EventContext.shape.library.unwrap().shape;
 const LIBRARY_NAME = storableText(LIBRARY.name);
 const LIBRARY_VERSION = storableText(LIBRARY.version.unwrap());
@@ -61,7 +64,7 @@ const LIBRARY_VERSION = storableText(LIBRARY.version.unwrap());
 function isKnownGoodContext(context: unknown): context is NonNullable<IngestEvent['context']> {
   if (!isJsonParsedObject(context)) return false;
   const { ip, user_agent, library } = context;
-  if (ip !== undefined && (typeof ip !== 'string' || !EventContext.shape.ip.safeParse(ip).success)) return false;
+  if (ip !== undefined && !IPV4(ip) && (typeof ip !== 'string' || !IP.safeParse(ip).success)) return false;
   if (user_agent !== undefined && !USER_AGENT(user_agent)) return false;
   if (library === undefined) return true;
   if (!isJsonParsedObject(library)) return false;

@@ -34,17 +34,45 @@ export function boundedText(schema: z.ZodType, options: { storable: boolean }) {
     (!options.storable || textProblem(value) === undefined);
 }
 
+/** String formats whose only check of their own is their pattern (zod's `ipv6` also parses the address as a URL). */
+const PATTERN_ONLY_FORMATS = new Set(['datetime', 'uuid', 'ipv4']);
+
 /**
- * The check of a zod string format whose only check is its pattern (`z.uuid()`,
- * `z.iso.datetime()`), as a plain regular-expression test: the schema's own pattern, without the
- * result object and issue list `safeParse` allocates for every value. Throws when the schema has
- * any other check, so a check added to such a field later cannot be skipped silently.
+ * The check of a zod string format (`z.uuid()`, `z.iso.datetime()`, `z.ipv4()`) as plain code:
+ * the schema's own pattern, then its maximum and minimum lengths and its refinements, each read
+ * from the schema, without the result object and issue list `safeParse` allocates for every value.
+ * True exactly when every check passes, which is when the schema accepts the value. Throws on any
+ * other kind of check, or a format that checks more than its pattern, so a check added to such a
+ * field later cannot be skipped silently.
  */
-export function formatPattern(schema: z.ZodType): (value: unknown) => value is string {
-  const def = (schema as unknown as { _zod: { def: { type: string; check?: string; pattern?: unknown; checks?: unknown[] } } })._zod.def;
+export function formatCheck(schema: z.ZodType): (value: unknown) => value is string {
+  const def = (schema as unknown as { _zod: { def: FormatDef } })._zod.def;
   const { pattern } = def;
-  if (def.type !== 'string' || def.check !== 'string_format' || !(pattern instanceof RegExp) || (def.checks?.length ?? 0) > 0)
-    throw new Error('formatPattern takes a string format whose only check is its pattern');
-  if (pattern.global || pattern.sticky) throw new Error('formatPattern takes a pattern without the g or y flag');
-  return (value: unknown): value is string => typeof value === 'string' && pattern.test(value);
+  if (def.type !== 'string' || def.check !== 'string_format' || !PATTERN_ONLY_FORMATS.has(def.format ?? '') || !(pattern instanceof RegExp))
+    throw new Error('formatCheck takes a string format whose own check is its pattern');
+  if (pattern.global || pattern.sticky) throw new Error('formatCheck takes a pattern without the g or y flag');
+  let min = 0;
+  let max = Number.POSITIVE_INFINITY;
+  const refinements: ((value: string) => unknown)[] = [];
+  for (const check of def.checks ?? []) {
+    const c = check._zod.def;
+    if (c.check === 'max_length' && typeof c.maximum === 'number') max = Math.min(max, c.maximum);
+    else if (c.check === 'min_length' && typeof c.minimum === 'number') min = Math.max(min, c.minimum);
+    else if (c.check === 'custom' && typeof c.fn === 'function') refinements.push(c.fn);
+    else throw new Error(`formatCheck cannot take a check of kind ${String(c.check)}`);
+  }
+  return (value: unknown): value is string =>
+    typeof value === 'string' &&
+    value.length <= max &&
+    value.length >= min &&
+    pattern.test(value) &&
+    refinements.every((refine) => refine(value) === true);
+}
+
+interface FormatDef {
+  type: string;
+  check?: string;
+  format?: string;
+  pattern?: unknown;
+  checks?: { _zod: { def: { check?: string; maximum?: unknown; minimum?: unknown; fn?: (value: string) => unknown } } }[];
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { boundedText, formatPattern, isJsonParsedObject } from './schema-fast-path.ts';
+import { boundedText, formatCheck, isJsonParsedObject } from './schema-fast-path.ts';
 import type { StreamEvent, StreamEventHead } from './stream-entry.ts';
 
 /**
@@ -22,9 +22,9 @@ export function streamEventFastPath<S extends typeof StreamEvent | typeof Stream
   const distinctId = text(shape.distinct_id);
   const clientTimestamp = text(shape.client_timestamp.unwrap());
   const sessionId = text(shape.session_id.unwrap());
-  // The schema's own patterns for the fields whose format is a regular expression.
-  const uuid = formatPattern(shape.project_id);
-  const time = formatPattern(shape.timestamp);
+  // The schema's own checks for the fields whose format is a regular expression.
+  const uuid = formatCheck(shape.project_id);
+  const time = formatCheck(shape.timestamp);
 
   return function parseStreamEventFast(value: unknown): z.infer<S> | undefined {
     if (!isJsonParsedObject(value)) return undefined;
