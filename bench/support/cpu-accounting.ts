@@ -47,7 +47,8 @@ export function processTree(text: string): number[] {
     }
   });
   const rootSet = new Set(roots);
-  return [...roots, ...pids.filter((pid) => rootSet.has(parentOf(pid)))];
+  // A child may match too (Redis titles its rewrite child `redis-aof-rewrite <address>`): once each.
+  return [...roots, ...pids.filter((pid) => !rootSet.has(pid) && rootSet.has(parentOf(pid)))];
 }
 
 /**
