@@ -42,7 +42,10 @@ bench-query-isolation: services ## /livez and ingest latency while a breakdown o
 bench-funnel-plan: services ## The dashboard funnel's plan and latency on 2.3M events per funnel index, with and without bots, before and after VACUUM (about 3 minutes), writes benchmarks/results/funnel-plan-latest.json
 	node bench/funnel-plan.ts $(BENCH_FUNNEL_PLAN_ARGS)
 
-.PHONY: help node install services bundle dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation bench-funnel-plan k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
+bench-bare-pipeline: services ## EAP end to end against the least pipeline of its own stack and a raw COPY, 3 alternating rounds (about 5 minutes), writes benchmarks/results/bare-pipeline-latest.json
+	node bench/bare-pipeline.ts $(BENCH_BARE_PIPELINE_ARGS)
+
+.PHONY: help node install services bundle dev test test-containers test-kind bench bench-quick bench-query bench-query-isolation bench-funnel-plan bench-bare-pipeline k8s-tools k8s-core k8s-cli test-k8s test-fast test-integration lint typecheck format openapi clean seed-start seed-stop
 .PHONY: chromium test-sdk
 .PHONY: synth lint-chart build docs engine base-images images compose-up compose-down kind-node-image kind-up kind-load deploy kind-down
 

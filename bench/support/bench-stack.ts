@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
+import { type EapProcess, nodeCommandFlags, RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import pg from 'pg';
 import { type CreatedProject, createMigrator, createProject } from '@eap/db';
 import { EAP_BIN, ensureBinaries, exited, freePort, spawnEap, startPostgres, startRedis } from '@eap/local-services';
@@ -36,6 +36,52 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
   await exited(child);
   clearTimeout(timer);
+}
+
+/**
+ * A node script of the benchmark (relative to bench/), started with `args` and `extraEnv`, as an
+ * EAP process of kind `like` would be (its NODE_OPTIONS and node flags) when given; resolves
+ * with the first line it prints, which it prints once it serves (a port, or "ready").
+ */
+async function spawnScript(
+  relative: string,
+  args: string[],
+  like?: EapProcess,
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; firstLine: string }> {
+  const script = fileURLToPath(new URL(`../${relative}`, import.meta.url));
+  const env = { ...process.env, ...(like === undefined ? {} : { NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS[like] }), ...extraEnv };
+  const flags = like === undefined ? [] : nodeCommandFlags(like);
+  const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(String(d).trim()));
+    child.once('exit', () => reject(new Error(`${relative} exited`)));
+  });
+  return { child, firstLine };
+}
+
+/**
+ * The bare pipeline (bench/bare-pipeline.ts): its ingest server and its writer, with the V8
+ * settings of `eap api` and `eap worker`, on the given Redis and PostgreSQL.
+ */
+export async function spawnBarePipeline(options: {
+  redisUrl: string;
+  databaseUrl: string;
+  projectId: string;
+}): Promise<{ ingest: BenchProcess; writer: BenchProcess }> {
+  // The addresses go in the environment, as EAP's: the CPU accounting finds Redis by its address
+  // on command lines.
+  const urls = { REDIS_URL: options.redisUrl, DATABASE_URL: options.databaseUrl };
+  const writer = await spawnScript('bare-pipeline/writer.ts', [], 'worker', urls);
+  const ingest = await spawnScript('bare-pipeline/ingest.ts', [], 'api', { ...urls, PROJECT_ID: options.projectId });
+  const processOf = ({ child }: { child: ChildProcess }, url: string): BenchProcess => ({
+    child,
+    url,
+    adminUrl: '',
+    output: () => '',
+    stop: () => stopChild(child),
+  });
+  return { ingest: processOf(ingest, `http://127.0.0.1:${ingest.firstLine}`), writer: processOf(writer, '') };
 }
 
 /**
@@ -108,14 +154,12 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
   }
 
   async function spawnBaseline(): Promise<BenchProcess> {
-    const script = fileURLToPath(new URL('../baseline-server.ts', import.meta.url));
-    const child = spawn(process.execPath, [script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-      child.once('exit', () => reject(new Error('baseline server exited')));
-    });
-    return { child, url: `http://127.0.0.1:${port}`, adminUrl: '', output: () => '', stop: () => stopChild(child) };
+    const { child, firstLine } = await spawnScript('baseline-server.ts', ['0']);
+    return { child, url: `http://127.0.0.1:${firstLine}`, adminUrl: '', output: () => '', stop: () => stopChild(child) };
   }
+
+  /** The bare pipeline (bench/bare-pipeline.ts) on this stack's Redis and PostgreSQL. */
+  const spawnBare = (projectId: string) => spawnBarePipeline({ redisUrl: redis.url, databaseUrl: postgres.url, projectId });
 
   return {
     redisUrl: redis.url,
@@ -128,6 +172,7 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
     spawnApi,
     spawnWorker,
     spawnBaseline,
+    spawnBarePipeline: spawnBare,
     /** A project (with its keys) in the benchmark database. */
     async createProject(name: string): Promise<CreatedProject> {
       const pool = new pg.Pool({ connectionString: postgres.url, max: 1 });
