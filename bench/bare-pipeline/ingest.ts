@@ -7,24 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
+import type { IngestEvent } from '@eap/core';
 import { copyLine } from '@eap/worker';
 import { BARE_STREAM } from './bare-stream.ts';
-
-interface ClientEvent {
-  event: string;
-  distinct_id: string;
-  event_id?: string;
-  timestamp?: string;
-  session_id?: string;
-  properties?: Record<string, unknown>;
-  context?: Record<string, unknown>;
-}
 
 const { REDIS_URL = '', PROJECT_ID = '' } = process.env;
 const redis = new Redis(REDIS_URL);
 const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
 app.post('/v1/batch', async (request, reply) => {
-  const { events, sent_at } = request.body as { events: ClientEvent[]; sent_at?: string };
+  const { events, sent_at } = request.body as { events: IngestEvent[]; sent_at?: string };
   const receivedAt = new Date().toISOString();
   let lines = '';
   for (const e of events) {
