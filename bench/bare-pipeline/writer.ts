@@ -1,8 +1,8 @@
 // The writing half of the bare pipeline (bench/bare-pipeline.ts): the least a worker on this stack
 // does to store what the ingest half appended. Two loops, each with its own connections, read up
 // to 10 entries (1,000 events of batches of 100) as bytes, COPY them as they are into a plain
-// table with the indexes of `events`, and acknowledge and delete them after the COPY committed. Nothing
-// else: no decoding, deduplication, rollups, persons, partitions, dead letters or metrics.
+// table with the indexes of `events`, and acknowledge and delete them after the COPY committed.
+// Nothing else: no decoding, deduplication, rollups, persons, partitions, dead letters or metrics.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Redis } from 'ioredis';

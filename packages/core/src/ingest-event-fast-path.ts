@@ -12,8 +12,9 @@ import { boundedText, formatCheck, isJsonParsedObject } from './schema-fast-path
  *
  * Every bound comes from the schema: text lengths from its string schemas, and the date-time of
  * `timestamp` and an IPv4 `context.ip` by the pattern, lengths and refinements of those fields'
- * schemas (`formatCheck`); an IPv6 address is checked by its schema. `properties` and the free-form keys of `context` are returned as given: the ingest path
- * checks and serializes the raw objects itself (`checkJsonObject`).
+ * schemas (`formatCheck`); an IPv6 address is checked by its schema. `properties` and the
+ * free-form keys of `context` are returned as given: the ingest path checks and serializes the
+ * raw objects itself (`checkJsonObject`).
  */
 export function parseIngestEventFast(raw: unknown): IngestEvent | undefined {
   if (!isJsonParsedObject(raw)) return undefined;
@@ -55,6 +56,7 @@ const SESSION_ID = storableText(IngestEvent.shape.session_id.unwrap());
 const USER_AGENT = storableText(EventContext.shape.user_agent.unwrap());
 const TIMESTAMP = formatCheck(IngestEvent.shape.timestamp.unwrap());
 const IP = EventContext.shape.ip.unwrap();
+// The union's first option, IPv4 (formatCheck refuses any other format when this module loads).
 const IPV4 = formatCheck(IP.options[0]);
 const LIBRARY = EventContext.shape.library.unwrap().shape;
 const LIBRARY_NAME = storableText(LIBRARY.name);
