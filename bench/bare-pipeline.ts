@@ -14,12 +14,13 @@ import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { copyPhase } from './phases/copy.phase.ts';
-import { BARE_GROUP, BARE_STREAM, BARE_TABLE } from './bare-pipeline/bare-stream.ts';
+import { measureShardBacklog } from '@eap/api';
+import { BARE_STREAM, BARE_TABLE } from './bare-pipeline/bare-stream.ts';
 import { batchBodies } from './support/bench-data.ts';
 import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, machineBusySeconds, processTree } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
-import { projectRows, waitForCommitted } from './support/pipeline-drain.ts';
+import { projectRows, waitForCommitted, waitUntilStored } from './support/pipeline-drain.ts';
 import { createPeakSampler, rssMiB } from './support/process-sampler.ts';
 import { createProgress } from './support/progress.ts';
 import { median } from './support/statistics.ts';
@@ -50,17 +51,9 @@ async function bareRows(): Promise<number> {
   return rows[0]!.n;
 }
 
-/** The bare pipeline's entries not yet acknowledged: undelivered (lag) and pending. */
-async function bareBacklog(): Promise<number> {
-  const groups = (await redis.xinfo('GROUPS', BARE_STREAM)) as unknown[][];
-  const group = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])));
-  const ours = group.find((g) => g.name === BARE_GROUP);
-  return Number(ours?.pending ?? 0) + Number(ours?.lag ?? 0);
-}
-
 /**
- * One pipeline under the load: `ingestUrl` takes the batches, `stored` counts rows, `settled`
- * resolves when every accepted event is stored (and returns when it saw the last commit).
+ * One pipeline under the load: `processes.ingest` takes the batches, `stored` counts rows,
+ * `settled` resolves when every accepted event is stored, with when it saw the last commit.
  */
 async function measure(
   label: string,
@@ -149,15 +142,16 @@ try {
       );
     },
     bare: async () => {
-      const settled = async (target: number) => {
-        for (let poll = 0; ; poll++) {
-          // Counted when the stream is drained, or once a second, as waitForCommitted does.
-          if ((await bareBacklog()) === 0 || poll % 10 === 0) {
-            if ((await bareRows()) >= target) return Date.now();
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
+      const settled = async (target: number) =>
+        (
+          await waitUntilStored({
+            backlog: () => measureShardBacklog(redis, BARE_STREAM),
+            rows: bareRows,
+            target,
+            progress,
+            label: 'bare pipeline',
+          })
+        ).finishedAt;
       runs.bare.push(await measure('bare pipeline', await stack.spawnBarePipeline(project.project_id), {}, bareRows, settled));
     },
   };

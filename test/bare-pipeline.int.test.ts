@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BARE_GROUP, BARE_STREAM, BARE_TABLE } from '../bench/bare-pipeline/bare-stream.ts';
+import { CONSUMER_GROUP } from '@eap/core';
+import { BARE_STREAM, BARE_TABLE } from '../bench/bare-pipeline/bare-stream.ts';
 import { batchBodies } from '../bench/support/bench-data.ts';
 import { spawnBarePipeline } from '../bench/support/bench-stack.ts';
 import { createTestProject, waitFor } from './support/test-api.ts';
@@ -47,7 +48,7 @@ describe('the bare pipeline of the benchmark', () => {
 
       // Acknowledged and deleted after the commit: nothing pending, nothing left.
       await waitFor(async () => (await redis.client.xlen(BARE_STREAM)) === 0, 10_000, 'the stream emptied');
-      expect((await redis.client.xpending(BARE_STREAM, BARE_GROUP))[0]).toBe(0);
+      expect((await redis.client.xpending(BARE_STREAM, CONSUMER_GROUP))[0]).toBe(0);
     } finally {
       await Promise.all([ingest.stop(), writer.stop()]);
     }

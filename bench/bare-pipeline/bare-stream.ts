@@ -1,4 +1,3 @@
-/** The bare pipeline's stream, consumer group and table (bench/bare-pipeline.ts). */
+/** The bare pipeline's stream and table (bench/bare-pipeline.ts). Its writers read in EAP's consumer group. */
 export const BARE_STREAM = 'bare:events';
-export const BARE_GROUP = 'bare';
 export const BARE_TABLE = 'bare_events';

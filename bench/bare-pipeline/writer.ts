@@ -8,8 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { CONSUMER_GROUP } from '@eap/core';
 import { EVENT_COLUMNS } from '@eap/worker';
-import { BARE_GROUP, BARE_STREAM, BARE_TABLE } from './bare-stream.ts';
+import { BARE_STREAM, BARE_TABLE } from './bare-stream.ts';
 
 const LOOPS = 2;
 const ENTRIES_PER_READ = 10;
@@ -27,7 +28,7 @@ async function writeLoop(name: string): Promise<void> {
     while (!stopping) {
       const reply = (await redis.xreadgroupBuffer(
         'GROUP',
-        BARE_GROUP,
+        CONSUMER_GROUP,
         name,
         'COUNT',
         ENTRIES_PER_READ,
@@ -48,7 +49,7 @@ async function writeLoop(name: string): Promise<void> {
       const ids = entries.map(([id]) => id);
       await redis
         .multi()
-        .xack(BARE_STREAM, BARE_GROUP, ...ids)
+        .xack(BARE_STREAM, CONSUMER_GROUP, ...ids)
         .xdel(BARE_STREAM, ...ids)
         .exec();
     }
@@ -59,7 +60,7 @@ async function writeLoop(name: string): Promise<void> {
 }
 
 const setup = new Redis(redisUrl);
-await setup.xgroup('CREATE', BARE_STREAM, BARE_GROUP, '0', 'MKSTREAM').catch((error: Error) => {
+await setup.xgroup('CREATE', BARE_STREAM, CONSUMER_GROUP, '0', 'MKSTREAM').catch((error: Error) => {
   if (!error.message.includes('BUSYGROUP')) throw error;
 });
 setup.disconnect();
