@@ -44,8 +44,9 @@ afterAll(async () => {
 });
 
 /**
- * Sends events one request each, so each is an entry of its own: the backlog, its cap and a
- * project's share count entries (a request's events of one shard are one entry).
+ * Sends events one request each, each after the last was answered, so each is an entry of its
+ * own: the backlog, its cap and a project's share count entries (the events of one project and
+ * shard that the API appends together are one entry).
  */
 async function sendEach(target: TestApi, writeKey: string, events: ReturnType<typeof oneEvent>[]): Promise<number> {
   let accepted = 0;

@@ -494,7 +494,7 @@ describe('backpressure', () => {
       env: { STREAM_BACKLOG_CAP: '2', STREAM_BACKLOG_PROJECT_PERCENT: '100' },
     });
     try {
-      // Two requests, two entries: the cap counts entries (a request's events of one shard are one).
+      // Two requests one after the other, two entries: the cap counts entries.
       for (const _ of [1, 2]) {
         const fill = await full.send('/v1/events', { key: project.write_key, body: { event: 'f', distinct_id: 'd' } });
         expect(fill.json.accepted).toBe(1);

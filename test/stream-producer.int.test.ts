@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
+import { MAX_STREAM_ENTRY_BYTES, PROJECT_BACKLOG_KEY, streamKey } from '@eap/core';
 import { startOwnRedis } from './support/test-redis.ts';
 import { createStreamProducer, MAX_EVENTS_PER_APPEND_CALL, type PreparedEvent } from '../services/api/src/stream-producer.ts';
 
@@ -51,13 +51,16 @@ beforeEach(async () => {
 });
 
 describe('stream producer', () => {
-  it('appends the events of every request of one turn in one script call, one entry per request and shard, each event told its entry id', async () => {
+  it("appends the events of every request of one turn in one script call, a project's events of a shard in one entry, each event told its entry id", async () => {
     const producer = createStreamProducer(producerClient);
     const before = await scriptCalls();
     const requests = Array.from({ length: 40 }, (_, r) => ({ projectId: `p${r % 3}`, entries: entries(r, 1 + (r % 5)) }));
     const outcomes = await Promise.all(requests.map((r) => producer.append(r.projectId, r.entries)));
     expect((await scriptCalls()) - before).toBe(1);
 
+    // The events of a project and shard, in the order their requests asked.
+    const entryOf = (projectId: string, shard: number) =>
+      requests.filter((r) => r.projectId === projectId).flatMap((r) => r.entries.filter((e) => e.shard === shard).map((e) => e.data));
     for (const [r, request] of requests.entries()) {
       expect(outcomes[r]).toHaveLength(request.entries.length);
       for (const [i, outcome] of outcomes[r]!.entries()) {
@@ -65,17 +68,27 @@ describe('stream producer', () => {
         if (!outcome.ok) continue;
         const event = request.entries[i]!;
         const fields = await streamFields(event.shard, outcome.id);
-        const inEntry = request.entries.filter((e) => e.shard === event.shard).map((e) => e.data);
+        const inEntry = entryOf(request.projectId, event.shard);
         expect(fields).toEqual(['v', '3', 'n', String(inEntry.length), 'data', inEntry.join('\n')]);
       }
     }
-    // The backlog counts entries, as the streams' lag does.
-    const counted = await redis.hgetall(PROJECT_BACKLOG_KEY);
-    const expected: Record<string, string> = {};
-    for (const r of requests) expected[r.projectId] = String(Number(expected[r.projectId] ?? 0) + shardsOf(r.entries));
-    expect(counted).toEqual(expected);
+    // One entry per project and shard, and the backlog counts entries, as the streams' lag does.
+    const projects = ['p0', 'p1', 'p2'];
+    const shardsOfProject = (projectId: string) => shardsOf(requests.filter((r) => r.projectId === projectId).flatMap((r) => r.entries));
+    expect(await redis.hgetall(PROJECT_BACKLOG_KEY)).toEqual(Object.fromEntries(projects.map((p) => [p, String(shardsOfProject(p))])));
     const lengths = await Promise.all([0, 1, 2, 3].map((s) => redis.xlen(streamKey(s))));
-    expect(lengths.reduce((a, b) => a + b, 0)).toBe(requests.reduce((n, r) => n + shardsOf(r.entries), 0));
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(projects.reduce((n, p) => n + shardsOfProject(p), 0));
+  });
+
+  it("starts another entry where a project's events of a shard would take it over the size limit", async () => {
+    const producer = createStreamProducer(producerClient);
+    const large = (r: number): PreparedEvent[] => [{ shard: 0, data: `${r}`.padEnd(MAX_STREAM_ENTRY_BYTES / 2, 'x') }];
+    const outcomes = await Promise.all([0, 1, 2].map((r) => producer.append('p', large(r))));
+    const ids = outcomes.map((o) => (o[0]!.ok ? o[0]!.id : 'failed'));
+    // Two events fit in one entry with the line break between them only if they are shorter.
+    expect(new Set(ids).size).toBe(3);
+    for (const [r, id] of ids.entries()) expect(await streamFields(0, id)).toEqual(['v', '3', 'n', '1', 'data', large(r)[0]!.data]);
+    expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe('3');
   });
 
   it('splits a turn into several calls past the cap, never splitting a request', async () => {
@@ -87,7 +100,8 @@ describe('stream producer', () => {
     const perCall = Math.floor(MAX_EVENTS_PER_APPEND_CALL / perRequest);
     expect((await scriptCalls()) - before).toBe(Math.ceil(requests / perCall));
     expect(outcomes.flat().every((o) => o.ok)).toBe(true);
-    expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(requests * 4));
+    // Each call holds one entry per shard of the project's events.
+    expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(Math.ceil(requests / perCall) * 4));
   });
 
   it("sends requests of later turns in later calls, and reports each call's duration once", async () => {

@@ -7,17 +7,17 @@ export const DLQ_STREAM = 'eap:dlq';
 /**
  * Hash of entries appended and not yet acknowledged, per project id: the API adds what it
  * appends, the worker subtracts what it acknowledges (in the same script as the XACK), so one
- * project's share of the backlog is known without scanning the streams. An entry holds the
- * events of one request and shard, so the count is in entries, as the streams' lag is.
+ * project's share of the backlog is known without scanning the streams. An entry holds events
+ * of one project and shard, so the count is in entries, as the streams' lag is.
  */
 export const PROJECT_BACKLOG_KEY = 'eap:backlog:projects';
 /**
  * Version of the stream entry layout written by the producer (field `v`). 3: field `n` holds the
  * number of events and `data` holds them one after the other, each on three lines (the event
  * without properties and context as JSON, its properties' JSON, its context's JSON or `null`):
- * the API appends one entry per request and shard rather than one per event. 2: one event on
- * those three lines. 1: the whole event as one JSON object. Workers read all three (entries
- * appended before an upgrade, letters replayed from the DLQ).
+ * the API appends one entry per project and shard of each append call rather than one per
+ * event. 2: one event on those three lines. 1: the whole event as one JSON object. Workers read
+ * all three (entries appended before an upgrade, letters replayed from the DLQ).
  */
 export const STREAM_ENTRY_VERSION = 3;
 

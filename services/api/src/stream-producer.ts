@@ -7,7 +7,7 @@ export interface PreparedEvent {
   data: string;
 }
 
-/** One stream entry to append: the events of one request and shard, joined. */
+/** One stream entry to append: events of one project and shard, joined. */
 interface PackedEntry {
   shard: number;
   data: string;
@@ -15,13 +15,13 @@ interface PackedEntry {
   events: number;
 }
 
-/** The entry of each event of a single-event request. */
+/** The entry of a lone event. */
 const ONLY_ENTRY: readonly number[] = Object.freeze([0]);
 
 /**
- * Packs a request's events into entries: one per shard, in the order of the events, cut where the
- * next event would take an entry's data over MAX_STREAM_ENTRY_BYTES. Returns the entries and, for
- * each event, the index of its entry. One entry per event cost Redis an XADD, a line in the
+ * Packs events of one project into entries: one per shard, in the order of the events, cut where
+ * the next event would take an entry's data over MAX_STREAM_ENTRY_BYTES. Returns the entries and,
+ * for each event, the index of its entry. One entry per event cost Redis an XADD, a line in the
  * append-only file, a place in the consumer group's pending list and an XACK per event; now a
  * batch of 100 events costs about one of each per shard (benchmarks/profiles.md, "Tenth change").
  */
@@ -29,8 +29,8 @@ export function packEntries(
   events: readonly PreparedEvent[],
   maxChars: number = MAX_STREAM_ENTRY_BYTES,
 ): { entries: PackedEntry[]; entryOf: readonly number[] } {
-  // A single event (most requests of browser and mobile SDKs) is its own entry, without the
-  // bookkeeping below: the single-event path is the API's tightest.
+  // A lone event (a call of one single-event request, as at low load) is its own entry, without
+  // the bookkeeping below.
   if (events.length === 1) return { entries: [{ shard: events[0]!.shard, data: events[0]!.data, events: 1 }], entryOf: ONLY_ENTRY };
   // The events of each entry, joined once at the end: a string grown event by event would be a
   // rope that Redis's client flattens (a copy per entry) before encoding it.
@@ -64,7 +64,7 @@ export type AppendOutcome = { ok: true; id: string } | { ok: false; error: strin
 /**
  * Appends the events of every request that asked in the same turn of the event loop, in one
  * script call: it first counts the entries in their projects' backlogs (the worker subtracts in
- * the script of its XACK), once per project, then adds the entries (packEntries). No worker can
+ * the script of its XACK), once per project, then adds the entries (packCall). No worker can
  * acknowledge an entry before it was counted. Redis refuses a script that would write while over
  * maxmemory at its first write, a count, so an out-of-memory refusal appends nothing of any
  * request. It never trims (no MAXLEN/MINID): the backlog cap is enforced by refusing requests,
@@ -101,12 +101,49 @@ export const MAX_EVENTS_PER_APPEND_CALL = 2000;
 
 interface PendingAppend {
   projectId: string;
-  /** Events of the request. */
-  events: number;
-  entries: PackedEntry[];
-  /** Entry index of each event. */
-  entryOf: readonly number[];
+  events: readonly PreparedEvent[];
   resolve: (outcomes: AppendOutcome[]) => void;
+}
+
+/** The entries of one script call, and where each request's events landed in them. */
+interface PackedCall {
+  /** Per project: [project id, number of entries]. */
+  counts: [string, number][];
+  entries: PackedEntry[];
+  /** Per request, in order: the call's entry index of each of its events. */
+  entryOf: number[][];
+}
+
+/**
+ * Packs the events of a call's requests into entries, each project's requests together
+ * (packEntries over their events in order): an entry holds events of one project, as the backlog
+ * counts and the worker's acknowledgement need, and requests of a project that asked in the same
+ * turn share its entries. Single-event requests, the most common, so cost Redis one entry per
+ * project and shard in a call rather than one each (benchmarks/profiles.md, "Eighteenth round").
+ */
+export function packCall(requests: readonly Pick<PendingAppend, 'projectId' | 'events'>[]): PackedCall {
+  const byProject = new Map<string, number[]>();
+  requests.forEach((request, r) => {
+    const list = byProject.get(request.projectId);
+    if (list === undefined) byProject.set(request.projectId, [r]);
+    else list.push(r);
+  });
+  const counts: [string, number][] = [];
+  const entries: PackedEntry[] = [];
+  const entryOf: number[][] = new Array(requests.length);
+  for (const [projectId, members] of byProject) {
+    const events = members.length === 1 ? requests[members[0]!]!.events : members.flatMap((r) => requests[r]!.events);
+    const packed = packEntries(events);
+    let event = 0;
+    for (const r of members) {
+      const count = requests[r]!.events.length;
+      entryOf[r] = packed.entryOf.slice(event, event + count).map((entry) => entries.length + entry);
+      event += count;
+    }
+    counts.push([projectId, packed.entries.length]);
+    entries.push(...packed.entries);
+  }
+  return { counts, entries, entryOf };
 }
 
 export interface StreamProducerOptions {
@@ -145,9 +182,9 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     let start = 0;
     while (start < requests.length) {
       let end = start + 1;
-      let events = requests[start]!.events;
-      while (end < requests.length && events + requests[end]!.events <= MAX_EVENTS_PER_APPEND_CALL) {
-        events += requests[end]!.events;
+      let events = requests[start]!.events.length;
+      while (end < requests.length && events + requests[end]!.events.length <= MAX_EVENTS_PER_APPEND_CALL) {
+        events += requests[end]!.events.length;
         end++;
       }
       void send(requests.slice(start, end), askedAt);
@@ -156,46 +193,39 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
   }
 
   async function send(requests: PendingAppend[], askedAt: number): Promise<void> {
+    const { counts, entries, entryOf } = packCall(requests);
     const keys = [PROJECT_BACKLOG_KEY];
     const keyIndex = new Map<number, string>();
-    const counts = new Map<string, number>();
-    for (const request of requests) counts.set(request.projectId, (counts.get(request.projectId) ?? 0) + request.entries.length);
-    const args = [VERSION_FIELD, VERSION, COUNT_FIELD, DATA_FIELD, String(counts.size)];
+    const args = [VERSION_FIELD, VERSION, COUNT_FIELD, DATA_FIELD, String(counts.length)];
     for (const [projectId, count] of counts) args.push(projectId, String(count));
-    for (const request of requests) {
-      for (const entry of request.entries) {
-        let index = keyIndex.get(entry.shard);
-        if (index === undefined) {
-          keys.push(streamKey(entry.shard));
-          index = String(keys.length);
-          keyIndex.set(entry.shard, index);
-        }
-        args.push(index, String(entry.events), entry.data);
+    for (const entry of entries) {
+      let index = keyIndex.get(entry.shard);
+      if (index === undefined) {
+        keys.push(streamKey(entry.shard));
+        index = String(keys.length);
+        keyIndex.set(entry.shard, index);
       }
+      args.push(index, String(entry.events), entry.data);
     }
     let ids: string[];
     try {
       ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
       const failed: AppendOutcome = { ok: false, error: (error as Error).message };
-      for (const request of requests) request.resolve(request.entryOf.map(() => failed));
+      for (const request of requests) request.resolve(request.events.map(() => failed));
       return;
     } finally {
       observeCallSeconds?.((performance.now() - askedAt) / 1000);
     }
-    let next = 0;
-    for (const request of requests) {
-      const first = next;
-      next += request.entries.length;
-      request.resolve(request.entryOf.map((entry) => ({ ok: true, id: String(ids[first + entry]) })));
-    }
+    requests.forEach((request, r) => {
+      request.resolve(entryOf[r]!.map((entry) => ({ ok: true, id: String(ids[entry]) })));
+    });
   }
 
   /** Appends a request's events; resolves with an outcome per event (its entry's). */
   function append(projectId: string, events: readonly PreparedEvent[]): Promise<AppendOutcome[]> {
-    const { entries, entryOf } = packEntries(events);
     return new Promise((resolve) => {
-      pending.push({ projectId, events: events.length, entries, entryOf, resolve });
+      pending.push({ projectId, events, resolve });
       if (!scheduled) {
         scheduled = true;
         firstAskedAt = performance.now();
