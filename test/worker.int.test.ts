@@ -474,6 +474,35 @@ describe('eap worker', () => {
     expect((await duplicates(a!)) + (await duplicates(b!))).toBe(0);
   });
 
+  it('caught up, writes two batches at most and reads again once one is stored, so what arrived meanwhile is one batch', async () => {
+    const w = await worker();
+    // A transaction holding event_ids keeps the worker's batches from committing.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE event_ids IN EXCLUSIVE MODE');
+      await appendEvents(redis.client, [streamEvent(projectId)]);
+      await waitFor(async () => (await pendingOnShard0()) === 1, 5000, 'the first entry delivered');
+      await appendEvents(redis.client, [streamEvent(projectId)]);
+      await waitFor(async () => (await pendingOnShard0()) === 2, 5000, 'the second entry delivered');
+      await appendEvents(
+        redis.client,
+        Array.from({ length: 3 }, () => streamEvent(projectId)),
+      );
+      // Ten of the worker's read timeouts (WORKER_BLOCK_MS 50): a worker reading on would have
+      // taken the new entries and started a third batch beside the two.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await pendingOnShard0()).toBe(2);
+    } finally {
+      await blocker.query('COMMIT');
+      blocker.release();
+    }
+    await waitFor(async () => (await rows()) === 5, 10_000, '5 rows');
+    const histogram = (await w.worker.metrics.batchSize.get()).values;
+    const value = (name: string) => histogram.find((v) => v.metricName === name)?.value;
+    expect([value('eap_worker_batch_size_events_count'), value('eap_worker_batch_size_events_sum')]).toEqual([3, 5]);
+  });
+
   it('reports ready on /readyz and exports its metrics', async () => {
     const w = await worker();
     expect((await fetch(`${w.adminUrl}/readyz`)).status).toBe(200);

@@ -33,7 +33,7 @@ export const WorkerConfigSchema = z.object({
   // 4: while one batch commits and another is sent, PostgreSQL's backends and the worker still have
   // work; with 2 the machine sat about a tenth idle at full load (benchmarks/profiles.md, "Twelfth change").
   WORKER_CONCURRENCY: intVar(4, 1, 32).describe(
-    'Batches written to PostgreSQL at the same time (reads and decoding overlap writes), each on its own connection: keep `PG_POOL_SIZE` above it. `WORKER_BYTES_IN_FLIGHT` may hold fewer at once.',
+    'Batches written to PostgreSQL at the same time (reads and decoding overlap writes), each on its own connection: keep `PG_POOL_SIZE` above it. `WORKER_BYTES_IN_FLIGHT` may hold fewer at once, and a worker that has caught up with the streams writes two at most, so what arrives meanwhile makes one batch.',
   ),
   // 3 MiB: four batches of small events, three of the largest; four of the largest (4 MiB) took a
   // worker to 154 MiB, over its 150 MiB budget (benchmarks/profiles.md, "Twelfth change").

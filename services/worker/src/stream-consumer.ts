@@ -58,10 +58,15 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     }
   }
 
-  async function read(): Promise<StreamEntry[]> {
+  /**
+   * The next entries, and whether the streams held fewer than were asked for (every shard gave
+   * less than its count: the worker has caught up with the API).
+   */
+  async function read(): Promise<{ entries: StreamEntry[]; caughtUp: boolean }> {
     // COUNT applies per stream: ask each shard for its share, so one read is about one batch, by
     // entries and by bytes, and memory stays bounded by batch × concurrency whatever the backlog.
-    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', budget.perShardCount(), 'BLOCK', options.blockMs];
+    const count = budget.perShardCount();
+    const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'BLOCK', options.blockMs];
     args.push('STREAMS', ...keys, ...keys.map(() => '>'));
     // The typed method, not `call`: ioredis post-processes this reply shape only there.
     const xreadgroup = blockingRedis.xreadgroup as unknown as (
@@ -70,7 +75,7 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     const reply = await xreadgroup.apply(blockingRedis, args);
     const entries = entriesFromRead(reply, (key) => shardOf.get(key) ?? 0);
     budget.observe(entries);
-    return entries;
+    return { entries, caughtUp: reply === null || reply.every(([, shardEntries]) => shardEntries.length < count) };
   }
 
   /** Stores a batch, retrying infrastructure failures until they pass or the worker stops. */
@@ -208,8 +213,16 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
           lastClaimAt = Date.now();
           await recoverIdle();
         }
-        await processInChunks(await read());
+        const { entries, caughtUp } = await read();
+        await processInChunks(entries);
         failures = 0;
+        // Caught up, every read would start a batch of the few events that arrived since the last
+        // one, and each would pay a transaction, a commit and an acknowledgement: the next read
+        // waits until at most one batch is in flight, so it takes everything that arrived
+        // meanwhile as one batch (group commit), while one batch still overlaps the next. Behind,
+        // reads are full and up to `concurrency` batches overlap (benchmarks/profiles.md,
+        // "Eighteenth round").
+        if (caughtUp) while (inFlight.size > 1) await Promise.race(inFlight);
       } catch (error) {
         if (abort.signal.aborted) break;
         if (String((error as Error).message).includes('NOGROUP')) {
