@@ -27,6 +27,7 @@ const plan = quick
       copyRows: 100_000,
       e2eS: 10,
       e2eHalfS: 6,
+      e2eSingleS: 5,
       backlog: 100_000,
       backlogDrainS: 10,
       largeBacklog: 5_000,
@@ -43,6 +44,7 @@ const plan = quick
       copyRows: 500_000,
       e2eS: 60,
       e2eHalfS: 30,
+      e2eSingleS: 30,
       backlog: 1_000_000,
       backlogDrainS: 60,
       largeBacklog: 20_000,
@@ -103,6 +105,15 @@ try {
     readKey: project.read_key,
     progress,
   });
+  // Single events as browser and mobile SDKs send them, end to end (no half-rate run).
+  const e2eSingle = await e2ePhase(stack, {
+    load: 'single',
+    durationS: plan.e2eSingleS,
+    halfRateDurationS: 0,
+    projectId: project.project_id,
+    writeKey: project.write_key,
+    progress,
+  });
   const backlog = await backlogPhase(stack, {
     entries: plan.backlog,
     maxDrainS: plan.backlogDrainS,
@@ -150,6 +161,7 @@ try {
     ingest_single: ingest.ingest_single,
     e2e_batch: e2e,
     e2e_with_queries: withQueries,
+    e2e_single: e2eSingle,
     scale_out: scaleOut,
     worker_backlog: backlog,
     worker_backlog_largest_events: largeBacklog,
@@ -181,7 +193,12 @@ try {
           `EAP end-to-end latency p50 / p99 at 50 % (${e2e.half_rate_events_per_s} events/s, ms)`,
           `${e2e.half_rate_e2e_p50_ms} / ${e2e.half_rate_e2e_p99_ms}`,
         ],
-        ['peak backlog (events)', e2e.peak_backlog],
+        ['peak backlog (entries)', e2e.peak_backlog],
+        [
+          `EAP end to end with single events (${e2eSingle.connections} connections, ${e2eSingle.duration_s} s), events/s committed; e2e p50 / p99 (ms)`,
+          `${e2eSingle.events_per_s}; ${e2eSingle.e2e_p50_ms} / ${e2eSingle.e2e_p99_ms}`,
+        ],
+        ['CPU ms per 1,000 events: EAP end to end with single events', fmtCpu(e2eSingle.cpu_ms_per_1000_events)],
         [
           `EAP end to end with a trends and a funnel query once a second each (${withQueries.duration_s} s), events/s: with / without queries`,
           `${withQueries.events_per_s} / ${withQueries.events_per_s_without_queries ?? 'not run'}`,

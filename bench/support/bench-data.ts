@@ -9,10 +9,20 @@ export function clientEvents(n: number, seed = 1) {
   return createFunnelModel({ users: 10_000, seed }).next(n);
 }
 
-/** Batch request bodies of `batchSize` events each, without client timestamps (all events are "now"). */
+/** Events without client timestamps (all events are "now" when sent). */
+function eventsOfNow(n: number, seed: number) {
+  return clientEvents(n, seed).map(({ timestamp: _t, ...e }) => e);
+}
+
+/** Batch request bodies of `batchSize` events each, without client timestamps. */
 export function batchBodies(count = 200, batchSize = 100, seed = 2): string[] {
-  const events = clientEvents(count * batchSize, seed).map(({ timestamp: _t, ...e }) => e);
+  const events = eventsOfNow(count * batchSize, seed);
   return Array.from({ length: count }, (_, i) => JSON.stringify({ events: events.slice(i * batchSize, (i + 1) * batchSize) }));
+}
+
+/** Single-event request bodies (`POST /v1/events`), without client timestamps. */
+export function singleEventBodies(count = 2000, seed = 2): string[] {
+  return eventsOfNow(count, seed).map((e) => JSON.stringify(e));
 }
 
 /** The same events as the worker would receive them from the stream. */
