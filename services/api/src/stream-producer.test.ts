@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packCall, packEntries } from './stream-producer.ts';
+import { packCall, packEntries, requestToAppend } from './stream-producer.ts';
 
 const event = (shard: number, data: string) => ({ shard, data });
 
@@ -28,33 +28,30 @@ describe('packEntries', () => {
 });
 
 describe('packCall', () => {
-  it("packs each project's events of a call together, in the order of its requests, and says each request's entries", () => {
+  it("gives a project's single-event requests of a call shared entries, in the order they asked, and a request of several events its own", () => {
     const requests = [
-      { projectId: 'a', events: [event(0, 'a1')] },
-      { projectId: 'b', events: [event(0, 'b1'), event(1, 'b2')] },
-      { projectId: 'a', events: [event(1, 'a2'), event(0, 'a3')] },
-      { projectId: 'a', events: [event(0, 'a4')] },
+      requestToAppend('a', [event(0, 'a1')]),
+      requestToAppend('b', [event(0, 'b1'), event(1, 'b2')]),
+      requestToAppend('a', [event(1, 'a2'), event(0, 'a3')]),
+      requestToAppend('a', [event(0, 'a4')]),
+      requestToAppend('b', [event(2, 'b3')]),
+      requestToAppend('a', [event(1, 'a5')]),
     ];
     expect(packCall(requests)).toEqual({
       counts: [
-        ['a', 2],
-        ['b', 2],
+        ['b', 3],
+        ['a', 4],
       ],
       entries: [
-        { shard: 0, data: 'a1\na3\na4', events: 3 },
-        { shard: 1, data: 'a2', events: 1 },
         { shard: 0, data: 'b1', events: 1 },
         { shard: 1, data: 'b2', events: 1 },
+        { shard: 1, data: 'a2', events: 1 },
+        { shard: 0, data: 'a3', events: 1 },
+        { shard: 0, data: 'a1\na4', events: 2 },
+        { shard: 1, data: 'a5', events: 1 },
+        { shard: 2, data: 'b3', events: 1 },
       ],
-      entryOf: [[0], [2, 3], [1, 0], [0]],
-    });
-  });
-
-  it('gives a lone request its own entries', () => {
-    expect(packCall([{ projectId: 'a', events: [event(2, 'x')] }])).toEqual({
-      counts: [['a', 1]],
-      entries: [{ shard: 2, data: 'x', events: 1 }],
-      entryOf: [[0]],
+      entryOf: [[4], [0, 1], [2, 3], [4], [6], [5]],
     });
   });
 });

@@ -99,9 +99,29 @@ const [VERSION_FIELD, VERSION, COUNT_FIELD, , DATA_FIELD] = encodeStreamEntry(''
  */
 export const MAX_EVENTS_PER_APPEND_CALL = 2000;
 
-interface PendingAppend {
+/** A request's events as they wait for the next call (see requestToAppend). */
+export interface RequestToAppend {
   projectId: string;
-  events: readonly PreparedEvent[];
+  /** Number of events. */
+  events: number;
+  /** A single-event request's event, packed at the call with its project's other single events. */
+  event?: PreparedEvent;
+  /** A request of several events: its own entries. */
+  packed?: { entries: PackedEntry[]; entryOf: readonly number[] };
+}
+
+/**
+ * A request's events, ready for the next call. A request of several events is packed into
+ * entries at once (as batches of 100 make entries of about 25 events per shard already): its
+ * events' strings are joined and die young, where kept until the call they outlived a scavenge
+ * and cost the API more CPU per event (benchmarks/profiles.md, "Eighteenth round").
+ */
+export function requestToAppend(projectId: string, events: readonly PreparedEvent[]): RequestToAppend {
+  if (events.length === 1) return { projectId, events: 1, event: events[0]! };
+  return { projectId, events: events.length, packed: packEntries(events) };
+}
+
+interface PendingAppend extends RequestToAppend {
   resolve: (outcomes: AppendOutcome[]) => void;
 }
 
@@ -115,35 +135,42 @@ interface PackedCall {
 }
 
 /**
- * Packs the events of a call's requests into entries, each project's requests together
- * (packEntries over their events in order): an entry holds events of one project, as the backlog
- * counts and the worker's acknowledgement need, and requests of a project that asked in the same
- * turn share its entries. Single-event requests, the most common, so cost Redis one entry per
- * project and shard in a call rather than one each (benchmarks/profiles.md, "Eighteenth round").
+ * The entries of a call. Single-event requests (the common request of browser and mobile SDKs)
+ * of one project share entries: one per project and shard of the call instead of one each, which
+ * saves Redis an XADD, a line in the append-only file, a place in the pending list and an
+ * acknowledgement per event (benchmarks/profiles.md, "Eighteenth round"). A request of several
+ * events keeps the entries it was packed into. An entry never mixes projects: the backlog counts
+ * and the worker's acknowledgement count per project.
  */
-export function packCall(requests: readonly Pick<PendingAppend, 'projectId' | 'events'>[]): PackedCall {
-  const byProject = new Map<string, number[]>();
-  requests.forEach((request, r) => {
-    const list = byProject.get(request.projectId);
-    if (list === undefined) byProject.set(request.projectId, [r]);
-    else list.push(r);
-  });
-  const counts: [string, number][] = [];
+export function packCall(requests: readonly RequestToAppend[]): PackedCall {
   const entries: PackedEntry[] = [];
   const entryOf: number[][] = new Array(requests.length);
-  for (const [projectId, members] of byProject) {
-    const events = members.length === 1 ? requests[members[0]!]!.events : members.flatMap((r) => requests[r]!.events);
-    const packed = packEntries(events);
-    let event = 0;
-    for (const r of members) {
-      const count = requests[r]!.events.length;
-      entryOf[r] = packed.entryOf.slice(event, event + count).map((entry) => entries.length + entry);
-      event += count;
-    }
-    counts.push([projectId, packed.entries.length]);
+  const counts = new Map<string, number>();
+  /** Adds a project's entries to the call; returns the call's index of each event's entry. */
+  const add = (projectId: string, packed: { entries: PackedEntry[]; entryOf: readonly number[] }): number[] => {
+    counts.set(projectId, (counts.get(projectId) ?? 0) + packed.entries.length);
+    const first = entries.length;
     entries.push(...packed.entries);
+    return packed.entryOf.map((entry) => first + entry);
+  };
+  // The single-event requests of each project, in the order they asked.
+  const singles = new Map<string, number[]>();
+  requests.forEach((request, r) => {
+    if (request.packed !== undefined) {
+      entryOf[r] = add(request.projectId, request.packed);
+      return;
+    }
+    const members = singles.get(request.projectId);
+    if (members === undefined) singles.set(request.projectId, [r]);
+    else members.push(r);
+  });
+  for (const [projectId, members] of singles) {
+    const of = add(projectId, packEntries(members.map((r) => requests[r]!.event!)));
+    members.forEach((r, i) => {
+      entryOf[r] = [of[i]!];
+    });
   }
-  return { counts, entries, entryOf };
+  return { counts: [...counts], entries, entryOf };
 }
 
 export interface StreamProducerOptions {
@@ -182,9 +209,9 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     let start = 0;
     while (start < requests.length) {
       let end = start + 1;
-      let events = requests[start]!.events.length;
-      while (end < requests.length && events + requests[end]!.events.length <= MAX_EVENTS_PER_APPEND_CALL) {
-        events += requests[end]!.events.length;
+      let events = requests[start]!.events;
+      while (end < requests.length && events + requests[end]!.events <= MAX_EVENTS_PER_APPEND_CALL) {
+        events += requests[end]!.events;
         end++;
       }
       void send(requests.slice(start, end), askedAt);
@@ -212,7 +239,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
       ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
       const failed: AppendOutcome = { ok: false, error: (error as Error).message };
-      for (const request of requests) request.resolve(request.events.map(() => failed));
+      for (const request of requests) request.resolve(Array.from({ length: request.events }, () => failed));
       return;
     } finally {
       observeCallSeconds?.((performance.now() - askedAt) / 1000);
@@ -225,7 +252,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
   /** Appends a request's events; resolves with an outcome per event (its entry's). */
   function append(projectId: string, events: readonly PreparedEvent[]): Promise<AppendOutcome[]> {
     return new Promise((resolve) => {
-      pending.push({ projectId, events, resolve });
+      pending.push({ ...requestToAppend(projectId, events), resolve });
       if (!scheduled) {
         scheduled = true;
         firstAskedAt = performance.now();
