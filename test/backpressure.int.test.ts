@@ -45,8 +45,8 @@ afterAll(async () => {
 
 /**
  * Sends events one request each, each after the last was answered, so each is an entry of its
- * own: the backlog, its cap and a project's share count entries (the events of one project and
- * shard that the API appends together are one entry).
+ * own: the backlog, its cap and a project's share count entries (single events of a project
+ * that reach the API together share one per shard).
  */
 async function sendEach(target: TestApi, writeKey: string, events: ReturnType<typeof oneEvent>[]): Promise<number> {
   let accepted = 0;

@@ -15,9 +15,10 @@ export const PROJECT_BACKLOG_KEY = 'eap:backlog:projects';
  * Version of the stream entry layout written by the producer (field `v`). 3: field `n` holds the
  * number of events and `data` holds them one after the other, each on three lines (the event
  * without properties and context as JSON, its properties' JSON, its context's JSON or `null`):
- * the API appends one entry per project and shard of each append call rather than one per
- * event. 2: one event on those three lines. 1: the whole event as one JSON object. Workers read
- * all three (entries appended before an upgrade, letters replayed from the DLQ).
+ * the API appends a request's events of a shard as one entry, and a project's single-event
+ * requests of one append call as one entry per shard, rather than one per event. 2: one event on
+ * those three lines. 1: the whole event as one JSON object. Workers read all three (entries
+ * appended before an upgrade, letters replayed from the DLQ).
  */
 export const STREAM_ENTRY_VERSION = 3;
 

@@ -23,7 +23,7 @@ export const WorkerConfigSchema = z.object({
     .optional()
     .describe('Pod name (Kubernetes downward API); the consumer name when `CONSUMER_NAME` is unset.'),
   WORKER_BATCH_SIZE: intVar(1000, 1, 10_000).describe(
-    'Most events per batch written to PostgreSQL, and about the most read at once. An entry (the events of one project and shard that the API appended together) is never split, so an entry holding more is a batch of its own.',
+    "Most events per batch written to PostgreSQL, and about the most read at once. An entry (a request's events of one shard, or a project's single events of one shard that reached the API together) is never split, so an entry holding more is a batch of its own.",
   ),
   // 1 MiB: a full batch of small events (~600 characters each) stays under it, and a worker
   // draining the largest events peaks about 60 MiB lower than with 4 MiB (benchmarks/profiles.md).
