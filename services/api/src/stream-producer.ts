@@ -15,6 +15,12 @@ interface PackedEntry {
   events: number;
 }
 
+/** Events packed into entries, and the index of each event's entry. */
+interface PackedEvents {
+  entries: PackedEntry[];
+  entryOf: readonly number[];
+}
+
 /** The entry of a lone event. */
 const ONLY_ENTRY: readonly number[] = Object.freeze([0]);
 
@@ -25,10 +31,7 @@ const ONLY_ENTRY: readonly number[] = Object.freeze([0]);
  * append-only file, a place in the consumer group's pending list and an XACK per event; now a
  * batch of 100 events costs about one of each per shard (benchmarks/profiles.md, "Tenth change").
  */
-export function packEntries(
-  events: readonly PreparedEvent[],
-  maxChars: number = MAX_STREAM_ENTRY_BYTES,
-): { entries: PackedEntry[]; entryOf: readonly number[] } {
+export function packEntries(events: readonly PreparedEvent[], maxChars: number = MAX_STREAM_ENTRY_BYTES): PackedEvents {
   // A lone event (a call of one single-event request, as at low load) is its own entry, without
   // the bookkeeping below.
   if (events.length === 1) return { entries: [{ shard: events[0]!.shard, data: events[0]!.data, events: 1 }], entryOf: ONLY_ENTRY };
@@ -99,16 +102,18 @@ const [VERSION_FIELD, VERSION, COUNT_FIELD, , DATA_FIELD] = encodeStreamEntry(''
  */
 export const MAX_EVENTS_PER_APPEND_CALL = 2000;
 
-/** A request's events as they wait for the next call (see requestToAppend). */
-export interface RequestToAppend {
-  projectId: string;
-  /** Number of events. */
-  events: number;
-  /** A single-event request's event, packed at the call with its project's other single events. */
-  event?: PreparedEvent;
-  /** A request of several events: its own entries. */
-  packed?: { entries: PackedEntry[]; entryOf: readonly number[] };
-}
+/**
+ * A request's events as they wait for the next call (see requestToAppend): a single-event
+ * request's event, packed at the call with its project's other single events, or the entries of
+ * a request of several events.
+ */
+export type RequestToAppend = { projectId: string } & (
+  | { event: PreparedEvent; packed?: undefined }
+  | { event?: undefined; packed: PackedEvents }
+);
+
+/** How many events a waiting request holds. */
+const eventsOf = (request: RequestToAppend): number => (request.packed === undefined ? 1 : request.packed.entryOf.length);
 
 /**
  * A request's events, ready for the next call. A request of several events is packed into
@@ -117,13 +122,10 @@ export interface RequestToAppend {
  * and cost the API more CPU per event (benchmarks/profiles.md, "Eighteenth round").
  */
 export function requestToAppend(projectId: string, events: readonly PreparedEvent[]): RequestToAppend {
-  if (events.length === 1) return { projectId, events: 1, event: events[0]! };
-  return { projectId, events: events.length, packed: packEntries(events) };
+  return events.length === 1 ? { projectId, event: events[0]! } : { projectId, packed: packEntries(events) };
 }
 
-interface PendingAppend extends RequestToAppend {
-  resolve: (outcomes: AppendOutcome[]) => void;
-}
+type PendingAppend = RequestToAppend & { resolve: (outcomes: AppendOutcome[]) => void };
 
 /** The entries of one script call, and where each request's events landed in them. */
 interface PackedCall {
@@ -147,26 +149,29 @@ export function packCall(requests: readonly RequestToAppend[]): PackedCall {
   const entryOf: number[][] = new Array(requests.length);
   const counts = new Map<string, number>();
   /** Adds a project's entries to the call; returns the call's index of each event's entry. */
-  const add = (projectId: string, packed: { entries: PackedEntry[]; entryOf: readonly number[] }): number[] => {
+  const add = (projectId: string, packed: PackedEvents): number[] => {
     counts.set(projectId, (counts.get(projectId) ?? 0) + packed.entries.length);
     const first = entries.length;
     entries.push(...packed.entries);
     return packed.entryOf.map((entry) => first + entry);
   };
-  // The single-event requests of each project, in the order they asked.
-  const singles = new Map<string, number[]>();
+  // The single-event requests of each project and their events, in the order they asked.
+  const singles = new Map<string, { requests: number[]; events: PreparedEvent[] }>();
   requests.forEach((request, r) => {
-    if (request.packed !== undefined) {
+    if (request.event === undefined) {
       entryOf[r] = add(request.projectId, request.packed);
       return;
     }
-    const members = singles.get(request.projectId);
-    if (members === undefined) singles.set(request.projectId, [r]);
-    else members.push(r);
+    const project = singles.get(request.projectId);
+    if (project === undefined) singles.set(request.projectId, { requests: [r], events: [request.event] });
+    else {
+      project.requests.push(r);
+      project.events.push(request.event);
+    }
   });
-  for (const [projectId, members] of singles) {
-    const of = add(projectId, packEntries(members.map((r) => requests[r]!.event!)));
-    members.forEach((r, i) => {
+  for (const [projectId, project] of singles) {
+    const of = add(projectId, packEntries(project.events));
+    project.requests.forEach((r, i) => {
       entryOf[r] = [of[i]!];
     });
   }
@@ -209,9 +214,9 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     let start = 0;
     while (start < requests.length) {
       let end = start + 1;
-      let events = requests[start]!.events;
-      while (end < requests.length && events + requests[end]!.events <= MAX_EVENTS_PER_APPEND_CALL) {
-        events += requests[end]!.events;
+      let events = eventsOf(requests[start]!);
+      while (end < requests.length && events + eventsOf(requests[end]!) <= MAX_EVENTS_PER_APPEND_CALL) {
+        events += eventsOf(requests[end]!);
         end++;
       }
       void send(requests.slice(start, end), askedAt);
@@ -239,7 +244,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
       ids = await client.eapAppend(keys.length, ...keys, ...args);
     } catch (error) {
       const failed: AppendOutcome = { ok: false, error: (error as Error).message };
-      for (const request of requests) request.resolve(Array.from({ length: request.events }, () => failed));
+      for (const request of requests) request.resolve(Array.from({ length: eventsOf(request) }, () => failed));
       return;
     } finally {
       observeCallSeconds?.((performance.now() - askedAt) / 1000);
