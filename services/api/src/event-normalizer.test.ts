@@ -198,6 +198,8 @@ describe('normalizeEvent with enrichment', () => {
     expect(errorsOf({ page: 'x'.repeat(33 * 1024) })).toEqual(['context']);
     expect(errorsOf({ a: { b: { c: { d: { e: { f: { g: { h: { i: { j: {} } } } } } } } } } })).toEqual(['context.a.b.c.d.e.f.g.h.i.j']);
     expect(errorsOf(JSON.parse('{"__proto__":{"x":1}}'))).toEqual(['context.__proto__']);
+    // Also beside an IP that is not stored, which is left out before the check.
+    expect(errorsOf(JSON.parse('{"ip":"1.1.1.1","__proto__":{"x":1}}'))).toEqual(['context.__proto__']);
     expect(errorsOf({ ip: 'nope', extra: 'a\u0000' })).toEqual(expect.arrayContaining(['context.ip', 'context.extra']));
   });
 });

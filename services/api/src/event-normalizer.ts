@@ -70,12 +70,14 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     if (checked.ok) propertiesJson = checked.json;
     else errors.push(...checked.errors);
   }
-  // The context too: its keys beyond ip, user_agent and library are free-form.
+  // The context too: its keys beyond ip, user_agent and library are free-form. An IP the project
+  // does not store is left out (the schema checks its format), so the JSON checked is the one
+  // stored, and the context is serialized once.
   const rawContext = (raw as { context?: unknown } | null)?.context;
   let rawContextJson: string | undefined;
   if (rawContext !== undefined && rawContext !== null && typeof rawContext === 'object' && !Array.isArray(rawContext)) {
     const checked = checkJsonObject(
-      rawContext as Record<string, unknown>,
+      ctx.enrichment.storeIp ? (rawContext as Record<string, unknown>) : withoutIp(rawContext as Record<string, unknown>),
       { maxBytes: EVENT_LIMITS.contextMaxBytes, maxDepth: EVENT_LIMITS.contextMaxDepth },
       'context',
     );
@@ -113,7 +115,7 @@ export function normalizeEvent(raw: unknown, ctx: RequestContext): NormalizeResu
     };
   }
   const eventId = event.event_id ?? uuidv7(ctx.receivedAt);
-  // The shortcut passes the client's context object on as is: its JSON is the one just checked.
+  // The shortcut passes the client's context object on as is: its stored JSON is the one just checked.
   const ownJson = event.context === rawContext ? rawContextJson : undefined;
   const { json: contextJson, isBot } = storedContext(event.context, ctx.enrichment, ownJson);
   const head: StreamEventHead = {
@@ -150,13 +152,21 @@ function isCanonicalIso(s: string): boolean {
   return s.length === 24 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */;
 }
 
+/** A context without its `ip` (the same object when it has none). */
+function withoutIp(context: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(context, 'ip')) return context;
+  const { ip: _dropped, ...rest } = context;
+  return rest;
+}
+
 /**
  * The context stored with an event: what the client sent, with the server's enrichment added.
  * Keys the client sent win (a mobile SDK knows its OS and device better than a user agent does);
  * an event that names its own ip or user agent is enriched from those instead of the request's;
  * without store_ip no IP is kept, whoever sent it. The added keys arrive serialized and are
  * spliced into the client's JSON, so an event costs one serialization of its own context:
- * `ownJson`, `own` serialized by its check, when the caller has it.
+ * `ownJson`, the JSON of `own` as stored (without an IP that is not stored) from its check, when
+ * the caller has it.
  */
 export function storedContext(
   own: IngestEvent['context'],
@@ -166,14 +176,9 @@ export function storedContext(
   // The common case costs nothing: the request's enrichment was serialized once.
   if (own === undefined) return { json: enrichment.contextJson ?? 'null', isBot: enrichment.isBot };
   const added = own.ip !== undefined || own.user_agent !== undefined ? enrichment.forEvent(own.ip, own.user_agent) : enrichment;
-  let kept: Record<string, unknown> = own;
-  if (own.ip !== undefined && !enrichment.storeIp) {
-    const { ip: _dropped, ...rest } = own;
-    kept = rest;
-  }
-  const json = kept === own && ownJson !== undefined ? ownJson : JSON.stringify(kept);
+  const json = ownJson ?? JSON.stringify(enrichment.storeIp ? own : withoutIp(own));
   let extra = '';
-  for (const f of added.fields) if (!Object.hasOwn(kept, f.key) && !(f.key === 'ip' && !enrichment.storeIp)) extra += `,${f.json}`;
+  for (const f of added.fields) if (!Object.hasOwn(own, f.key) && !(f.key === 'ip' && !enrichment.storeIp)) extra += `,${f.json}`;
   if (extra === '') return { json, isBot: added.isBot };
   return { json: json === '{}' ? `{${extra.slice(1)}}` : `${json.slice(0, -1)}${extra}}`, isBot: added.isBot };
 }
