@@ -35,18 +35,33 @@ export function streamKeys(shards: number): string[] {
   return Array.from({ length: shards }, (_, i) => streamKey(i));
 }
 
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+
+/** FNV-1a (32 bits) of `text`'s UTF-16 units, continued from `hash`. */
+function fnv1a(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** The hash of the last project's prefix: a request's events are all of one project. */
+let lastProject: string | undefined;
+let lastProjectHash = 0;
+
 /**
- * Shard of an event: FNV-1a over project and distinct id, so one user's events stay in one shard
- * (and so in order relative to each other).
+ * Shard of an event: FNV-1a over project and distinct id (`<project>\u0001<distinct id>`), so one
+ * user's events stay in one shard (and so in order relative to each other). The project's part
+ * of the hash is kept between calls.
  */
 export function shardFor(projectId: string, distinctId: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  const s = `${projectId}\u0001${distinctId}`;
-  for (let i = 0; i < s.length; i++) {
-    hash ^= s.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
+  if (projectId !== lastProject) {
+    lastProjectHash = fnv1a(FNV_OFFSET_BASIS, `${projectId}\u0001`);
+    lastProject = projectId;
   }
-  return (hash >>> 0) % shards;
+  return (fnv1a(lastProjectHash, distinctId) >>> 0) % shards;
 }
 
 /** Milliseconds part of a stream entry id (`<ms>-<seq>`): when Redis appended the entry. */
