@@ -41,6 +41,11 @@ export const WorkerConfigSchema = z.object({
     "Most event data in the batches being written at the same time, in bytes (characters of the stream entries): a batch waits until it fits, so with large events fewer than `WORKER_CONCURRENCY` batches are in flight. One batch always goes, whatever its size. Bounds the worker's memory with the largest events, with `WORKER_BATCH_BYTES`.",
   ),
   WORKER_BLOCK_MS: intVar(200, 1, 10_000).describe('How long one `XREADGROUP` waits for new entries, in ms.'),
+  // 50: at 400 single events/s a worker spent 0.22 ms of CPU per event and PostgreSQL 0.11,
+  // against 1.2 and 0.75 reading as soon as it could (benchmarks/profiles.md, "Nineteenth round").
+  WORKER_LINGER_MS: intVar(50, 0, 1000).describe(
+    'A worker that has caught up with the streams starts a read at most once per this many ms, so what arrives meanwhile is written as one batch rather than as many small ones, each with its own transaction, commit and acknowledgement. Adds up to this to the time from acceptance to storage while traffic is light; a worker behind the streams reads on without waiting. 0 reads again as soon as a batch may start.',
+  ),
   CLAIM_IDLE_MS: intVar(30_000, 100, 3_600_000).describe('Pending entries idle longer than this (ms) are taken over from other consumers.'),
   CLAIM_INTERVAL_MS: intVar(5_000, 50, 3_600_000).describe('How often to look for entries to take over, in ms.'),
   MAX_DELIVERIES: intVar(5, 1, 1000).describe(

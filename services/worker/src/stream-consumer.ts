@@ -21,6 +21,8 @@ export interface StreamConsumerOptions {
   /** Most entry data, in characters, in the batches written at the same time (see mayStartBatch). */
   maxBytesInFlight: number;
   blockMs: number;
+  /** Least time between the starts of two reads while the worker has caught up, in ms. */
+  lingerMs: number;
   claimIntervalMs: number;
   claimIdleMs: number;
   maxDeliveries: number;
@@ -213,6 +215,7 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
           lastClaimAt = Date.now();
           await recoverIdle();
         }
+        const readAt = Date.now();
         const { entries, caughtUp } = await read();
         await processInChunks(entries);
         failures = 0;
@@ -222,7 +225,15 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
         // meanwhile as one batch (group commit), while one batch still overlaps the next. Behind,
         // reads are full and up to `concurrency` batches overlap (benchmarks/profiles.md,
         // "Eighteenth round").
-        if (caughtUp) while (inFlight.size > 1) await Promise.race(inFlight);
+        if (caughtUp) {
+          while (inFlight.size > 1) await Promise.race(inFlight);
+          // And it starts a read at most once per `lingerMs`, so steady traffic well below its
+          // capacity is written in batches of that many ms of events, not one batch per few
+          // events (benchmarks/profiles.md, "Nineteenth round"). A read that found nothing has
+          // waited already.
+          const linger = readAt + options.lingerMs - Date.now();
+          if (entries.length > 0 && linger > 0) await sleep(linger, abort.signal);
+        }
       } catch (error) {
         if (abort.signal.aborted) break;
         if (String((error as Error).message).includes('NOGROUP')) {

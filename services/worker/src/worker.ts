@@ -84,6 +84,7 @@ export async function createWorker(config: WorkerConfig, logger: Logger = create
     concurrency: config.WORKER_CONCURRENCY,
     maxBytesInFlight: config.WORKER_BYTES_IN_FLIGHT,
     blockMs: config.WORKER_BLOCK_MS,
+    lingerMs: config.WORKER_LINGER_MS,
     claimIntervalMs: config.CLAIM_INTERVAL_MS,
     claimIdleMs: config.CLAIM_IDLE_MS,
     maxDeliveries: config.MAX_DELIVERIES,
