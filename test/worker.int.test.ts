@@ -505,19 +505,18 @@ describe('eap worker', () => {
 
   it('caught up, reads at most once per WORKER_LINGER_MS, so a trickle of events makes few batches', async () => {
     const w = await worker({ WORKER_LINGER_MS: '1000' });
-    // Five events 30 ms apart. The worker's read waiting for entries takes the first as it comes,
-    // and the next read is a second after that one began, so the four others make one batch. A
-    // worker reading as they come would store them in four or five batches.
+    // Five events 30 ms apart. The worker's read takes what has arrived (the first, or a few if
+    // the worker starts reading late), and the next read begins a second after that one, so
+    // the rest make one batch. A worker reading as they come stores them in four or five batches.
     for (let i = 0; i < 5; i++) {
       await appendEvents(redis.client, [streamEvent(projectId)]);
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
     await waitFor(async () => (await rows()) === 5, 10_000, '5 rows');
     const histogram = (await w.worker.metrics.batchSize.get()).values;
-    const value = (name: string, le?: number) =>
-      histogram.find((v) => v.metricName === name && (le === undefined || v.labels.le === le))?.value;
-    expect([value('eap_worker_batch_size_events_count'), value('eap_worker_batch_size_events_sum')]).toEqual([2, 5]);
-    expect(value('eap_worker_batch_size_events_bucket', 1)).toBe(1);
+    const value = (name: string) => histogram.find((v) => v.metricName === name)?.value;
+    expect(value('eap_worker_batch_size_events_sum')).toBe(5);
+    expect(value('eap_worker_batch_size_events_count')).toBeLessThanOrEqual(2);
   });
 
   it('reports ready on /readyz and exports its metrics', async () => {
