@@ -12,7 +12,7 @@ import {
   streamKeys,
   streamRowOf,
 } from '@eap/core';
-import { createDeadLetterQueue, createDlqTool, createEventWriter } from '@eap/worker';
+import { copyInto, createDeadLetterQueue, createDlqTool, createEventWriter } from '@eap/worker';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
 import { createTestProject, startTestApi, waitFor } from './support/test-api.ts';
@@ -501,6 +501,23 @@ describe('eap worker', () => {
     const histogram = (await w.worker.metrics.batchSize.get()).values;
     const value = (name: string) => histogram.find((v) => v.metricName === name)?.value;
     expect([value('eap_worker_batch_size_events_count'), value('eap_worker_batch_size_events_sum')]).toEqual([3, 5]);
+  });
+
+  it('ends a COPY whose data cannot be made, so its connection rolls back and goes on', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('CREATE TEMP TABLE copy_target (line text) ON COMMIT DROP');
+      function* chunks(): Generator<Buffer> {
+        yield Buffer.from('first\n');
+        throw new Error('no second chunk');
+      }
+      await expect(copyInto(client, 'copy_target', 'line', chunks())).rejects.toThrow('no second chunk');
+      await client.query('ROLLBACK');
+      expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      client.release();
+    }
   });
 
   it('caught up, reads at most once per WORKER_LINGER_MS, so a trickle of events makes few batches', async () => {

@@ -86,19 +86,28 @@ export function* copyChunks<T>(rows: Iterable<T>, line: (row: T) => string, chun
  * the connection has taken the one before. Written by hand rather than with `pipeline`, which
  * made an AbortError (its stack trace included) at the end of every COPY and drove the chunks
  * through an async iterator: at 400 single events a second the worker spent a quarter less CPU
- * without it (benchmarks/profiles.md, "Nineteenth round").
+ * without it (benchmarks/profiles.md, "Nineteenth round"). Rejects with the COPY's error, or with
+ * the error of a chunk that could not be made, after ending the COPY (CopyFail) so that the
+ * connection can roll back.
  */
-async function copyInto(client: pg.PoolClient, table: string, columns: string, chunks: Iterable<Buffer>): Promise<void> {
+export async function copyInto(client: pg.PoolClient, table: string, columns: string, chunks: Iterable<Buffer>): Promise<void> {
   const copy = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
-  // Rejects with the COPY's error, whenever it comes; awaited below, and raced while writing.
+  // Settles with the COPY, whenever its error comes: raced while writing, awaited at the end.
   const done = finished(copy);
-  done.catch(() => undefined);
-  for (const chunk of chunks) {
-    if (copy.write(chunk)) continue;
-    if (copy.destroyed) break;
-    await Promise.race([once(copy, 'drain'), done]);
+  const source = chunks[Symbol.iterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = source.next();
+    } catch (error) {
+      copy.destroy(error as Error);
+      await done.catch(() => undefined);
+      throw error;
+    }
+    if (next.done) break;
+    if (!copy.write(next.value)) await Promise.race([once(copy, 'drain'), done]);
   }
-  if (!copy.destroyed) copy.end();
+  copy.end();
   await done;
 }
 
