@@ -20,11 +20,12 @@
 import { parseArgs } from 'node:util';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { batchBodies, clientEvents } from './support/bench-data.ts';
-import { type BenchProcess, type EapBuild, type EapProgram, startBenchStack } from './support/bench-stack.ts';
+import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
 import { processCpuSeconds } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
 import { median } from './support/statistics.ts';
 import { startStreamTrimmer } from './support/stream-trimmer.ts';
+import { parseVariant } from './support/variant.ts';
 
 const WARM_UP_S = 10;
 
@@ -41,25 +42,6 @@ const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const batch = Number(values.batch);
 const connections = Number(values.connections ?? (batch === 1 ? 16 : 4));
-
-interface Variant {
-  name: string;
-  build: EapProgram;
-  env: Record<string, string>;
-}
-
-/** `name=PROGRAM|ENV=VALUE;ENV=VALUE` */
-function parseVariant(text: string): Variant {
-  const eq = text.indexOf('=');
-  if (eq <= 0) throw new Error(`a variant is name=PROGRAM[|ENV=VALUE;...], not "${text}"`);
-  const [program, env = ''] = text.slice(eq + 1).split('|') as [string, string?];
-  const build: EapProgram = program === 'bundle' || program === 'sources' ? (program as EapBuild) : { program };
-  const pairs = env
-    .split(';')
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const);
-  return { name: text.slice(0, eq), build, env: Object.fromEntries(pairs) };
-}
 
 const variants = positionals.map(parseVariant);
 if (variants.length < 2 || !(seconds > 0) || !(rounds > 0) || !(batch >= 1) || !(connections >= 1)) {
