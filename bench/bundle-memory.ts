@@ -6,7 +6,7 @@
 //   node bench/bundle-memory.ts [--rounds 3] [--seconds 15] [--backlog 200000]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { batchBodies as makeBatchBodies, clientEvents, fillStreams } from './support/bench-data.ts';
+import { batchBodies as makeBatchBodies, fillStreams, ingestBodies } from './support/bench-data.ts';
 import { type BenchProcess, type EapBuild, startBenchStack } from './support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processCpuSeconds } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
@@ -33,7 +33,7 @@ const stack = await startBenchStack();
 const redis = new Redis(stack.redisUrl);
 const project = await stack.createProject('bundle-memory');
 const headers = { authorization: `Bearer ${project.write_key}` };
-const singleBodies = clientEvents(1000).map((e) => JSON.stringify(e));
+const singleBodies = ingestBodies();
 const batchBodies = makeBatchBodies(200, BATCH);
 
 const round2 = (v: number) => Math.round(v * 10) / 10;

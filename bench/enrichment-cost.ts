@@ -14,7 +14,7 @@
 //   node bench/enrichment-cost.ts [--rounds 2] [--seconds 10] [--addresses 1] [--baseline bin/eap.js]
 import { parseArgs } from 'node:util';
 import { isPublicAddress } from '../services/api/src/enrichment/client-ip.ts';
-import { clientEvents } from './support/bench-data.ts';
+import { ingestBodies } from './support/bench-data.ts';
 import { type EapProgram, startBenchStack } from './support/bench-stack.ts';
 import { cpuPer, cpuSnapshot } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
@@ -50,7 +50,7 @@ const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KH
 
 const stack = await startBenchStack();
 const project = await stack.createProject('enrichment-cost');
-const bodies = clientEvents(1000).map((e) => JSON.stringify(e));
+const bodies = ingestBodies();
 interface Kind {
   headers: Record<string, string>;
   headerSets?: Record<string, string>[];

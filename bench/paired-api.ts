@@ -19,9 +19,9 @@
 // a variant identical to the first (a control) shows what is left of the noise.
 import { parseArgs } from 'node:util';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
-import { batchBodies, clientEvents } from './support/bench-data.ts';
+import { batchBodies, ingestBodies } from './support/bench-data.ts';
 import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
-import { processCpuSeconds } from './support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
 import { median } from './support/statistics.ts';
 import { startStreamTrimmer } from './support/stream-trimmer.ts';
@@ -44,6 +44,7 @@ const batch = Number(values.batch);
 const connections = Number(values.connections ?? (batch === 1 ? 16 : 4));
 
 const variants = positionals.map(parseVariant);
+if (new Set(variants.map((v) => v.name)).size !== variants.length) throw new Error('each variant needs a name of its own');
 if (variants.length < 2 || !(seconds > 0) || !(rounds > 0) || !(batch >= 1) || !(connections >= 1)) {
   throw new Error('usage: node bench/paired-api.ts [--seconds S] [--rounds R] [--batch N] [--connections C] VARIANT VARIANT...');
 }
@@ -54,21 +55,25 @@ const apis: BenchProcess[] = [];
 try {
   const project = await stack.createProject('paired-api');
   // The bodies of the benchmark's phases: its single-event ingest, its batches end to end.
-  const bodies = batch === 1 ? clientEvents(1000).map((e) => JSON.stringify(e)) : batchBodies(200, batch);
+  const bodies = batch === 1 ? ingestBodies() : batchBodies(200, batch);
   const path = batch === 1 ? '/v1/events' : '/v1/batch';
   const headers = { authorization: `Bearer ${project.write_key}` };
   for (const v of variants) {
     // As the benchmark runs the API: the rate limiter on, the streams trimmed every 10 s.
     apis.push(await stack.spawnApi({ NODE_OPTIONS: RECOMMENDED_NODE_OPTIONS.api, TRIM_INTERVAL_MS: '10000', ...v.env }, v.build));
   }
+  // Each variant's API process, as the benchmark's phases count it (with the children it waited for).
+  const processes = Object.fromEntries(variants.map((v, i) => [v.name, () => [apis[i]!.child.pid!]]));
   const loadAll = (durationS: number) =>
     Promise.all(apis.map((api) => runLoad({ url: api.url, path, connections, durationS, bodies, headers })));
   await loadAll(WARM_UP_S);
   const ratios: number[][] = variants.map(() => []);
   for (let round = 1; round <= rounds; round++) {
-    const before = apis.map((api) => processCpuSeconds(api.child.pid!));
+    const before = cpuSnapshot(processes);
     const results = await loadAll(seconds);
-    const perEvent = apis.map((api, i) => ((processCpuSeconds(api.child.pid!) - before[i]!) * 1e6) / (results[i]!.requests * batch));
+    // CPU ms each API spent in the round, then µs per event over the events it served.
+    const spent = cpuPer(before, cpuSnapshot(processes), 1, 1);
+    const perEvent = variants.map((v, i) => (spent[v.name]! * 1000) / (results[i]!.requests * batch));
     for (const [i, cpu] of perEvent.entries()) ratios[i]!.push(cpu / perEvent[0]!);
     const parts = variants.map((v, i) => {
       const { reqPerSec, non2xx, errors } = results[i]!;

@@ -1,4 +1,4 @@
-import { clientEvents } from '../support/bench-data.ts';
+import { ingestBodies } from '../support/bench-data.ts';
 import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
 import { type LoadResult, runLoad } from '../support/http-load.ts';
@@ -31,7 +31,7 @@ export async function ingestPhase(
     progress: Progress;
   },
 ) {
-  const bodies = clientEvents(1000).map((e) => JSON.stringify(e));
+  const bodies = ingestBodies();
   const headers = { authorization: `Bearer ${options.writeKey}` };
 
   async function warmUp(server: BenchProcess, label: string): Promise<void> {

@@ -20,6 +20,15 @@ export function batchBodies(count = 200, batchSize = 100, seed = 2): string[] {
   return Array.from({ length: count }, (_, i) => JSON.stringify({ events: events.slice(i * batchSize, (i + 1) * batchSize) }));
 }
 
+/**
+ * The single-event request bodies of the ingest phase (`POST /v1/events`): the model's events as
+ * clients send them, client timestamp included. Every measurement of single-event ingest sends
+ * these, so its figures compare with the phase's.
+ */
+export function ingestBodies(count = 1000, seed = 1): string[] {
+  return clientEvents(count, seed).map((e) => JSON.stringify(e));
+}
+
 /** Single-event request bodies (`POST /v1/events`), without client timestamps. */
 export function singleEventBodies(count = 2000, seed = 2): string[] {
   return eventsOfNow(count, seed).map((e) => JSON.stringify(e));
