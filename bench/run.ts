@@ -228,6 +228,10 @@ try {
         ['CPU ms per 1,000 requests: EAP single-event', fmtCpu(ingest.ingest_single.cpu_ms_per_1000_requests)],
         ['CPU ms per 1,000 rows: raw COPY', fmtCpu(copy.cpu_ms_per_1000_rows)],
         ['CPU ms per 1,000 events: EAP end to end', fmtCpu(e2e.cpu_ms_per_1000_events)],
+        [
+          'CPU time stolen by the hypervisor, %: bare fastify rounds / EAP single-event rounds / raw COPY rounds / end to end',
+          `${ingest.baseline_fastify.rounds_steal_percent.join(', ')} / ${ingest.ingest_single.rounds_steal_percent.join(', ')} / ${copy.rounds_steal_percent.join(', ')} / ${e2e.steal_percent}`,
+        ],
         ['ratio ingest_vs_fastify', ratios.ingest_vs_fastify],
         ['ratio e2e_vs_copy', ratios.e2e_vs_copy],
       ],

@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { copyLine, EVENT_COLUMNS } from '@eap/worker';
 import { streamRows } from '../support/bench-data.ts';
 import type { Progress } from '../support/progress.ts';
-import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
 import { median } from '../support/statistics.ts';
 
 /**
@@ -24,6 +24,7 @@ export async function copyPhase(
     const lines = streamRows(options.rows, options.projectId).map(copyLine);
     const components = { postgres: () => processTree(options.postgresDir), load_generator: () => [process.pid] };
     const rates: number[] = [];
+    const steals: number[] = [];
     let seconds = 0;
     const cpu0 = cpuSnapshot(components);
     for (let round = 1; round <= options.rounds; round++) {
@@ -31,6 +32,7 @@ export async function copyPhase(
       await client.query('CREATE TABLE bench_copy (LIKE events INCLUDING ALL)');
       options.progress.update(`round ${round}: baseline B (raw COPY): ${options.rows} rows`);
       const start = performance.now();
+      const machineBefore = machineTimes();
       const chunks = (function* () {
         for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join('');
       })();
@@ -40,11 +42,12 @@ export async function copyPhase(
         client.query(copyFrom(`COPY bench_copy (${EVENT_COLUMNS}) FROM STDIN`)),
       );
       const elapsed = (performance.now() - start) / 1000;
+      steals.push(stealPercent(machineBefore, machineTimes()));
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_copy');
       if (rows[0]!.n !== options.rows) throw new Error(`COPY stored ${rows[0]!.n} of ${options.rows} rows`);
       seconds += elapsed;
       rates.push(Math.round(options.rows / elapsed));
-      options.progress.done(`round ${round}: baseline B (raw COPY): ${rates.at(-1)} rows/s`);
+      options.progress.done(`round ${round}: baseline B (raw COPY): ${rates.at(-1)} rows/s, ${steals.at(-1)} % stolen`);
     }
     // The CPU of every round, including the count after each (a small part of a round).
     const cpuMsPer1000Rows = cpuPer(cpu0, cpuSnapshot(components), options.rows * options.rounds);
@@ -53,6 +56,7 @@ export async function copyPhase(
       rounds: options.rounds,
       seconds: Math.round(seconds * 100) / 100,
       rounds_rows_per_s: rates,
+      rounds_steal_percent: steals,
       rows_per_s: median(rates),
       cpu_ms_per_1000_rows: cpuMsPer1000Rows,
     };

@@ -7,7 +7,7 @@ import { diffHistogram, histogramQuantile, parseHistogram } from '../support/his
 import { runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
-import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
 import { pipelineBacklog } from '../support/stream-backlog.ts';
 import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
 
@@ -63,6 +63,7 @@ export async function e2ePhase(
     };
     // Full speed.
     const cpu0 = cpuSnapshot(components);
+    const machine0 = machineTimes();
     const rows0 = await projectRows(pool, options.projectId);
     const hist0 = await e2eHistogram(worker.adminUrl);
     const started = Date.now();
@@ -81,9 +82,12 @@ export async function e2ePhase(
     const { finishedAt: finished, rows } = await drained(rows0 + accepted, label);
     const stored = rows - rows0;
     const cpuMsPer1000Events = cpuPer(cpu0, cpuSnapshot(components), stored);
+    const steal = stealPercent(machine0, machineTimes());
     const rate = Math.round(stored / ((finished - started) / 1000));
     const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
-    options.progress.done(`${label}: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()} entries`);
+    options.progress.done(
+      `${label}: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()} entries, ${steal} % stolen`,
+    );
     const ms = (v: number | null) => (v === null ? null : Math.round(v * 10_000) / 10);
 
     /** Half of the full rate, paced evenly (autocannon's rate would send each second's requests in a burst). */
@@ -118,6 +122,8 @@ export async function e2ePhase(
       duration_s: options.durationS,
       events_committed: stored,
       events_per_s: rate,
+      /** The share of the machine's CPU time the hypervisor gave to other guests, from the first request to the last commit. */
+      steal_percent: steal,
       e2e_p50_ms: ms(histogramQuantile(fullHist, 0.5)),
       e2e_p99_ms: ms(histogramQuantile(fullHist, 0.99)),
       half_rate_events_per_s: halfRate?.half_rate_events_per_s ?? null,

@@ -1,6 +1,6 @@
 import { ingestBodies } from '../support/bench-data.ts';
 import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
-import { cpuPer, cpuSnapshot, processTree } from '../support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
 import { type LoadResult, runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
@@ -49,6 +49,7 @@ export async function ingestPhase(
 
   async function measure(server: BenchProcess, label: string, cpuOf: Record<string, () => number[]>) {
     const before = cpuSnapshot(cpuOf);
+    const machineBefore = machineTimes();
     const result = await runLoad({
       url: server.url,
       path: '/v1/events',
@@ -59,14 +60,16 @@ export async function ingestPhase(
       onTick: (n) => options.progress.update(`${label}: ${n} requests`),
     });
     const cpu = cpuPer(before, cpuSnapshot(cpuOf), result.requests);
+    const steal = stealPercent(machineBefore, machineTimes());
     options.progress.done(
-      `${label}: ${result.reqPerSec} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.non2xx} non-2xx`,
+      `${label}: ${result.reqPerSec} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.non2xx} non-2xx, ${steal} % stolen`,
     );
-    return { result, cpu };
+    return { result, cpu, steal };
   }
 
-  const fastifyRuns: { result: LoadResult; cpu: Record<string, number> }[] = [];
-  const eapRuns: { result: LoadResult; cpu: Record<string, number> }[] = [];
+  type Run = { result: LoadResult; cpu: Record<string, number>; steal: number };
+  const fastifyRuns: Run[] = [];
+  const eapRuns: Run[] = [];
   const api = await stack.spawnApi();
   const rss = createPeakSampler(() => rssMiB(api.child.pid));
   const trimmer = startStreamTrimmer(stack.redisUrl);
@@ -112,6 +115,7 @@ export async function ingestPhase(
         duration_s: options.durationS,
         warm_up_s: options.warmUpS,
         rounds_req_per_s: fastifyRuns.map((r) => r.result.reqPerSec),
+        rounds_steal_percent: fastifyRuns.map((r) => r.steal),
         req_per_s: fastifyRate,
         p50_ms: fastify.result.latencyP50Ms,
         p99_ms: fastify.result.latencyP99Ms,
@@ -123,6 +127,7 @@ export async function ingestPhase(
         duration_s: options.durationS,
         warm_up_s: options.warmUpS,
         rounds_req_per_s: eapRuns.map((r) => r.result.reqPerSec),
+        rounds_steal_percent: eapRuns.map((r) => r.steal),
         req_per_s: eapRate,
         p50_ms: eap.result.latencyP50Ms,
         p99_ms: eap.result.latencyP99Ms,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processTree } from './cpu-accounting.ts';
+import { machineTimes, processTree, stealPercent } from './cpu-accounting.ts';
 
 describe('processTree', () => {
   const stops: (() => void)[] = [];
@@ -37,5 +37,24 @@ describe('processTree', () => {
     );
     const tree = processTree(marker);
     expect(tree.toSorted((x, y) => x - y)).toEqual([parent.pid!, matching!, plain!].toSorted((x, y) => x - y));
+  });
+});
+
+describe('machineTimes and stealPercent', () => {
+  const stat = (user: number, idle: number, steal: number) => `cpu  ${user} 10 20 ${idle} 5 1 2 ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n`;
+
+  it('splits the first line of /proc/stat into busy, stolen and total seconds', () => {
+    expect(machineTimes(stat(300, 400, 50))).toEqual({ busy: 3.33, steal: 0.5, total: 7.88 });
+  });
+
+  it('gives the share of the time between two readings that was stolen', () => {
+    // 1,000 ticks pass: 600 busy, 150 idle, 250 stolen.
+    expect(stealPercent(machineTimes(stat(300, 400, 50)), machineTimes(stat(900, 550, 300)))).toBe(25);
+    expect(stealPercent(machineTimes(stat(300, 400, 50)), machineTimes(stat(300, 400, 50)))).toBe(0);
+  });
+
+  it('reads this machine', () => {
+    const now = machineTimes();
+    expect(now.total).toBeGreaterThan(now.busy + now.steal);
   });
 });

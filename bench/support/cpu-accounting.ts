@@ -72,12 +72,34 @@ export function cpuPer(before: Record<string, number>, after: Record<string, num
 }
 
 /**
+ * The machine's CPU time so far, in seconds, from the first line of /proc/stat (or `statText`):
+ * `busy` is what every process and interrupt ran; `steal` what the hypervisor gave to other guests
+ * while this one had work to run; `total` every kind, idle included.
+ */
+export function machineTimes(statText: string = readFileSync('/proc/stat', 'utf8')): { busy: number; steal: number; total: number } {
+  const fields = statText.split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const busy = user + nice + system + irq + softirq;
+  return { busy: busy / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND, total: (busy + idle + iowait + steal) / TICKS_PER_SECOND };
+}
+
+/**
  * CPU seconds the whole machine has spent busy so far (every process, not only the benchmark's:
- * other work on the machine shows here and not in the components).
+ * other work on the machine shows here and not in the components), the time stolen by the
+ * hypervisor included.
  */
 export function machineBusySeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+  const { busy, steal } = machineTimes();
+  return busy + steal;
+}
+
+/**
+ * The percentage of the machine's CPU time between two readings of machineTimes that the
+ * hypervisor gave to other guests. On a shared host a phase with much of it ran on less machine
+ * than its baseline did, so its ratio says less; each measured window records it.
+ */
+export function stealPercent(before: { steal: number; total: number }, after: { steal: number; total: number }): number {
+  const total = after.total - before.total;
+  return total > 0 ? Math.round(((after.steal - before.steal) / total) * 1000) / 10 : 0;
 }
