@@ -18,7 +18,7 @@ import { measureShardBacklog } from '@eap/api';
 import { BARE_STREAM, BARE_TABLE } from './bare-pipeline/bare-stream.ts';
 import { batchBodies } from './support/bench-data.ts';
 import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
-import { cpuPer, cpuSnapshot, machineBusySeconds, processTree } from './support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, machineBusySeconds, machineTimes, processTree, stealPercent } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
 import { projectRows, waitForCommitted, waitUntilStored } from './support/pipeline-drain.ts';
 import { createPeakSampler, rssMiB } from './support/process-sampler.ts';
@@ -43,6 +43,8 @@ interface Run {
   cpu_ms_per_1000_events: Record<string, number>;
   /** CPU seconds the whole machine was busy per second of the run. */
   busy_cores?: number;
+  /** The share of the machine's CPU time the hypervisor gave to other guests during the run. */
+  steal_percent: number;
   rss_peak_mib: Record<string, number>;
 }
 
@@ -77,6 +79,7 @@ async function measure(
     const rows0 = await stored();
     const cpu0 = cpuSnapshot(components);
     const busy0 = machineBusySeconds();
+    const machine0 = machineTimes();
     const started = Date.now();
     const load = await runLoad({
       url: processes.ingest.url,
@@ -91,6 +94,7 @@ async function measure(
     const finishedAt = await settled(rows0 + load.requests * BATCH);
     const cpu = cpuSnapshot(components);
     const busy = machineBusySeconds() - busy0;
+    const steal = stealPercent(machine0, machineTimes());
     const elapsed = (Date.now() - started) / 1000;
     const events = (await stored()) - rows0;
     return {
@@ -98,6 +102,7 @@ async function measure(
       events,
       cpu_ms_per_1000_events: cpuPer(cpu0, cpu, events),
       busy_cores: Math.round((busy / elapsed) * 100) / 100,
+      steal_percent: steal,
       rss_peak_mib: { ingest: Math.round(rss.ingest.peak()), writer: Math.round(rss.writer.peak()) },
     };
   } finally {
@@ -124,6 +129,7 @@ try {
         events_per_s: copy.rows_per_s,
         events: copy.rows,
         cpu_ms_per_1000_events: copy.cpu_ms_per_1000_rows,
+        steal_percent: copy.rounds_steal_percent[0]!,
         rss_peak_mib: {},
       });
     },
@@ -162,7 +168,7 @@ try {
       await steps[name]();
       const run = runs[name].at(-1)!;
       progress.done(
-        `round ${round + 1}, ${name}: ${run.events_per_s} events/s, CPU ms per 1,000: ${JSON.stringify(run.cpu_ms_per_1000_events)}, busy cores ${run.busy_cores ?? '-'}`,
+        `round ${round + 1}, ${name}: ${run.events_per_s} events/s, CPU ms per 1,000: ${JSON.stringify(run.cpu_ms_per_1000_events)}, busy cores ${run.busy_cores ?? '-'}, ${run.steal_percent} % stolen`,
       );
     }
   }

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { batchBodies, ingestBodies } from './support/bench-data.ts';
 import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
-import { cpuPer, cpuSnapshot } from './support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, machineTimes, stealPercent } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
 import { median } from './support/statistics.ts';
 import { startStreamTrimmer } from './support/stream-trimmer.ts';
@@ -70,7 +70,9 @@ try {
   const ratios: number[][] = variants.map(() => []);
   for (let round = 1; round <= rounds; round++) {
     const before = cpuSnapshot(processes);
+    const machine = machineTimes();
     const results = await loadAll(seconds);
+    const steal = stealPercent(machine, machineTimes());
     // CPU ms each API spent in the round, then µs per event over the events it served.
     const spent = cpuPer(before, cpuSnapshot(processes), 1, 1);
     const perEvent = variants.map((v, i) => (spent[v.name]! * 1000) / (results[i]!.requests * batch));
@@ -80,7 +82,8 @@ try {
       const failed = non2xx + errors > 0 ? ` (${non2xx} non-2xx, ${errors} errors: not comparable)` : '';
       return `${v.name} ${reqPerSec * batch} events/s, ${perEvent[i]!.toFixed(1)} µs${failed}`;
     });
-    console.log(`round ${round}: ${parts.join('; ')}`);
+    // Both variants lose what is stolen, but a round with much of it is a noisier one.
+    console.log(`round ${round}: ${parts.join('; ')}; ${steal} % stolen`);
   }
   console.log(`CPU per event against ${variants[0]!.name}, median of ${rounds} rounds [each round]:`);
   for (const [i, v] of variants.entries()) {
