@@ -1,3 +1,4 @@
+import { BARE_STREAM } from '../bare-pipeline/bare-stream.ts';
 import { ingestBodies } from '../support/bench-data.ts';
 import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
 import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
@@ -11,13 +12,16 @@ const CONNECTIONS = 64;
 
 /**
  * Baseline A and EAP single-event ingest, driven by the same generator with the same bodies and
- * headers: a bare fastify server answering 202, then `eap api` (no worker running, so the API
- * has the machine to itself as the baseline did), alternating for `rounds` rounds so both see
- * the same machine; the medians are compared. Every server process is measured warm: after it
- * starts, it first gets `warmUpS` of the same load, unmeasured (the fastify server each round, as
- * each round starts one; the EAP API once, as it serves every round). Then EAP again at half its
- * measured rate, for the latency of an API that is not saturated. While the API runs, the shard
- * streams are trimmed every 10 s as the worker's maintenance would (`startStreamTrimmer`).
+ * headers: a bare fastify server answering 202, then the least durable ingest (the bare
+ * pipeline's ingest server: each event's row appended to a Redis stream before the 202, and
+ * nothing else), then `eap api` (no worker running, so the API has the machine to itself as the
+ * baselines did), alternating for `rounds` rounds so all see the same machine; the medians are
+ * compared. The least durable ingest is the floor under EAP's rate that the append before the 202
+ * sets on this machine. Every server process is measured warm: after it starts, it first gets
+ * `warmUpS` of the same load, unmeasured (the fastify and bare servers each round, as each round
+ * starts them; the EAP API once, as it serves every round). Then EAP again at half its measured
+ * rate, for the latency of an API that is not saturated. While the servers run, the streams they
+ * append to are trimmed every 10 s as the worker's maintenance would (`startStreamTrimmer`).
  */
 export async function ingestPhase(
   stack: BenchStack,
@@ -28,6 +32,8 @@ export async function ingestPhase(
     /** Unmeasured load before a server process's first measured run, so its JIT has settled. */
     warmUpS: number;
     writeKey: string;
+    /** The project the least durable ingest writes its rows for. */
+    projectId: string;
     progress: Progress;
   },
 ) {
@@ -69,10 +75,11 @@ export async function ingestPhase(
 
   type Run = { result: LoadResult; cpu: Record<string, number>; steal: number };
   const fastifyRuns: Run[] = [];
+  const bareRuns: Run[] = [];
   const eapRuns: Run[] = [];
   const api = await stack.spawnApi();
   const rss = createPeakSampler(() => rssMiB(api.child.pid));
-  const trimmer = startStreamTrimmer(stack.redisUrl);
+  const trimmer = startStreamTrimmer(stack.redisUrl, { moreKeys: [BARE_STREAM] });
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const baseline = await stack.spawnBaseline();
@@ -84,6 +91,16 @@ export async function ingestPhase(
         }),
       );
       await baseline.stop();
+      const bare = await stack.spawnBareIngest(options.projectId);
+      await warmUp(bare, `round ${round}: least durable ingest`);
+      bareRuns.push(
+        await measure(bare, `round ${round}: least durable ingest`, {
+          server: () => [bare.child.pid ?? 0],
+          redis: () => processTree(stack.redisProcessMatch),
+          load_generator: () => [process.pid],
+        }),
+      );
+      await bare.stop();
       if (round === 1) await warmUp(api, `round ${round}: EAP single-event ingest`);
       eapRuns.push(
         await measure(api, `round ${round}: EAP single-event ingest`, {
@@ -94,8 +111,10 @@ export async function ingestPhase(
       );
     }
     const fastifyRate = median(fastifyRuns.map((r) => r.result.reqPerSec));
+    const bareRate = median(bareRuns.map((r) => r.result.reqPerSec));
     const eapRate = median(eapRuns.map((r) => r.result.reqPerSec));
     const eap = eapRuns.find((r) => r.result.reqPerSec === eapRate)!;
+    const bare = bareRuns.find((r) => r.result.reqPerSec === bareRate)!;
     const fastify = fastifyRuns.find((r) => r.result.reqPerSec === fastifyRate)!;
     const halfRate = Math.max(1, Math.round(eapRate / 2));
     const half = await runLoad({
@@ -121,6 +140,18 @@ export async function ingestPhase(
         p99_ms: fastify.result.latencyP99Ms,
         non_2xx: fastify.result.non2xx,
         cpu_ms_per_1000_requests: fastify.cpu,
+      },
+      bare_durable_ingest: {
+        connections: CONNECTIONS,
+        duration_s: options.durationS,
+        warm_up_s: options.warmUpS,
+        rounds_req_per_s: bareRuns.map((r) => r.result.reqPerSec),
+        rounds_steal_percent: bareRuns.map((r) => r.steal),
+        req_per_s: bareRate,
+        p50_ms: bare.result.latencyP50Ms,
+        p99_ms: bare.result.latencyP99Ms,
+        non_2xx: bareRuns.reduce((n, r) => n + r.result.non2xx, 0),
+        cpu_ms_per_1000_requests: bare.cpu,
       },
       ingest_single: {
         connections: CONNECTIONS,

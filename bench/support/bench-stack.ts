@@ -60,6 +60,25 @@ async function spawnScript(
   return { child, firstLine };
 }
 
+/** A script's process as a BenchProcess, serving at `url` (none: '') with no admin port. */
+const scriptProcess = ({ child }: { child: ChildProcess }, url: string): BenchProcess => ({
+  child,
+  url,
+  adminUrl: '',
+  output: () => '',
+  stop: () => stopChild(child),
+});
+
+/**
+ * The ingest server of the bare pipeline (bench/bare-pipeline/ingest.ts) alone, with the V8
+ * settings of `eap api`. Its address goes in the environment, as EAP's: the CPU accounting finds
+ * Redis by its address on command lines.
+ */
+async function spawnBareIngest(options: { redisUrl: string; projectId: string }): Promise<BenchProcess> {
+  const ingest = await spawnScript('bare-pipeline/ingest.ts', [], 'api', { REDIS_URL: options.redisUrl, PROJECT_ID: options.projectId });
+  return scriptProcess(ingest, `http://127.0.0.1:${ingest.firstLine}`);
+}
+
 /**
  * The bare pipeline (bench/bare-pipeline.ts): its ingest server and its writer, with the V8
  * settings of `eap api` and `eap worker`, on the given Redis and PostgreSQL.
@@ -69,19 +88,11 @@ export async function spawnBarePipeline(options: {
   databaseUrl: string;
   projectId: string;
 }): Promise<{ ingest: BenchProcess; writer: BenchProcess }> {
-  // The addresses go in the environment, as EAP's: the CPU accounting finds Redis by its address
-  // on command lines.
-  const urls = { REDIS_URL: options.redisUrl, DATABASE_URL: options.databaseUrl };
-  const writer = await spawnScript('bare-pipeline/writer.ts', [], 'worker', urls);
-  const ingest = await spawnScript('bare-pipeline/ingest.ts', [], 'api', { ...urls, PROJECT_ID: options.projectId });
-  const processOf = ({ child }: { child: ChildProcess }, url: string): BenchProcess => ({
-    child,
-    url,
-    adminUrl: '',
-    output: () => '',
-    stop: () => stopChild(child),
-  });
-  return { ingest: processOf(ingest, `http://127.0.0.1:${ingest.firstLine}`), writer: processOf(writer, '') };
+  const writer = scriptProcess(
+    await spawnScript('bare-pipeline/writer.ts', [], 'worker', { REDIS_URL: options.redisUrl, DATABASE_URL: options.databaseUrl }),
+    '',
+  );
+  return { ingest: await spawnBareIngest(options), writer };
 }
 
 /**
@@ -173,6 +184,8 @@ export async function startBenchStack(options: { eap?: EapBuild } = {}) {
     spawnWorker,
     spawnBaseline,
     spawnBarePipeline: spawnBare,
+    /** The bare pipeline's ingest server alone, on this stack's Redis (the floor of the ingest phase). */
+    spawnBareIngest: (projectId: string) => spawnBareIngest({ redisUrl: redis.url, projectId }),
     /** A project (with its keys) in the benchmark database. */
     async createProject(name: string): Promise<CreatedProject> {
       const pool = new pg.Pool({ connectionString: postgres.url, max: 1 });

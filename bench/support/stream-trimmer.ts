@@ -13,11 +13,12 @@ const DEFAULT_SHARDS = SHARED_VARS.STREAM_SHARDS.parse(undefined);
  * Without it the streams only grow, by about 13 MB/s at full single-event load, and Redis
  * rewrites its ever larger append-only file again and again in a forked process: CPU that
  * would land on the API's rounds only (the baseline writes nothing), and that a pipeline whose
- * worker keeps up never spends on that scale.
+ * worker keeps up never spends on that scale. `moreKeys`: other streams to trim alike (the bare
+ * pipeline's).
  */
-export function startStreamTrimmer(redisUrl: string, options: { shards?: number; everyMs?: number } = {}) {
+export function startStreamTrimmer(redisUrl: string, options: { shards?: number; everyMs?: number; moreKeys?: string[] } = {}) {
   const redis = new Redis(redisUrl);
-  const keys = streamKeys(options.shards ?? DEFAULT_SHARDS);
+  const keys = [...streamKeys(options.shards ?? DEFAULT_SHARDS), ...(options.moreKeys ?? [])];
   const everyMs = options.everyMs ?? WORKER_TRIM_INTERVAL_MS;
   let lastPass = Date.now();
   let pass: Promise<unknown> = Promise.resolve();
