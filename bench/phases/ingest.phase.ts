@@ -74,6 +74,24 @@ export async function ingestPhase(
   }
 
   type Run = { result: LoadResult; cpu: Record<string, number>; steal: number };
+
+  /** What latest.json records of one server's rounds: every round's rate and stolen time, the rest of the median round. */
+  function summarize(runs: Run[]) {
+    const rate = median(runs.map((r) => r.result.reqPerSec));
+    const middle = runs.find((r) => r.result.reqPerSec === rate)!;
+    return {
+      connections: CONNECTIONS,
+      duration_s: options.durationS,
+      warm_up_s: options.warmUpS,
+      rounds_req_per_s: runs.map((r) => r.result.reqPerSec),
+      rounds_steal_percent: runs.map((r) => r.steal),
+      req_per_s: rate,
+      p50_ms: middle.result.latencyP50Ms,
+      p99_ms: middle.result.latencyP99Ms,
+      non_2xx: runs.reduce((n, r) => n + r.result.non2xx, 0),
+      cpu_ms_per_1000_requests: middle.cpu,
+    };
+  }
   const fastifyRuns: Run[] = [];
   const bareRuns: Run[] = [];
   const eapRuns: Run[] = [];
@@ -110,13 +128,10 @@ export async function ingestPhase(
         }),
       );
     }
-    const fastifyRate = median(fastifyRuns.map((r) => r.result.reqPerSec));
-    const bareRate = median(bareRuns.map((r) => r.result.reqPerSec));
-    const eapRate = median(eapRuns.map((r) => r.result.reqPerSec));
-    const eap = eapRuns.find((r) => r.result.reqPerSec === eapRate)!;
-    const bare = bareRuns.find((r) => r.result.reqPerSec === bareRate)!;
-    const fastify = fastifyRuns.find((r) => r.result.reqPerSec === fastifyRate)!;
-    const halfRate = Math.max(1, Math.round(eapRate / 2));
+    const fastify = summarize(fastifyRuns);
+    const bare = summarize(bareRuns);
+    const eap = summarize(eapRuns);
+    const halfRate = Math.max(1, Math.round(eap.req_per_s / 2));
     const half = await runLoad({
       url: api.url,
       path: '/v1/events',
@@ -129,46 +144,15 @@ export async function ingestPhase(
     });
     options.progress.done(`EAP single-event ingest at 50 % (${halfRate} req/s): p50 ${half.latencyP50Ms} ms, p99 ${half.latencyP99Ms} ms`);
     return {
-      baseline_fastify: {
-        connections: CONNECTIONS,
-        duration_s: options.durationS,
-        warm_up_s: options.warmUpS,
-        rounds_req_per_s: fastifyRuns.map((r) => r.result.reqPerSec),
-        rounds_steal_percent: fastifyRuns.map((r) => r.steal),
-        req_per_s: fastifyRate,
-        p50_ms: fastify.result.latencyP50Ms,
-        p99_ms: fastify.result.latencyP99Ms,
-        non_2xx: fastify.result.non2xx,
-        cpu_ms_per_1000_requests: fastify.cpu,
-      },
-      bare_durable_ingest: {
-        connections: CONNECTIONS,
-        duration_s: options.durationS,
-        warm_up_s: options.warmUpS,
-        rounds_req_per_s: bareRuns.map((r) => r.result.reqPerSec),
-        rounds_steal_percent: bareRuns.map((r) => r.steal),
-        req_per_s: bareRate,
-        p50_ms: bare.result.latencyP50Ms,
-        p99_ms: bare.result.latencyP99Ms,
-        non_2xx: bareRuns.reduce((n, r) => n + r.result.non2xx, 0),
-        cpu_ms_per_1000_requests: bare.cpu,
-      },
+      baseline_fastify: fastify,
+      bare_durable_ingest: bare,
       ingest_single: {
-        connections: CONNECTIONS,
-        duration_s: options.durationS,
-        warm_up_s: options.warmUpS,
-        rounds_req_per_s: eapRuns.map((r) => r.result.reqPerSec),
-        rounds_steal_percent: eapRuns.map((r) => r.steal),
-        req_per_s: eapRate,
-        p50_ms: eap.result.latencyP50Ms,
-        p99_ms: eap.result.latencyP99Ms,
-        non_2xx: eapRuns.reduce((n, r) => n + r.result.non2xx, 0),
+        ...eap,
         errors: eapRuns.reduce((n, r) => n + r.result.errors, 0),
         half_rate_req_per_s: halfRate,
         half_rate_p50_ms: half.latencyP50Ms,
         half_rate_p99_ms: half.latencyP99Ms,
         api_rss_peak_mib: Math.round(rss.peak()),
-        cpu_ms_per_1000_requests: eap.cpu,
       },
     };
   } finally {
