@@ -18,7 +18,7 @@ import { measureShardBacklog } from '@eap/api';
 import { BARE_STREAM, BARE_TABLE } from './bare-pipeline/bare-stream.ts';
 import { batchBodies } from './support/bench-data.ts';
 import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
-import { cpuPer, cpuSnapshot, machineBusySeconds, machineTimes, processTree, stealPercent } from './support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, machineBusySeconds, processTree, stealSince } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
 import { projectRows, waitForCommitted, waitUntilStored } from './support/pipeline-drain.ts';
 import { createPeakSampler, rssMiB } from './support/process-sampler.ts';
@@ -79,7 +79,7 @@ async function measure(
     const rows0 = await stored();
     const cpu0 = cpuSnapshot(components);
     const busy0 = machineBusySeconds();
-    const machine0 = machineTimes();
+    const stolen = stealSince();
     const started = Date.now();
     const load = await runLoad({
       url: processes.ingest.url,
@@ -94,7 +94,7 @@ async function measure(
     const finishedAt = await settled(rows0 + load.requests * BATCH);
     const cpu = cpuSnapshot(components);
     const busy = machineBusySeconds() - busy0;
-    const steal = stealPercent(machine0, machineTimes());
+    const steal = stolen();
     const elapsed = (Date.now() - started) / 1000;
     const events = (await stored()) - rows0;
     return {

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
 import { batchBodies, ingestBodies } from './support/bench-data.ts';
 import { type BenchProcess, startBenchStack } from './support/bench-stack.ts';
-import { cpuPer, cpuSnapshot, machineTimes, stealPercent } from './support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, stealSince } from './support/cpu-accounting.ts';
 import { runLoad } from './support/http-load.ts';
 import { median } from './support/statistics.ts';
 import { startStreamTrimmer } from './support/stream-trimmer.ts';
@@ -70,9 +70,9 @@ try {
   const ratios: number[][] = variants.map(() => []);
   for (let round = 1; round <= rounds; round++) {
     const before = cpuSnapshot(processes);
-    const machine = machineTimes();
+    const stolen = stealSince();
     const results = await loadAll(seconds);
-    const steal = stealPercent(machine, machineTimes());
+    const steal = stolen();
     // CPU ms each API spent in the round, then µs per event over the events it served.
     const spent = cpuPer(before, cpuSnapshot(processes), 1, 1);
     const perEvent = variants.map((v, i) => (spent[v.name]! * 1000) / (results[i]!.requests * batch));

@@ -138,11 +138,12 @@ try {
   });
   redis.disconnect();
 
+  const ratio = (rate: number, baseline: number) => Math.round((rate / baseline) * 1000) / 1000;
   const ratios = {
-    ingest_vs_fastify: Math.round((ingest.ingest_single.req_per_s / ingest.baseline_fastify.req_per_s) * 1000) / 1000,
-    e2e_vs_copy: Math.round((e2e.events_per_s / copy.rows_per_s) * 1000) / 1000,
+    ingest_vs_fastify: ratio(ingest.ingest_single.req_per_s, ingest.baseline_fastify.req_per_s),
+    e2e_vs_copy: ratio(e2e.events_per_s, copy.rows_per_s),
     /** No target: how far under the bare fastify the append before the 202 alone keeps a server. */
-    bare_durable_ingest_vs_fastify: Math.round((ingest.bare_durable_ingest.req_per_s / ingest.baseline_fastify.req_per_s) * 1000) / 1000,
+    bare_durable_ingest_vs_fastify: ratio(ingest.bare_durable_ingest.req_per_s, ingest.baseline_fastify.req_per_s),
   };
   const targets = [
     atLeast('ingest_vs_fastify', ratios.ingest_vs_fastify, 0.6),

@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { copyLine, EVENT_COLUMNS } from '@eap/worker';
 import { streamRows } from '../support/bench-data.ts';
 import type { Progress } from '../support/progress.ts';
-import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, processTree, stealSince } from '../support/cpu-accounting.ts';
 import { median } from '../support/statistics.ts';
 
 /**
@@ -32,7 +32,7 @@ export async function copyPhase(
       await client.query('CREATE TABLE bench_copy (LIKE events INCLUDING ALL)');
       options.progress.update(`round ${round}: baseline B (raw COPY): ${options.rows} rows`);
       const start = performance.now();
-      const machineBefore = machineTimes();
+      const stolen = stealSince();
       const chunks = (function* () {
         for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join('');
       })();
@@ -42,7 +42,7 @@ export async function copyPhase(
         client.query(copyFrom(`COPY bench_copy (${EVENT_COLUMNS}) FROM STDIN`)),
       );
       const elapsed = (performance.now() - start) / 1000;
-      steals.push(stealPercent(machineBefore, machineTimes()));
+      steals.push(stolen());
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_copy');
       if (rows[0]!.n !== options.rows) throw new Error(`COPY stored ${rows[0]!.n} of ${options.rows} rows`);
       seconds += elapsed;

@@ -7,7 +7,7 @@ import { diffHistogram, histogramQuantile, parseHistogram } from '../support/his
 import { runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
-import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, processTree, stealSince } from '../support/cpu-accounting.ts';
 import { pipelineBacklog } from '../support/stream-backlog.ts';
 import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
 
@@ -63,7 +63,7 @@ export async function e2ePhase(
     };
     // Full speed.
     const cpu0 = cpuSnapshot(components);
-    const machine0 = machineTimes();
+    const stolen = stealSince();
     const rows0 = await projectRows(pool, options.projectId);
     const hist0 = await e2eHistogram(worker.adminUrl);
     const started = Date.now();
@@ -82,7 +82,7 @@ export async function e2ePhase(
     const { finishedAt: finished, rows } = await drained(rows0 + accepted, label);
     const stored = rows - rows0;
     const cpuMsPer1000Events = cpuPer(cpu0, cpuSnapshot(components), stored);
-    const steal = stealPercent(machine0, machineTimes());
+    const steal = stolen();
     const rate = Math.round(stored / ((finished - started) / 1000));
     const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
     options.progress.done(

@@ -1,7 +1,7 @@
 import { BARE_STREAM } from '../bare-pipeline/bare-stream.ts';
 import { ingestBodies } from '../support/bench-data.ts';
 import type { BenchProcess, BenchStack } from '../support/bench-stack.ts';
-import { cpuPer, cpuSnapshot, machineTimes, processTree, stealPercent } from '../support/cpu-accounting.ts';
+import { cpuPer, cpuSnapshot, processTree, stealSince } from '../support/cpu-accounting.ts';
 import { type LoadResult, runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
@@ -55,7 +55,7 @@ export async function ingestPhase(
 
   async function measure(server: BenchProcess, label: string, cpuOf: Record<string, () => number[]>) {
     const before = cpuSnapshot(cpuOf);
-    const machineBefore = machineTimes();
+    const stolen = stealSince();
     const result = await runLoad({
       url: server.url,
       path: '/v1/events',
@@ -66,7 +66,7 @@ export async function ingestPhase(
       onTick: (n) => options.progress.update(`${label}: ${n} requests`),
     });
     const cpu = cpuPer(before, cpuSnapshot(cpuOf), result.requests);
-    const steal = stealPercent(machineBefore, machineTimes());
+    const steal = stolen();
     options.progress.done(
       `${label}: ${result.reqPerSec} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, ${result.non2xx} non-2xx, ${steal} % stolen`,
     );

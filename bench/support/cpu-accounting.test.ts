@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { machineTimes, processTree, stealPercent } from './cpu-accounting.ts';
+import { machineTimes, processTree, stealPercent, stealSince } from './cpu-accounting.ts';
 
 describe('processTree', () => {
   const stops: (() => void)[] = [];
@@ -56,5 +56,16 @@ describe('machineTimes and stealPercent', () => {
   it('reads this machine', () => {
     const now = machineTimes();
     expect(now.total).toBeGreaterThan(now.busy + now.steal);
+  });
+});
+
+describe('stealSince', () => {
+  it('reads the machine when its window starts and each time it is asked', () => {
+    const stat = (user: number, idle: number, steal: number) => `cpu  ${user} 10 20 ${idle} 5 1 2 ${steal} 0 0\n`;
+    const readings = [stat(300, 400, 50), stat(900, 550, 300), stat(1900, 550, 300)];
+    const stolen = stealSince(() => machineTimes(readings.shift()));
+    // 1,000 ticks with 250 stolen, then 2,000 with the same 250.
+    expect(stolen()).toBe(25);
+    expect(stolen()).toBe(12.5);
   });
 });

@@ -103,3 +103,13 @@ export function stealPercent(before: { steal: number; total: number }, after: { 
   const total = after.total - before.total;
   return total > 0 ? Math.round(((after.steal - before.steal) / total) * 1000) / 10 : 0;
 }
+
+/**
+ * Starts a window of the machine's time; the function it returns gives the percentage stolen since
+ * (stealPercent). Every measured window of the benchmarks records it this way. `read` reads the
+ * machine's times (machineTimes of /proc/stat).
+ */
+export function stealSince(read: () => { steal: number; total: number } = machineTimes): () => number {
+  const before = read();
+  return () => stealPercent(before, read());
+}
