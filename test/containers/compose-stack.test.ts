@@ -92,27 +92,48 @@ function shippedPromql(): { where: string; expr: string }[] {
   return found;
 }
 
+/** The published ports, each a free loopback port picked now. */
+async function pickPorts(): Promise<Record<string, number>> {
+  const names = [
+    'EAP_API_PORT',
+    'EAP_API_ADMIN_PORT',
+    'EAP_WORKER_ADMIN_PORT',
+    'EAP_QUERY_PORT',
+    'EAP_QUERY_ADMIN_PORT',
+    'PROMETHEUS_PORT',
+    'GRAFANA_PORT',
+  ];
+  const ports: Record<string, number> = {};
+  for (const name of names) ports[name] = await freePort();
+  return ports;
+}
+
+const PORT_TAKEN = /port is already allocated|address already in use/i;
+
 beforeAll(async () => {
-  const ports = {
-    EAP_API_PORT: await freePort(),
-    EAP_API_ADMIN_PORT: await freePort(),
-    EAP_WORKER_ADMIN_PORT: await freePort(),
-    EAP_QUERY_PORT: await freePort(),
-    EAP_QUERY_ADMIN_PORT: await freePort(),
-    PROMETHEUS_PORT: await freePort(),
-    GRAFANA_PORT: await freePort(),
-  };
-  env = {
-    ...imagesEnv(),
-    ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
-    EAP_ADMIN_TOKEN: adminToken,
-    GRAFANA_DB_PASSWORD: readerPassword,
-  };
-  apiUrl = `http://127.0.0.1:${ports.EAP_API_PORT}`;
-  queryUrl = `http://127.0.0.1:${ports.EAP_QUERY_PORT}`;
-  prometheusUrl = `http://127.0.0.1:${ports.PROMETHEUS_PORT}`;
-  // --no-build: the images are the ones `make images` built (the global setup checked them).
-  await compose(['up', '-d', '--wait', '--no-build'], 480_000);
+  // A port found free can be taken before Docker binds it (by any outgoing connection of the
+  // tests running beside this one, which draw from the same range): then the stack comes down
+  // and up again on new ports, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    const ports = await pickPorts();
+    env = {
+      ...imagesEnv(),
+      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+      EAP_ADMIN_TOKEN: adminToken,
+      GRAFANA_DB_PASSWORD: readerPassword,
+    };
+    apiUrl = `http://127.0.0.1:${ports.EAP_API_PORT}`;
+    queryUrl = `http://127.0.0.1:${ports.EAP_QUERY_PORT}`;
+    prometheusUrl = `http://127.0.0.1:${ports.PROMETHEUS_PORT}`;
+    try {
+      // --no-build: the images are the ones `make images` built (the global setup checked them).
+      await compose(['up', '-d', '--wait', '--no-build'], 480_000);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !PORT_TAKEN.test(String(error))) throw error;
+      await compose(['down', '--volumes', '--remove-orphans', '--timeout', '30'], 180_000);
+    }
+  }
 });
 
 afterAll(async () => {
