@@ -136,6 +136,31 @@ describe('enrichment through a trusted proxy', () => {
     });
   });
 
+  it('reads IPv4-mapped IPv6 addresses in any spelling as their IPv4 address', async () => {
+    // '::ffff:808:808' is 8.8.8.8 in hexadecimal; '::ffff:7f00:1' is 127.0.0.1, which no database places.
+    const batch = await behindProxy.send('/v1/batch', {
+      key: notStoring.write_key,
+      body: {
+        events: [
+          { event: 'e', distinct_id: 'a', event_id: 'mapped-upper', context: { ip: '::FFFF:8.8.8.8' } },
+          { event: 'e', distinct_id: 'b', event_id: 'mapped-hex', context: { ip: '::ffff:808:808' } },
+          { event: 'e', distinct_id: 'c', event_id: 'mapped-loopback', context: { ip: '::ffff:7f00:1' } },
+        ],
+      },
+    });
+    expect(batch.status, JSON.stringify(batch.json)).toBe(202);
+    expect(batch.json).toEqual({ accepted: 3, rejected: [] });
+    expect((await storedEvent(notStoring.project_id, 'mapped-upper')).context?.geo).toEqual(PUBLIC_IP_GEO);
+    expect((await storedEvent(notStoring.project_id, 'mapped-hex')).context?.geo).toEqual(PUBLIC_IP_GEO);
+    expect((await storedEvent(notStoring.project_id, 'mapped-loopback')).context).not.toHaveProperty('geo');
+    const single = await behindProxy.send('/v1/events', {
+      key: notStoring.write_key,
+      headers: { 'x-forwarded-for': '::ffff:7f00:1' },
+      body: { event: 'e', distinct_id: 'd', event_id: 'mapped-forwarded' },
+    });
+    expect(single.status, JSON.stringify(single.json)).toBe(202);
+  });
+
   it('takes the rightmost address that is not a trusted proxy, so a client cannot choose its own', async () => {
     await behindProxy.send('/v1/events', {
       key: storing.write_key,

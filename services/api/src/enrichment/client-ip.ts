@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, isIPv4 } from 'node:net';
 
 // The client address itself comes from fastify's `trustProxy` (app.ts), which walks
 // X-Forwarded-For from the right and stops at the first address that is not a trusted proxy, so a
@@ -19,9 +19,20 @@ export function trustedProxyProblem(entry: string): string | undefined {
   return undefined;
 }
 
-/** `::ffff:1.2.3.4` (an IPv4 client of a dual-stack socket) as `1.2.3.4`. */
+/**
+ * An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`, how a dual-stack socket names an IPv4 client,
+ * or the same written in hexadecimal, `::ffff:102:304`, in any case) as its IPv4 address
+ * (`1.2.3.4`); any other address as given.
+ */
 export function unmapIpv4(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  if (ip.charCodeAt(0) !== 58 /* : */ || ip.slice(0, 7).toLowerCase() !== '::ffff:') return ip;
+  const rest = ip.slice(7);
+  if (isIPv4(rest)) return rest;
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
+  if (!hex) return ip;
+  const high = Number.parseInt(hex[1]!, 16);
+  const low = Number.parseInt(hex[2]!, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 // Addresses no GeoIP database places: private, loopback, link-local, shared (CGNAT), unspecified,
@@ -53,11 +64,10 @@ for (const [net, bits] of [
   NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
 }
 
-/** True for an address a GeoIP database can place (not private, loopback, link-local, ...). */
+/** True for an address a GeoIP database can place (not private, loopback, link-local, ...); an IPv4-mapped one as its IPv4 address. */
 export function isPublicAddress(ip: string): boolean {
-  if (ip === '127.0.0.1' || ip === '::1') return false;
-  const family = isIP(ip);
+  const address = unmapIpv4(ip);
+  const family = isIP(address);
   if (family === 0) return false;
-  if (family === 6 && ip.toLowerCase().startsWith('::ffff:')) return isPublicAddress(unmapIpv4(ip));
-  return !NOT_PUBLIC.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }

@@ -27,6 +27,18 @@ describe('client addresses', () => {
     expect(unmapIpv4('2001:db8::1')).toBe('2001:db8::1');
   });
 
+  it('reads IPv4-mapped addresses in either spelling and any case, and leaves other addresses alone', () => {
+    expect(unmapIpv4('::FFFF:1.2.3.4')).toBe('1.2.3.4');
+    expect(unmapIpv4('::ffff:102:304')).toBe('1.2.3.4');
+    expect(unmapIpv4('::ffff:7F00:1')).toBe('127.0.0.1');
+    expect(unmapIpv4('::ffff:ffff:ffff')).toBe('255.255.255.255');
+    for (const ip of ['::ffff:0:0:1', '::ffff:1.2.3.04', '::ffff:', '::ffff:12345:1', '1.2.3.4', '::1']) expect(unmapIpv4(ip), ip).toBe(ip);
+    // Each spelling once crashed the public-address check (endless recursion): now each is its IPv4 address.
+    expect(isPublicAddress('::ffff:7f00:1')).toBe(false);
+    expect(isPublicAddress('::FFFF:8.8.8.8')).toBe(true);
+    expect(isPublicAddress('::ffff:808:808')).toBe(true);
+  });
+
   it('accepts addresses, CIDR ranges and proxy-addr names as trusted proxies, nothing else', () => {
     for (const entry of ['10.0.0.1', '10.0.0.0/8', 'fd00::/8', 'loopback', 'uniquelocal'])
       expect(trustedProxyProblem(entry)).toBeUndefined();
