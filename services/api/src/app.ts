@@ -70,6 +70,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
   });
 
+  // Fields the routes set on a request exist from its construction (fastify's decorators), so
+  // every request object has one shape; set later, each adds a property to the object.
+  app.decorateRequest('receivedAt', null);
+  app.decorateRequest('apiKey', null);
   registerErrorHandling(app, deps.metrics);
   registerJsonBodyParser(app, deps.bodyLimitBytes);
   // Before any route: it gives every ingest route (config.ingest) its preflight and CORS headers.

@@ -26,7 +26,8 @@ export interface IngestRouteDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    receivedAt?: number;
+    /** When the request arrived (ms): set once it is admitted for ingest. */
+    receivedAt?: number | null;
   }
 }
 

@@ -4,7 +4,8 @@ import type { AuthenticatedKey, KeyAuthenticator } from './key-authenticator.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    apiKey?: AuthenticatedKey;
+    /** The authenticated key, once a route that needs one has checked it. */
+    apiKey?: AuthenticatedKey | null;
   }
 }
 

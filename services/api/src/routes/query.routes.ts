@@ -52,9 +52,9 @@ export async function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): P
     }
   });
 
-  const projectOf = (request: { apiKey?: { projectId: string } }) => request.apiKey!.projectId;
+  const projectOf = (request: { apiKey?: { projectId: string } | null }) => request.apiKey!.projectId;
   /** Runs `work` for the request's key: a query slot, then a read-only transaction. */
-  const answer = <T>(request: { apiKey?: { keyId: string } }, timezone: string, work: (client: QueryClient) => Promise<T>) =>
+  const answer = <T>(request: { apiKey?: { keyId: string } | null }, timezone: string, work: (client: QueryClient) => Promise<T>) =>
     deps.concurrency.run(request.apiKey!.keyId, () => deps.runner.run(timezone, work));
 
   app.post('/v1/query/trends', async (request) => {
