@@ -81,6 +81,26 @@ describe('project settings', () => {
   });
 });
 
+describe('project settings that PostgreSQL cannot store', () => {
+  it('are refused with a 400 that says why, and the settings stay as they were', async () => {
+    const before = (await db.pool.query('SELECT settings FROM projects WHERE id = $1', [notStoring.project_id])).rows[0].settings;
+    for (const [origin, why] of [
+      ['https://a\u0000b.example', 'NUL'],
+      ['https://\ud800x.example', 'unpaired UTF-16 surrogates'],
+    ] as const) {
+      const res = await direct.send(`/v1/projects/${notStoring.project_id}/settings`, {
+        method: 'PATCH',
+        headers: admin,
+        body: { allowed_origins: [origin] },
+      });
+      expect(res.status, JSON.stringify(res.json)).toBe(400);
+      expect(res.json.error.code).toBe('INVALID_REQUEST');
+      expect(res.json.error.details[0]).toMatchObject({ path: 'allowed_origins[0]', message: expect.stringContaining(why) });
+    }
+    expect((await db.pool.query('SELECT settings FROM projects WHERE id = $1', [notStoring.project_id])).rows[0].settings).toEqual(before);
+  });
+});
+
 describe('enrichment through a trusted proxy', () => {
   it('stores browser, OS, device, country, region, city and (with store_ip) the forwarded client address', async () => {
     const res = await behindProxy.send('/v1/events', {

@@ -29,6 +29,17 @@ describe('ProjectSettings', () => {
     expect(ProjectSettingsUpdate.safeParse({ other: true }).success).toBe(false);
   });
 
+  it('refuses origins PostgreSQL cannot store, saying why', () => {
+    for (const [origin, why] of [
+      ['https://a\u0000b.example', 'NUL'],
+      ['https://\ud800x.example', 'unpaired UTF-16 surrogates'],
+    ] as const) {
+      const result = ProjectSettingsUpdate.safeParse({ allowed_origins: [origin] });
+      expect(result.success, origin).toBe(false);
+      expect(result.error?.issues[0]?.message, origin).toContain(why);
+    }
+  });
+
   it('allows an origin listed (case-insensitively) or any with "*"', () => {
     const settings = { allowed_origins: ['https://shop.example.com'] };
     expect(isOriginAllowed(settings, 'https://shop.example.com')).toBe(true);

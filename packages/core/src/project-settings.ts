@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textProblem } from './json-value-check.ts';
 
 /** Most entries of `allowed_origins`; a project with more wants '*'. */
 export const MAX_ALLOWED_ORIGINS = 100;
@@ -14,6 +15,8 @@ export function normalizeOrigin(origin: string): string {
 const AllowedOrigin = z
   .string()
   .max(300, { error: 'must be at most 300 characters' })
+  // Settings are stored as jsonb, which refuses both: say so rather than fail the write.
+  .refine((s) => textProblem(s) === undefined, { error: (issue) => textProblem(String(issue.input)) ?? 'invalid text' })
   .transform(normalizeOrigin)
   .refine((s) => s === '*' || ORIGIN.test(s), {
     error: 'must be "*" or an origin such as https://shop.example.com (scheme, host, optional port; no path)',
