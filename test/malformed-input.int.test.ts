@@ -204,6 +204,21 @@ describe('after the corpus', () => {
     acceptedTotal += ok.json.accepted;
   });
 
+  it('answers a path that is not percent-encoded UTF-8 with a 400 in the documented shape', async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/events%FF'],
+      ['GET', '/v1/persons/%ED%A0%80'],
+      ['DELETE', `/v1/projects/${project.project_id}/persons/%FF`],
+    ] as const) {
+      const res = await fetch(api.baseUrl + path, { method, headers: { authorization: `Bearer ${project.write_key}` } });
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({
+        error: { code: 'INVALID_REQUEST', message: 'the URL is not valid: its percent-encoded bytes must be UTF-8' },
+      });
+    }
+  });
+
   it('the process is alive, still accepts a valid event, and the streams hold exactly the accepted events', async () => {
     expect((await fetch(`${api.adminUrl}/livez`)).status).toBe(200);
     const ok = await api.send('/v1/events', { key: project.write_key, body: { event: 'after_corpus', distinct_id: 'u' } });

@@ -1,8 +1,8 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '@eap/core';
 import { uuidv7 } from '@eap/core';
 import { registerCors } from './cors.ts';
-import { registerErrorHandling } from './http-errors.ts';
+import { registerErrorHandling, toEapError } from './http-errors.ts';
 import { registerJsonBodyParser } from './json-body-parser.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { requestLoggerFactory } from './request-logger.ts';
@@ -68,6 +68,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2400 },
     // proxy-addr's walk: the rightmost X-Forwarded-For address that is not a trusted proxy.
     trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
+    // Errors fastify meets before routing (a path that is not valid percent-encoded UTF-8)
+    // answer in the API's error shape too, not fastify's.
+    frameworkErrors: (error, _request, reply) => {
+      const eap = toEapError(error);
+      void (reply as FastifyReply).code(eap.status).send(eap.toBody());
+    },
   });
 
   // Fields the routes set on a request exist from its construction (fastify's decorators), so

@@ -20,6 +20,9 @@ export function toEapError(error: unknown): EapError {
     return new EapError(mapped, 'Content-Type must be application/json (or text/plain carrying JSON)');
   }
   if (mapped) return new EapError(mapped, e.message ?? mapped);
+  if (e.code === 'FST_ERR_BAD_URL') {
+    return new EapError('INVALID_REQUEST', 'the URL is not valid: its percent-encoded bytes must be UTF-8');
+  }
   if (isDatabaseUnavailable(error)) {
     return new EapError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later', { retryAfterSeconds: 2, cause: error });
   }
