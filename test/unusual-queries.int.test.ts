@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
-import { createTestProject, startTestApi, type TestApi, waitFor } from './support/test-api.ts';
-import { startTestWorker } from './support/test-worker.ts';
+import { createTestProject, startTestApi, type TestApi } from './support/test-api.ts';
+import { storeWithWorker } from './support/test-worker.ts';
 import { NUMBERS, TEXTS, unusualValues } from './support/unusual-values.ts';
 
 /**
@@ -64,17 +64,11 @@ beforeAll(async () => {
     });
     const res = await api.send('/v1/batch', { key: project.write_key, body: { events } });
     expect(res.status, JSON.stringify(res.json)).toBe(202);
-    expect(JSON.stringify(res.json.rejected)).toBe('[]');
+    expect(res.json.rejected, JSON.stringify(res.json.rejected)).toEqual([]);
     sent += events.length;
   }
-  const worker = await startTestWorker({ databaseUrl: db.url, redisUrl: redis.url });
-  try {
-    const stored = async () =>
-      Number((await db.pool.query('SELECT count(*) AS n FROM events WHERE project_id = $1', [project.project_id])).rows[0].n);
-    await waitFor(async () => (await stored()) === sent, 60_000, `${sent} events stored`);
-  } finally {
-    await worker.stop();
-  }
+  const expected = new Map([[project.project_id, sent]]);
+  expect(await storeWithWorker({ databaseUrl: db.url, redisUrl: redis.url, pool: db.pool }, expected)).toEqual(expected);
 });
 
 afterAll(async () => {

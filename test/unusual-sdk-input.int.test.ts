@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
-import { createTestProject, startTestApi, type TestApi, waitFor } from './support/test-api.ts';
-import { startTestWorker } from './support/test-worker.ts';
+import { createTestProject, startTestApi, type TestApi } from './support/test-api.ts';
+import { storeWithWorker } from './support/test-worker.ts';
 import { ADDRESSES, deepest, NUMBERS, TEXTS, USER_AGENTS, unusualValues } from './support/unusual-values.ts';
 
 /**
@@ -154,15 +154,8 @@ describe('valid SDK messages of unusual values', () => {
     expect(failures).toEqual([]);
     expect(accepted).toBe(sent);
 
-    const worker = await startTestWorker({ databaseUrl: db.url, redisUrl: redis.url });
-    try {
-      const stored = async () =>
-        Number((await db.pool.query('SELECT count(*) AS n FROM events WHERE project_id = $1', [project.project_id])).rows[0].n);
-      await waitFor(async () => (await stored()) >= accepted, 60_000, `${accepted} events stored`);
-      expect(await stored()).toBe(accepted);
-    } finally {
-      await worker.stop();
-    }
+    const expected = new Map([[project.project_id, accepted]]);
+    expect(await storeWithWorker({ databaseUrl: db.url, redisUrl: redis.url, pool: db.pool }, expected)).toEqual(expected);
     expect(await redis.client.xlen('eap:dlq')).toBe(0);
   });
 });

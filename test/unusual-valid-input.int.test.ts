@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/test-database.ts';
 import { useSharedRedis } from './support/test-redis.ts';
-import { createTestProject, startTestApi, TEST_ADMIN_TOKEN, type TestApi, waitFor } from './support/test-api.ts';
-import { startTestWorker } from './support/test-worker.ts';
+import { createTestProject, startTestApi, TEST_ADMIN_TOKEN, type TestApi } from './support/test-api.ts';
+import { storeWithWorker } from './support/test-worker.ts';
 import { ADDRESSES, deepest, HEADER_USER_AGENTS, NUMBERS, TEXTS, USER_AGENTS, unusualValues } from './support/unusual-values.ts';
 
 /**
@@ -104,17 +104,7 @@ describe('valid events of unusual values', () => {
     expect(failures).toEqual([]);
     expect((await fetch(`${api.adminUrl}/livez`)).status).toBe(200);
 
-    const worker = await startTestWorker({ databaseUrl: db.url, redisUrl: redis.url });
-    try {
-      for (const [projectId, count] of accepted) {
-        const stored = async () =>
-          Number((await db.pool.query('SELECT count(*) AS n FROM events WHERE project_id = $1', [projectId])).rows[0].n);
-        await waitFor(async () => (await stored()) >= count, 60_000, `${count} events of project ${projectId} stored`);
-        expect(await stored()).toBe(count);
-      }
-    } finally {
-      await worker.stop();
-    }
+    expect(await storeWithWorker({ databaseUrl: db.url, redisUrl: redis.url, pool: db.pool }, accepted)).toEqual(accepted);
     expect(await redis.client.xlen('eap:dlq')).toBe(0);
     expect([...accepted.values()].reduce((a, b) => a + b, 0)).toBe(eventCounter);
   });
