@@ -108,6 +108,19 @@ describe('stream producer', () => {
     expect(await redis.hget(PROJECT_BACKLOG_KEY, 'p')).toBe(String(requests * 4));
   });
 
+  it('lets a request that asks in the next turn of the event loop join the call', async () => {
+    const producer = createStreamProducer(producerClient);
+    const before = await scriptCalls();
+    const first = producer.append('p', entries(0, 1));
+    // Queued after the producer's own wait: it runs after the turn the call was asked in ended.
+    const next = new Promise<Awaited<typeof first>>((resolve) => setImmediate(() => resolve(producer.append('p', entries(4, 1)))));
+    const outcomes = [...(await first), ...(await next)];
+    expect((await scriptCalls()) - before).toBe(1);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    // Both single events of the project and shard went into one entry.
+    expect(new Set(outcomes.map((o) => (o.ok ? o.id : 'failed'))).size).toBe(1);
+  });
+
   it("sends requests of later turns in later calls, and reports each call's duration once", async () => {
     const durations: number[] = [];
     const producer = createStreamProducer(producerClient, { observeCallSeconds: (s) => durations.push(s) });

@@ -40,7 +40,7 @@ export function createApiMetrics() {
     }),
     streamAppendDuration: new Histogram({
       name: 'eap_api_stream_append_duration_seconds',
-      help: 'Duration of one append script call (the events of every request that asked in the same turn, in one round trip), from the first of those requests asking to the answer.',
+      help: 'Duration of one append script call (the events of every request that asked in the same two turns of the event loop, in one round trip), from the first of those requests asking to the answer.',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
       registers: [registry],
     }),
