@@ -27,7 +27,7 @@ bundle: install ## Bundle `eap` into dist/eap/ (bin/eap.js): what the eap image 
 	node scripts/build-bundle.ts
 
 # The benchmark builds the bundle afresh itself (bench/support/bench-stack.ts), so it measures what ships.
-bench: services ## Full benchmark (about 11 minutes): baselines and EAP measured in one run, writes benchmarks/results/latest.json
+bench: services ## Full benchmark (about 12 minutes): baselines and EAP measured in one run, writes benchmarks/results/latest.json
 	node bench/run.ts
 
 bench-quick: services ## The same benchmark in at most 90 s, for regression checks
