@@ -42,8 +42,8 @@ const plan = quick
       ingestS: 10,
       ingestHalfS: 10,
       ingestRounds: 3,
-      // An API process still spends 10-15 % more CPU per request, and twice the major collections,
-      // after 10 s of load than after 30 (benchmarks/profiles.md, "Twenty-third round").
+      // An API process still spends 10-15 % more CPU per request, and several times the major
+      // collections, after 10 s of load than after 30 (benchmarks/profiles.md, "Twenty-third round").
       ingestWarmUpS: 30,
       copyRows: 500_000,
       e2eS: 60,

@@ -112,7 +112,8 @@ describe('stream producer', () => {
     const producer = createStreamProducer(producerClient);
     const before = await scriptCalls();
     const first = producer.append('p', entries(0, 1));
-    // Queued after the producer's own wait: it runs after the turn the call was asked in ended.
+    // Queued after the producer's first setImmediate, so it runs once the turn of the first append
+    // has ended: a producer that sent its call from that setImmediate would have sent it already.
     const next = new Promise<Awaited<typeof first>>((resolve) => setImmediate(() => resolve(producer.append('p', entries(4, 1)))));
     const outcomes = [...(await first), ...(await next)];
     expect((await scriptCalls()) - before).toBe(1);

@@ -188,12 +188,12 @@ export interface StreamProducerOptions {
 
 /**
  * Appends events to the shard streams (see APPEND_SCRIPT). Requests that ask while a call is
- * being put together (two turns of the event loop) join it (group commit): under load one call carries the events of many
- * requests, so Redis runs one script and the API sends one command where it would send one per
- * request. Each request still learns its own outcome only once Redis answered. Each event gets an
- * outcome: all of a request's events are appended, or all failed with the error (an append whose
- * answer was lost may still have happened; the caller tells the client each event's id, so a
- * retry is deduplicated).
+ * being put together (two turns of the event loop) join it (group commit): under load one call
+ * carries the events of many requests, so Redis runs one script and the API sends one command
+ * where it would send one per request. Each request still learns its own outcome only once Redis
+ * answered. Each event gets an outcome: all of a request's events are appended, or all failed with
+ * the error (an append whose answer was lost may still have happened; the caller tells the client
+ * each event's id, so a retry is deduplicated).
  */
 export function createStreamProducer(redis: Redis, options: StreamProducerOptions = {}) {
   const client = redis as AppendingRedis;
@@ -208,7 +208,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
   /**
    * The call waits two turns of the event loop: every request whose body arrived in this turn or
    * the next joins it. Under load one more turn of requests shares the call (its command, its
-   * socket write, the wake-up of Redis and its reply), for about 6 % less CPU per single-event
+   * socket write, the wake-up of Redis and its reply), for about 7 % less CPU per single-event
    * request; with no load the wait is one empty turn (benchmarks/profiles.md, "Twenty-third
    * round").
    */
