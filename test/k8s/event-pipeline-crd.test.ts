@@ -39,7 +39,7 @@ describe('EventPipeline CRD', () => {
         targetBacklogPerReplica: 10000,
         pollIntervalSeconds: 15,
         scaleDown: { stabilizationSeconds: 300 },
-        batchSize: 1000,
+        batchSize: 2000,
       },
       migrations: { backoffLimit: 2, activeDeadlineSeconds: 600 },
       monitoring: {

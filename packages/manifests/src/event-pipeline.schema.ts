@@ -159,7 +159,7 @@ const Worker = z
       .strict()
       .default({ stabilizationSeconds: 300 })
       .describe('Scale-down behaviour.'),
-    batchSize: z.number().int().min(1).max(10_000).default(1000).describe('Entries written per batch (WORKER_BATCH_SIZE). Default 1000.'),
+    batchSize: z.number().int().min(1).max(10_000).default(2000).describe('Most events per batch (WORKER_BATCH_SIZE). Default 2000.'),
     resources: Resources.default({ requests: { cpu: '250m', memory: '192Mi' }, limits: { memory: '384Mi' } }).describe(
       'Worker container resources. Default requests cpu 250m, memory 192Mi; limit memory 384Mi.',
     ),
@@ -320,7 +320,7 @@ export const EventPipelineSpecSchema = z
       targetBacklogPerReplica: 10_000,
       pollIntervalSeconds: 15,
       scaleDown: { stabilizationSeconds: 300 },
-      batchSize: 1000,
+      batchSize: 2000,
       resources: { requests: { cpu: '250m', memory: '192Mi' }, limits: { memory: '384Mi' } },
     }),
     migrations: z

@@ -22,11 +22,16 @@ export const WorkerConfigSchema = z.object({
     .max(200)
     .optional()
     .describe('Pod name (Kubernetes downward API); the consumer name when `CONSUMER_NAME` is unset.'),
-  WORKER_BATCH_SIZE: intVar(1000, 1, 10_000).describe(
-    "Most events per batch written to PostgreSQL, and about the most read at once. An entry (a request's events of one shard, or a project's single events of one shard that reached the API together) is never split, so an entry holding more is a batch of its own.",
+  // 2000: with 1000, a worker at full load with batches of 100 wrote batches of 620 events on
+  // average, as each read asks every shard for its share of a batch and the shards are seldom all
+  // full; with 2000, 1 MiB of `WORKER_BATCH_BYTES` caps such batches at about 1,000 events, and the
+  // worker and PostgreSQL spent 4 % less CPU per event (benchmarks/profiles.md, "Twenty-fourth round").
+  WORKER_BATCH_SIZE: intVar(2000, 1, 10_000).describe(
+    "Most events per batch written to PostgreSQL, and about the most read at once; with events of a few hundred bytes, `WORKER_BATCH_BYTES` usually ends a batch first. An entry (a request's events of one shard, or a project's single events of one shard that reached the API together) is never split, so an entry holding more is a batch of its own.",
   ),
-  // 1 MiB: a full batch of small events (~600 characters each) stays under it, and a worker
-  // draining the largest events peaks about 60 MiB lower than with 4 MiB (benchmarks/profiles.md).
+  // 1 MiB: about 1,700 small events (~600 characters each), so it ends their batches before
+  // `WORKER_BATCH_SIZE` does, and a worker draining the largest events peaks about 60 MiB lower
+  // than with 4 MiB (benchmarks/profiles.md).
   WORKER_BATCH_BYTES: intVar(1024 * 1024, 64 * 1024, 256 * 1024 * 1024).describe(
     'Most event data per batch, in bytes (characters of the stream entries): reads and batches are sized by it as well as by `WORKER_BATCH_SIZE`, so memory stays bounded whatever the size of the events. Memory grows with it: about 15 MiB of resident memory per MiB with the largest events.',
   ),
