@@ -24,7 +24,7 @@ export const WorkerConfigSchema = z.object({
     .describe('Pod name (Kubernetes downward API); the consumer name when `CONSUMER_NAME` is unset.'),
   // 2000: with 1000, a worker at full load with batches of 100 wrote batches of 620 events on
   // average, as each read asks every shard for its share of a batch and the shards are seldom all
-  // full; with 2000, 1 MiB of `WORKER_BATCH_BYTES` caps such batches at about 1,000 events, and the
+  // full; with 2000, 1 MiB of `WORKER_BATCH_BYTES` ends such batches at about 1,000 events, and the
   // worker and PostgreSQL spent 4 % less CPU per event (benchmarks/profiles.md, "Twenty-fourth round").
   WORKER_BATCH_SIZE: intVar(2000, 1, 10_000).describe(
     "Most events per batch written to PostgreSQL, and about the most read at once; with events of a few hundred bytes, `WORKER_BATCH_BYTES` usually ends a batch first. An entry (a request's events of one shard, or a project's single events of one shard that reached the API together) is never split, so an entry holding more is a batch of its own.",
