@@ -212,6 +212,31 @@ describe('eap worker', () => {
     expect(errorOf.get(brokenHead.event_id)).toMatch(/invalid input syntax for type json/);
   });
 
+  it("writes the bytes of an entry's properties and context as they came, and dead-letters alone an event PostgreSQL finds not UTF-8", async () => {
+    // What COPY escapes (backslashes, also those of JSON's own escapes), text beyond ASCII, an
+    // empty context: each stored as the API wrote it.
+    const escaped = streamEvent(projectId, {
+      properties: { path: 'C:\\temp\\new', quote: 'say "hi"', tab: 'a\tb', cr: 'x\ry', text: 'Zürich ✓ 🙂' },
+      context: { page: { title: 'tab\there' } },
+    });
+    const plain = streamEvent(projectId, { properties: { text: 'Grüße' }, context: null });
+    // Not UTF-8: a byte no API writes (0xff) inside the properties of one event of three.
+    const broken = streamEvent(projectId, { properties: { s: 'XX' } });
+    const data = Buffer.from([escaped, broken, plain].map(streamEntryDataOf).join('\n'));
+    data[data.indexOf('"XX"') + 1] = 0xff;
+    await redis.client.xadd(streamKey(0), '*', 'v', String(STREAM_ENTRY_VERSION), 'n', '3', 'data', data);
+    await worker();
+    await waitFor(async () => (await rows()) === 2, 10_000, 'the two good events stored');
+    await waitFor(async () => (await redis.client.xlen('eap:dlq')) === 1, 10_000, 'one dead letter');
+    const { rows: stored } = await db.pool.query('SELECT event_id, properties, context FROM events WHERE project_id = $1', [projectId]);
+    const byId = new Map(stored.map((r) => [r.event_id, r]));
+    expect(byId.get(escaped.event_id)).toEqual({ event_id: escaped.event_id, properties: escaped.properties, context: escaped.context });
+    expect(byId.get(plain.event_id)).toEqual({ event_id: plain.event_id, properties: plain.properties, context: null });
+    const [letter] = await dlqEntries(redis.client);
+    expect([letter!.get('reason'), letter!.get('event_index')]).toEqual(['db_rejected', '1']);
+    expect(letter!.get('error')).toMatch(/invalid byte sequence for encoding "UTF8"/);
+  });
+
   it('creates partitions on demand and dead-letters events far outside the accepted time range', async () => {
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
     await appendEvents(redis.client, [

@@ -11,28 +11,17 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import type { IngestEvent } from '@eap/core';
-import { copyLine } from '@eap/worker';
+import { copyValue } from '@eap/worker';
 import { BARE_STREAM } from './bare-stream.ts';
 
 const { REDIS_URL = '', PROJECT_ID = '' } = process.env;
 const redis = new Redis(REDIS_URL);
 const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
 
-/** An event's row of COPY text. */
+/** An event's row of COPY text, the columns of EAP's writer in one template. */
 function rowOf(e: IngestEvent, receivedAt: string, sentAt: string | undefined): string {
-  return copyLine({
-    project_id: PROJECT_ID,
-    event_id: e.event_id ?? randomUUID(),
-    event: e.event,
-    distinct_id: e.distinct_id,
-    timestamp: e.timestamp ?? receivedAt,
-    client_timestamp: e.timestamp ?? null,
-    sent_at: sentAt ?? null,
-    received_at: receivedAt,
-    session_id: e.session_id ?? null,
-    propertiesJson: JSON.stringify(e.properties ?? {}),
-    contextJson: e.context === undefined ? null : JSON.stringify(e.context),
-  });
+  const context = e.context === undefined ? null : JSON.stringify(e.context);
+  return `${PROJECT_ID}\t${copyValue(e.event_id ?? randomUUID())}\t${copyValue(e.event)}\t${copyValue(e.distinct_id)}\t${copyValue(e.timestamp ?? receivedAt)}\t${copyValue(e.timestamp ?? null)}\t${copyValue(sentAt ?? null)}\t${receivedAt}\t${copyValue(e.session_id ?? null)}\t${copyValue(JSON.stringify(e.properties ?? {}))}\t${copyValue(context)}\tf\n`;
 }
 
 app.post('/v1/batch', async (request, reply) => {

@@ -9,6 +9,8 @@ import {
   entryEventJsons,
   entryEvents,
   MAX_STREAM_ENTRY_BYTES,
+  rowContextJson,
+  rowPropertiesJson,
   type StreamEvent,
   type StreamRow,
   streamEntryData,
@@ -35,13 +37,24 @@ const { properties, context, ...head } = event;
 const headJson = JSON.stringify(head);
 const v1 = (data: string) => ['v', '1', 'data', data];
 
-/** The only row of an entry, which must decode. */
-function onlyRow(fields: string[]): StreamRow {
+/** A row with its JSON as text, for comparing rows whatever bytes hold their JSON. */
+function rowView(row: StreamRow | Error | undefined) {
+  if (!row || row instanceof Error) return row;
+  const { json, jsonStart, contextStart, jsonEnd, ...rest } = row;
+  return { ...rest, propertiesJson: rowPropertiesJson(row), contextJson: rowContextJson(row) };
+}
+/** The rows of an entry, as rowView shows them. */
+const rowViews = (fields: (string | Buffer)[]) => decodeStreamRows(fields).map(rowView);
+
+/** The only row of an entry, which must decode, as rowView shows it. */
+function onlyRow(fields: (string | Buffer)[]) {
   const rows = decodeStreamRows(fields);
   expect(rows).toHaveLength(1);
   if (rows[0] instanceof Error) throw rows[0];
-  return rows[0]!;
+  return rowView(rows[0]);
 }
+/** The fields of an entry as the worker reads them from Redis: bytes. */
+const asBytes = (fields: string[]) => fields.map((f) => Buffer.from(f));
 const v2 = (data: string) => ['v', '2', 'data', data];
 const second: StreamEvent = { ...event, event_id: 'e-2', distinct_id: 'user-2', properties: {}, context: null, is_bot: undefined };
 delete second.is_bot;
@@ -61,7 +74,12 @@ describe('stream entries', () => {
     expect(entryProjectId(data)).toBe(event.project_id);
     expect(entryEventJsons('3', data)).toEqual([headJson, data.split('\n')[3]]);
     expect(decodeStreamEvents(fields)).toEqual([event, second]);
-    expect(decodeStreamRows(fields)).toEqual([streamRowOf(event), streamRowOf(second)]);
+    expect(rowViews(fields)).toEqual([rowView(streamRowOf(event)), rowView(streamRowOf(second))]);
+    // Read as bytes, as the worker reads it, the same.
+    expect(rowViews(asBytes(fields))).toEqual(rowViews(fields));
+    expect(entryEventCount(asBytes(fields))).toBe(2);
+    expect(entryProjectId(Buffer.from(data))).toBe(event.project_id);
+    expect(entryEventFields(asBytes(fields), 1)).toEqual(['v', '2', 'data', streamEntryDataOf(second)]);
     // A dead letter about one event carries it as a single-event entry of version 2.
     expect(entryEventFields(fields, 1)).toEqual(['v', '2', 'data', streamEntryDataOf(second)]);
     expect(() => entryEventFields(fields, 2)).toThrow(/no event 2/);
@@ -70,8 +88,8 @@ describe('stream entries', () => {
   it('decodes version 2 as the whole event, and as the row the worker writes with the JSON kept as written', () => {
     const data = streamEntryData(headJson, '{ "price" : 9.5 }', 'null');
     expect(decodeStreamEvents(v2(data))).toEqual([{ ...head, properties: { price: 9.5 }, context: null }]);
-    expect(onlyRow(v2(data))).toEqual({ ...head, propertiesJson: '{ "price" : 9.5 }', contextJson: null });
-    expect(onlyRow(v2(streamEntryDataOf(event)))).toEqual(streamRowOf(event));
+    expect(onlyRow(v2(data))).toEqual({ ...head, propertiesJson: '{ "price" : 9.5 }', contextJson: null, jsonEscapes: false });
+    expect(onlyRow(v2(streamEntryDataOf(event)))).toEqual(rowView(streamRowOf(event)));
     expect(entryEventCount(v2(data))).toBe(1);
     expect(entryEventJsons('2', data)).toEqual([headJson]);
     expect(entryEventFields(v2(data), 0)).toEqual(v2(data));
@@ -80,7 +98,7 @@ describe('stream entries', () => {
   it('still decodes version 1, one JSON object, into the same event and row', () => {
     const data = JSON.stringify(event);
     expect(decodeStreamEvents(v1(data))).toEqual([event]);
-    expect(onlyRow(v1(data))).toEqual(streamRowOf(event));
+    expect(onlyRow(v1(data))).toEqual(rowView(streamRowOf(event)));
     expect(entryEventJsons('1', data)).toEqual([data]);
     expect(entryProjectId(data)).toBe(event.project_id);
   });
@@ -114,9 +132,33 @@ describe('stream entries', () => {
     expect(() => decodeStreamRows(encodeStreamEntry(`${two}\n`, 2))).toThrow(/6 lines/);
     const bad = `${one}\n${streamEntryData('{"project_id":"nope"}', '{}', 'null')}\n${streamEntryDataOf(second)}`;
     const rows = decodeStreamRows(encodeStreamEntry(bad, 3));
-    expect(rows[0]).toEqual(streamRowOf(event));
+    expect(rowView(rows[0])).toEqual(rowView(streamRowOf(event)));
     expect(rows[1]).toBeInstanceOf(Error);
-    expect(rows[2]).toEqual(streamRowOf(second));
+    expect(rowView(rows[2])).toEqual(rowView(streamRowOf(second)));
     expect(() => decodeStreamEvents(encodeStreamEntry(bad, 3))).toThrow(/project_id/);
+  });
+
+  it('keeps the JSON as the bytes of the entry, and marks the events whose JSON COPY must escape', () => {
+    const plain = { ...second, event_id: 'e-3', properties: { city: 'Zürich 🙂' }, context: { page: 'a' } };
+    const data = [event, second, plain, { ...plain, event_id: 'e-4', context: { path: 'C:\\temp' } }].map(streamEntryDataOf).join('\n');
+    const bytes = asBytes(encodeStreamEntry(data, 4));
+    const rows = decodeStreamRows(bytes) as StreamRow[];
+    // The first holds a tab and a line break (escaped by JSON as backslashes), the last a backslash.
+    expect(rows.map((r) => r.jsonEscapes)).toEqual([true, false, false, true]);
+    for (const row of rows) expect(row.json).toBe(bytes[5]);
+    expect(rowPropertiesJson(rows[2]!)).toBe('{"city":"Zürich 🙂"}');
+    expect(rowContextJson(rows[1]!)).toBeNull();
+    expect(rowContextJson(rows[3]!)).toBe('{"path":"C:\\\\temp"}');
+    // The same as the fixtures' rows work it out from the text.
+    expect(rows.map((r) => r.jsonEscapes)).toEqual(decodeStreamEvents(bytes).map((e) => streamRowOf(e).jsonEscapes));
+  });
+
+  it('bounds the data in characters, also when it comes as bytes', () => {
+    // Three bytes per character: more bytes than the limit, fewer characters.
+    const wide = streamEntryData(headJson, `{"a":"${'✓'.repeat(MAX_STREAM_ENTRY_BYTES / 2)}"}`, 'null');
+    expect(Buffer.byteLength(wide)).toBeGreaterThan(MAX_STREAM_ENTRY_BYTES);
+    expect(onlyRow(asBytes(v2(wide)))).toMatchObject({ event_id: 'e-1' });
+    const long = streamEntryData(headJson, `{"a":"${'✓'.repeat(MAX_STREAM_ENTRY_BYTES)}"}`, 'null');
+    expect(() => decodeStreamRows(asBytes(v2(long)))).toThrow(/limit/);
   });
 });

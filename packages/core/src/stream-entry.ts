@@ -32,12 +32,41 @@ export type StreamEventHead = z.infer<typeof StreamEventHead>;
 
 /**
  * An event as the worker writes it: the head decoded and checked, properties and context kept as
- * the JSON text the API wrote (objects; PostgreSQL's jsonb input checks their syntax).
+ * the UTF-8 bytes of the JSON the API wrote (objects; PostgreSQL's jsonb input checks their
+ * syntax). `json` holds, from `jsonStart`, the properties, a line break at `contextStart - 1`,
+ * and the context up to `jsonEnd` (`null` when the event has none): in the worker, the entry's own
+ * data, shared by its events, so the bytes Redis sent go to PostgreSQL without being turned into
+ * strings and back.
  */
 export interface StreamRow extends StreamEventHead {
-  propertiesJson: string;
-  /** null when the event has no context. */
-  contextJson: string | null;
+  json: Buffer;
+  jsonStart: number;
+  contextStart: number;
+  jsonEnd: number;
+  /** Whether the properties or context hold a backslash, tab or carriage return (COPY escapes them). */
+  jsonEscapes: boolean;
+}
+
+/** The properties' JSON of a row, as text (tests, tools and benchmarks). */
+export function rowPropertiesJson(row: StreamRow): string {
+  return row.json.toString('utf8', row.jsonStart, row.contextStart - 1);
+}
+
+/** The context's JSON of a row, as text; null when the event has no context. */
+export function rowContextJson(row: StreamRow): string | null {
+  return rowHasContext(row) ? row.json.toString('utf8', row.contextStart, row.jsonEnd) : null;
+}
+
+/** Whether a row's context is an object rather than JSON `null`. */
+export function rowHasContext(row: StreamRow): boolean {
+  const { json, contextStart, jsonEnd } = row;
+  return !(
+    jsonEnd - contextStart === 4 &&
+    json[contextStart] === 0x6e &&
+    json[contextStart + 1] === 0x75 &&
+    json[contextStart + 2] === 0x6c &&
+    json[contextStart + 3] === 0x6c
+  );
 }
 
 /** The common entry, accepted without the schema's copy (see stream-event-fast-path.ts). */
@@ -81,8 +110,25 @@ export function streamEntryDataOf(event: StreamEvent): string {
 /** An event as the worker writes it, from the whole event (fixtures and benchmarks). */
 export function streamRowOf(event: StreamEvent): StreamRow {
   const { properties, context, ...head } = event;
-  return { ...head, propertiesJson: JSON.stringify(properties), contextJson: context === null ? null : JSON.stringify(context) };
+  return rowOfJson(head, JSON.stringify(properties), JSON.stringify(context));
 }
+
+/** An event as the worker writes it, from its head and the JSON of its properties and context. */
+function rowOfJson(head: StreamEventHead, propertiesJson: string, contextJson: string): StreamRow {
+  const json = Buffer.from(`${propertiesJson}\n${contextJson}`);
+  const contextStart = Buffer.byteLength(propertiesJson) + 1;
+  return {
+    ...head,
+    json,
+    jsonStart: 0,
+    contextStart,
+    jsonEnd: json.length,
+    jsonEscapes: NEEDS_COPY_ESCAPE.test(`${propertiesJson}${contextJson}`),
+  };
+}
+
+/** What COPY's text format escapes: a backslash, a tab, a carriage return (a line break cannot be in a line). */
+const NEEDS_COPY_ESCAPE = /[\\\t\r]/;
 
 /**
  * Largest `data` field accepted, in characters. The API never writes more than 32 KiB of
@@ -101,22 +147,36 @@ const READABLE_STREAM_ENTRY_VERSIONS: readonly string[] = ['1', '2', '3'];
  */
 export const UNSUPPORTED_VERSION_ERROR = 'unsupported stream entry version';
 
+/**
+ * A field of a stream entry, as text or as the bytes Redis sent (the worker reads entries as
+ * bytes: their data then reaches PostgreSQL without being turned into a string and back).
+ */
+export type EntryField = string | Buffer;
+
+/** A field as text; names and the small values are ASCII. */
+const fieldText = (field: EntryField): string => (typeof field === 'string' ? field : field.toString('latin1'));
+
+/** Whether data holds more than MAX_STREAM_ENTRY_BYTES characters (bytes count up to three per character). */
+function overLimit(data: EntryField): boolean {
+  if (data.length <= MAX_STREAM_ENTRY_BYTES) return false;
+  return typeof data === 'string' || data.length > 3 * MAX_STREAM_ENTRY_BYTES || data.toString('utf8').length > MAX_STREAM_ENTRY_BYTES;
+}
+
 /** An entry's version, data and number of events, checked for what every version needs. */
-function entryParts(fields: readonly string[]): { version: string; data: string; events: number } {
+function entryParts<D extends EntryField>(fields: readonly D[]): { version: string; data: D; events: number } {
   let version: string | undefined;
-  let data: string | undefined;
+  let data: D | undefined;
   let count: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i];
-    if (name === 'v') version = fields[i + 1];
+    const name = fieldText(fields[i]!);
+    if (name === 'v') version = fieldText(fields[i + 1]!);
     else if (name === 'data') data = fields[i + 1];
-    else if (name === 'n') count = fields[i + 1];
+    else if (name === 'n') count = fieldText(fields[i + 1]!);
   }
   if (version === undefined || !READABLE_STREAM_ENTRY_VERSIONS.includes(version))
     throw new Error(`${UNSUPPORTED_VERSION_ERROR} ${JSON.stringify(version)}`);
   if (data === undefined) throw new Error('stream entry has no data field');
-  if (data.length > MAX_STREAM_ENTRY_BYTES)
-    throw new Error(`stream entry data is ${data.length} characters; the limit is ${MAX_STREAM_ENTRY_BYTES}`);
+  if (overLimit(data)) throw new Error(`stream entry data is ${String(data).length} characters; the limit is ${MAX_STREAM_ENTRY_BYTES}`);
   if (version !== '3') return { version, data, events: 1 };
   const events = Number(count);
   if (count === undefined || !Number.isInteger(events) || events < 1 || events > data.length)
@@ -124,30 +184,39 @@ function entryParts(fields: readonly string[]): { version: string; data: string;
   return { version, data, events };
 }
 
+/** An entry's version, number of events and data as text (the tools' and dead letters' decoders). */
+function entryText(fields: readonly EntryField[]): { version: string; data: string; events: number } {
+  const { version, data, events } = entryParts(fields);
+  return { version, data: String(data), events };
+}
+
 /**
  * The number of events an entry says it holds (field `n` of version 3, else 1), unchecked: for
  * sizing reads and batches before the entry is decoded.
  */
-export function entryEventCount(fields: readonly string[]): number {
+export function entryEventCount(fields: readonly EntryField[]): number {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== 'n') continue;
-    const events = Number(fields[i + 1]);
+    if (fieldText(fields[i]!) !== 'n') continue;
+    const events = Number(fieldText(fields[i + 1]!));
     return Number.isInteger(events) && events > 1 ? events : 1;
   }
   return 1;
 }
 
+const LINE_BREAK = 0x0a;
+
 /**
  * Where the lines of an entry's data end: `[end of line 1, end of line 2, …]` (the last is the
  * data's length), `3 × events` of them for versions 2 and 3.
  */
-function lineEnds(data: string, events: number): number[] {
+function lineEnds(data: EntryField, events: number): number[] {
   const lines = 3 * events;
   const ends: number[] = [];
-  let at = data.indexOf('\n');
+  const next = typeof data === 'string' ? (from: number) => data.indexOf('\n', from) : (from: number) => data.indexOf(LINE_BREAK, from);
+  let at = next(0);
   while (at >= 0 && ends.length < lines) {
     ends.push(at);
-    at = data.indexOf('\n', at + 1);
+    at = next(at + 1);
   }
   if (at >= 0 || ends.length !== lines - 1) {
     throw new Error(
@@ -174,8 +243,8 @@ function eventData(version: string, data: string, events: number): string[] {
  * lines of versions 2 and 3. Throws as the decoders do when the entry is unusable or does not
  * split into the events it says it holds.
  */
-export function entryEvents(fields: readonly string[]): string[] {
-  const { version, data, events } = entryParts(fields);
+export function entryEvents(fields: readonly EntryField[]): string[] {
+  const { version, data, events } = entryText(fields);
   return eventData(version, data, events);
 }
 
@@ -185,8 +254,8 @@ export function entryEvents(fields: readonly string[]): string[] {
  * `v 2 data <the event's three lines>`, which replays as it is. Throws as the decoders do when the
  * entry cannot be split into its events.
  */
-export function entryEventFields(fields: readonly string[], index: number): string[] {
-  const { version, data, events } = entryParts(fields);
+export function entryEventFields(fields: readonly EntryField[], index: number): string[] {
+  const { version, data, events } = entryText(fields);
   if (version !== '3') return ['v', version, 'data', data];
   const event = eventData(version, data, events)[index];
   if (event === undefined) throw new Error(`stream entry has no event ${index}`);
@@ -211,9 +280,9 @@ export function entryEventJsons(version: string | undefined, data: string): stri
   return heads;
 }
 
-/** JSON text that is an object if it is JSON at all: it starts with `{` and ends with `}`. */
-function isObjectText(text: string): boolean {
-  return text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d;
+/** JSON bytes that are an object if they are JSON at all: they start with `{` and end with `}`. */
+function isObjectJson(json: Buffer, start: number, end: number): boolean {
+  return end > start && json[start] === 0x7b && json[end - 1] === 0x7d;
 }
 
 function decodeHead(json: string): StreamEventHead {
@@ -225,30 +294,24 @@ function decodeEvent(value: unknown): StreamEvent {
   return parseStreamEventFast(value) ?? StreamEvent.parse(value);
 }
 
-/** One event of version 2 or 3 as the worker writes it, from its three lines in `data`. */
-function decodeRow(data: string, start: number, headEnd: number, propertiesEnd: number, end: number): StreamRow {
-  const propertiesJson = data.slice(headEnd + 1, propertiesEnd);
-  const contextJson = data.slice(propertiesEnd + 1, end);
-  if (!isObjectText(propertiesJson)) throw new Error('stream entry properties are not a JSON object');
-  if (contextJson !== 'null' && !isObjectText(contextJson)) throw new Error('stream entry context is neither a JSON object nor null');
-  const row = decodeHead(data.slice(start, headEnd)) as StreamRow;
-  row.propertiesJson = propertiesJson;
-  row.contextJson = contextJson === 'null' ? null : contextJson;
-  return row;
-}
+const BACKSLASH = 0x5c;
+const TAB = 0x09;
+const CARRIAGE_RETURN = 0x0d;
 
 /**
- * Decodes every event of a stream entry (any version) into the whole event, properties and
- * context parsed and checked against the schema; throws (ZodError, SyntaxError or Error) on bad
- * data in any of them. For tools and tests; the worker reads entries with {@link decodeStreamRows}.
+ * Where the next byte at or after a position is, for one byte value, in one buffer: searched
+ * again only once the position has passed it, so finding whether each event of an entry needs
+ * escaping scans the entry about once, whatever its number of events.
  */
-export function decodeStreamEvents(fields: readonly string[]): StreamEvent[] {
-  const { version, data, events } = entryParts(fields);
-  if (version === '1') return [decodeEvent(JSON.parse(data))];
-  return eventData(version, data, events).map((event) => {
-    const [head, properties, context] = event.split('\n') as [string, string, string];
-    return decodeEvent({ ...(JSON.parse(head) as object), properties: JSON.parse(properties), context: JSON.parse(context) });
-  });
+function nextByteFinder(data: Buffer, byte: number): (from: number) => number {
+  let found = -1;
+  return (from) => {
+    if (found !== Number.POSITIVE_INFINITY && found < from) {
+      const at = data.indexOf(byte, from);
+      found = at < 0 ? Number.POSITIVE_INFINITY : at;
+    }
+    return found;
+  };
 }
 
 /**
@@ -259,32 +322,62 @@ export function decodeStreamEvents(fields: readonly string[]): StreamEvent[] {
  * event does not take the others of its request with it.
  *
  * An event's head is parsed and checked against the schema, and its properties and context are
- * taken as text, checked to be objects (or `null` for the context): parsing them only to
- * serialize them again was most of the worker's work per event. Their JSON syntax is checked by
- * PostgreSQL, which rejects the row (the event is then dead-lettered as `db_rejected`). A
- * version 1 entry is decoded whole and its parts serialized.
+ * kept as bytes of the entry's data, checked to be objects (or `null` for the context): parsing
+ * them only to serialize them again was most of the worker's work per event. Their JSON syntax
+ * (and their UTF-8) is checked by PostgreSQL, which rejects the row (the event is then
+ * dead-lettered as `db_rejected`). A version 1 entry is decoded whole and its parts serialized.
  */
-export function decodeStreamRows(fields: readonly string[]): (StreamRow | Error)[] {
-  const { version, data, events } = entryParts(fields);
+export function decodeStreamRows(fields: readonly EntryField[]): (StreamRow | Error)[] {
+  const { version, data: given, events } = entryParts(fields);
   const rows: (StreamRow | Error)[] = [];
   if (version === '1') {
     try {
-      rows.push(streamRowOf(decodeEvent(JSON.parse(data))));
+      rows.push(streamRowOf(decodeEvent(JSON.parse(String(given)))));
     } catch (error) {
       rows.push(asError(error));
     }
     return rows;
   }
+  const data = typeof given === 'string' ? Buffer.from(given) : given;
   const ends = lineEnds(data, events);
+  const backslash = nextByteFinder(data, BACKSLASH);
+  const tab = nextByteFinder(data, TAB);
+  const carriageReturn = nextByteFinder(data, CARRIAGE_RETURN);
   for (let e = 0; e < events; e++) {
     const start = e === 0 ? 0 : ends[3 * e - 1]! + 1;
+    const jsonStart = ends[3 * e]! + 1;
+    const contextStart = ends[3 * e + 1]! + 1;
+    const jsonEnd = ends[3 * e + 2]!;
     try {
-      rows.push(decodeRow(data, start, ends[3 * e]!, ends[3 * e + 1]!, ends[3 * e + 2]!));
+      if (!isObjectJson(data, jsonStart, contextStart - 1)) throw new Error('stream entry properties are not a JSON object');
+      const row = decodeHead(data.toString('utf8', start, jsonStart - 1)) as StreamRow;
+      row.json = data;
+      row.jsonStart = jsonStart;
+      row.contextStart = contextStart;
+      row.jsonEnd = jsonEnd;
+      if (rowHasContext(row) && !isObjectJson(data, contextStart, jsonEnd))
+        throw new Error('stream entry context is neither a JSON object nor null');
+      row.jsonEscapes = Math.min(backslash(jsonStart), tab(jsonStart), carriageReturn(jsonStart)) < jsonEnd;
+      rows.push(row);
     } catch (error) {
       rows.push(asError(error));
     }
   }
   return rows;
+}
+
+/**
+ * Decodes every event of a stream entry (any version) into the whole event, properties and
+ * context parsed and checked against the schema; throws (ZodError, SyntaxError or Error) on bad
+ * data in any of them. For tools and tests; the worker reads entries with {@link decodeStreamRows}.
+ */
+export function decodeStreamEvents(fields: readonly EntryField[]): StreamEvent[] {
+  const { version, data, events } = entryText(fields);
+  if (version === '1') return [decodeEvent(JSON.parse(data))];
+  return eventData(version, data, events).map((event) => {
+    const [head, properties, context] = event.split('\n') as [string, string, string];
+    return decodeEvent({ ...(JSON.parse(head) as object), properties: JSON.parse(properties), context: JSON.parse(context) });
+  });
 }
 
 function asError(error: unknown): Error {

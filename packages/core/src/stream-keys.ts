@@ -86,12 +86,15 @@ export function nextStreamId(id: string): string {
 }
 
 const PROJECT_OF_ENTRY = /^\{"project_id":"([0-9a-f-]{36})"/;
+/** What PROJECT_OF_ENTRY reads: `{"project_id":"`, 36 characters and a quote. */
+const PROJECT_PREFIX_CHARS = 52;
 
 /**
  * Project of a stream entry's `data`, read from its first field (the producer writes
  * `project_id` first) without parsing the rest; undefined for data not written that way. Every
  * event of an entry has the project of the request that carried it.
  */
-export function entryProjectId(data: string | undefined): string | undefined {
-  return data === undefined ? undefined : PROJECT_OF_ENTRY.exec(data)?.[1];
+export function entryProjectId(data: string | Buffer | undefined): string | undefined {
+  if (data === undefined) return undefined;
+  return PROJECT_OF_ENTRY.exec(typeof data === 'string' ? data : data.toString('latin1', 0, PROJECT_PREFIX_CHARS))?.[1];
 }

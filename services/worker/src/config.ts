@@ -33,7 +33,7 @@ export const WorkerConfigSchema = z.object({
   // `WORKER_BATCH_SIZE` does, and a worker draining the largest events peaks about 60 MiB lower
   // than with 4 MiB (benchmarks/profiles.md).
   WORKER_BATCH_BYTES: intVar(1024 * 1024, 64 * 1024, 256 * 1024 * 1024).describe(
-    'Most event data per batch, in bytes (characters of the stream entries): reads and batches are sized by it as well as by `WORKER_BATCH_SIZE`, so memory stays bounded whatever the size of the events. Memory grows with it: about 15 MiB of resident memory per MiB with the largest events.',
+    'Most event data per batch, in bytes of the stream entries as Redis holds them: reads and batches are sized by it as well as by `WORKER_BATCH_SIZE`, so memory stays bounded whatever the size of the events. Memory grows with it: about 15 MiB of resident memory per MiB with the largest events.',
   ),
   // 4: while one batch commits and another is sent, PostgreSQL's backends and the worker still have
   // work; with 2 the machine sat about a tenth idle at full load (benchmarks/profiles.md, "Twelfth change").
@@ -43,7 +43,7 @@ export const WorkerConfigSchema = z.object({
   // 3 MiB: four batches of small events, three of the largest; four of the largest (4 MiB) took a
   // worker to 154 MiB, over its 150 MiB budget (benchmarks/profiles.md, "Twelfth change").
   WORKER_BYTES_IN_FLIGHT: intVar(3 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024).describe(
-    "Most event data in the batches being written at the same time, in bytes (characters of the stream entries): a batch waits until it fits, so with large events fewer than `WORKER_CONCURRENCY` batches are in flight. One batch always goes, whatever its size. Bounds the worker's memory with the largest events, with `WORKER_BATCH_BYTES`.",
+    "Most event data in the batches being written at the same time, in bytes of the stream entries as Redis holds them: a batch waits until it fits, so with large events fewer than `WORKER_CONCURRENCY` batches are in flight. One batch always goes, whatever its size. Bounds the worker's memory with the largest events, with `WORKER_BATCH_BYTES`.",
   ),
   WORKER_BLOCK_MS: intVar(200, 1, 10_000).describe('How long one `XREADGROUP` waits for new entries, in ms.'),
   // 50: at 400 single events/s a worker spent 0.22 ms of CPU per event and PostgreSQL 0.11,

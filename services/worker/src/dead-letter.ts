@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import {
   CONSUMER_GROUP,
   DLQ_STREAM,
+  type EntryField,
   entryEventCount,
   entryEventFields,
   entryProjectId,
@@ -28,7 +29,7 @@ export interface DeadLetter {
  * What a letter keeps of what it is about: the entry byte for byte, or for one event of an entry
  * holding several, a single-event entry of that event (replayed as it is) and its place.
  */
-function letterFields({ entry, index }: DeadLetter): string[] {
+function letterFields({ entry, index }: DeadLetter): EntryField[] {
   if (index === undefined || entryEventCount(entry.fields) === 1) return entry.fields;
   return ['event_index', String(index), ...entryEventFields(entry.fields, index)];
 }

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type StreamEvent, type StreamRow, streamRowOf } from '@eap/core';
-import { COLUMNS, copyChunks, copyLine, copyValue, eventRow } from './event-writer.ts';
+import { decodeStreamRows, type StreamEvent, type StreamRow, streamEntryDataOf, streamRowOf } from '@eap/core';
+import { COLUMNS, copyChunks, copyLine, copyValue, eventCopyChunks, eventRow } from './event-writer.ts';
 import { utcDay } from './partition-manager.ts';
 
 /** A stream event with the given properties and the other fields short and fixed. */
-function event(eventId: string, properties: StreamEvent['properties']): StreamRow {
-  return streamRowOf({
+function event(eventId: string, properties: StreamEvent['properties'], context: StreamEvent['context'] = null): StreamRow {
+  return streamRowOf(streamEvent(eventId, properties, context));
+}
+
+function streamEvent(eventId: string, properties: StreamEvent['properties'], context: StreamEvent['context'] = null): StreamEvent {
+  return {
     project_id: 'p',
     event_id: eventId,
     event: 'n',
@@ -16,8 +20,8 @@ function event(eventId: string, properties: StreamEvent['properties']): StreamRo
     received_at: 'r',
     session_id: null,
     properties,
-    context: null,
-  });
+    context,
+  };
 }
 
 describe('COPY text encoding', () => {
@@ -34,7 +38,7 @@ describe('COPY text encoding', () => {
   });
 
   it("writes eventRow's columns in their order, so the one-template line and the column list agree", () => {
-    for (const row of [event('e', { a: 'x\ty', b: 'back\\slash' }), { ...event('e', {}), is_bot: true, contextJson: '{"k":"v"}' }])
+    for (const row of [event('e', { a: 'x\ty', b: 'back\\slash' }), { ...event('e', {}, { k: 'v' }), is_bot: true }])
       expect(copyLine(row)).toBe(`${eventRow(row).map(copyValue).join('\t')}\n`);
     expect(eventRow(event('e', {}))).toHaveLength(COLUMNS.split(', ').length);
   });
@@ -62,6 +66,37 @@ describe('COPY text encoding', () => {
     const small = [...copyChunks(events.slice(0, 2), copyLine, 4096)];
     expect(small).toHaveLength(1);
     expect([...copyChunks([], copyLine, 100)]).toEqual([]);
+  });
+
+  it("writes the lines of rows read from an entry's bytes as copyLine writes them, escaping only what needs it", () => {
+    const valid = (e: StreamEvent): StreamEvent => ({
+      ...e,
+      project_id: '0195f0a0-0000-7000-8000-000000000001',
+      timestamp: '2026-11-29T07:00:00.000Z',
+      received_at: '2026-11-29T07:00:01.000Z',
+    });
+    const events = [
+      streamEvent('a', { plain: 'x' }),
+      streamEvent('b', { tab: 'x\ty', back: 'C:\\temp', quote: '"' }, { ua: 'Mozilla/5.0' }),
+      streamEvent('c\tid', { text: 'é✓🙂' }, { cr: 'a\rb' }),
+      streamEvent('d', {}, { k: 'v' }),
+      { ...streamEvent('e', { n: 1 }), is_bot: true },
+    ].map(valid);
+    const data = Buffer.from(events.map(streamEntryDataOf).join('\n'));
+    const fromEntry = decodeStreamRows(['v', '3', 'n', String(events.length), 'data', data]);
+    for (const row of fromEntry) expect(row).not.toBeInstanceOf(Error);
+    const expected = events.map((e) => copyLine(streamRowOf(e))).join('');
+    for (const rows of [fromEntry as StreamRow[], events.map(streamRowOf)])
+      for (const chunkBytes of [1, 100, 4096]) {
+        const chunks = [...eventCopyChunks(rows, chunkBytes)];
+        expect(Buffer.concat(chunks).toString()).toBe(expected);
+        for (const chunk of chunks) expect(chunk.at(-1)).toBe(0x0a);
+      }
+    expect([...eventCopyChunks([], 100)]).toEqual([]);
+    // The JSON escaped as COPY wants it: each backslash doubled.
+    expect(copyLine(event('b', { back: 'C:\\temp', quote: '"' }, { ua: 'x' }))).toBe(
+      'p\tb\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"back":"C:\\\\\\\\temp","quote":"\\\\""}\t{"ua":"x"}\tf\n',
+    );
   });
 
   it('takes the UTC day from an ISO time', () => {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { StreamRow } from '@eap/core';
+import { rowContextJson, rowHasContext, rowPropertiesJson, type StreamRow } from '@eap/core';
 
 export const COLUMNS =
   'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context, is_bot';
@@ -29,18 +29,15 @@ export function eventRow(e: StreamRow): (string | null)[] {
     e.sent_at,
     e.received_at,
     e.session_id,
-    e.propertiesJson,
-    e.contextJson,
+    rowPropertiesJson(e),
+    rowContextJson(e),
     e.is_bot === true ? 't' : 'f',
   ];
 }
 
-/**
- * One event as a line of COPY text, the columns of `eventRow` in one template: no arrays per
- * row, one string that is garbage as soon as copyChunks has written it.
- */
+/** One event as a line of COPY text (benchmarks and tests; the writer writes lines with eventCopyChunks). */
 export function copyLine(e: StreamRow): string {
-  return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.event)}\t${copyValue(e.distinct_id)}\t${copyValue(e.timestamp)}\t${copyValue(e.client_timestamp)}\t${copyValue(e.sent_at)}\t${copyValue(e.received_at)}\t${copyValue(e.session_id)}\t${copyValue(e.propertiesJson)}\t${copyValue(e.contextJson)}\t${e.is_bot === true ? 't' : 'f'}\n`;
+  return `${eventRow(e).map(copyValue).join('\t')}\n`;
 }
 
 /** Bytes of COPY text per chunk written to PostgreSQL. */
@@ -77,6 +74,68 @@ export function* copyChunks<T>(rows: Iterable<T>, line: (row: T) => string, chun
       }
     }
     used += chunk.write(text, used);
+  }
+  if (used > 0) yield chunk.subarray(0, used);
+}
+
+/** The columns of `eventRow` before the properties, as COPY text, ending with a tab. */
+function headColumns(e: StreamRow): string {
+  return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.event)}\t${copyValue(e.distinct_id)}\t${copyValue(e.timestamp)}\t${copyValue(e.client_timestamp)}\t${copyValue(e.sent_at)}\t${copyValue(e.received_at)}\t${copyValue(e.session_id)}\t`;
+}
+
+const TAB = 0x09;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const BACKSLASH = 0x5c;
+/** The letter after a backslash in COPY text for each byte that COPY escapes. */
+const ESCAPED_AS: Record<number, number> = { [BACKSLASH]: BACKSLASH, [TAB]: 0x74, [LINE_FEED]: 0x6e, [CARRIAGE_RETURN]: 0x72 };
+
+/**
+ * Copies `source[start, end)` into `chunk` at `at` as COPY text, escaping what COPY escapes when
+ * `escapes` says there is any; returns where the copy ends. Most JSON holds nothing to escape and
+ * is copied as it is.
+ */
+function writeEscaped(source: Buffer, start: number, end: number, escapes: boolean, chunk: Buffer, at: number): number {
+  if (!escapes) return at + source.copy(chunk, at, start, end);
+  let out = at;
+  for (let i = start; i < end; i++) {
+    const byte = source[i]!;
+    const letter = ESCAPED_AS[byte];
+    if (letter === undefined) chunk[out++] = byte;
+    else {
+      chunk[out++] = BACKSLASH;
+      chunk[out++] = letter;
+    }
+  }
+  return out;
+}
+
+/**
+ * The COPY text of `rows` (the columns of `eventRow`) in Buffers of whole lines, as copyChunks
+ * makes them. The head's columns are made as text; the properties and context are copied from the
+ * bytes they came in, escaped only when they need it: no string of them is made, decoded or
+ * encoded (benchmarks/profiles.md, "Twenty-fifth round").
+ */
+export function* eventCopyChunks(rows: Iterable<StreamRow>, chunkBytes: number = COPY_CHUNK_BYTES): Generator<Buffer> {
+  let chunk = Buffer.allocUnsafe(chunkBytes);
+  let used = 0;
+  for (const e of rows) {
+    const head = headColumns(e);
+    // At worst each byte of JSON doubles when escaped; `\t`, `\N`, `\t`, the flag and `\n` follow.
+    const most = head.length * MAX_UTF8_BYTES_PER_UNIT + 2 * (e.jsonEnd - e.jsonStart) + 6;
+    if (used + most > chunk.length) {
+      if (used > 0) yield chunk.subarray(0, used);
+      chunk = Buffer.allocUnsafe(Math.max(chunkBytes, most));
+      used = 0;
+    }
+    used += chunk.write(head, used);
+    used = writeEscaped(e.json, e.jsonStart, e.contextStart - 1, e.jsonEscapes, chunk, used);
+    chunk[used++] = TAB;
+    if (rowHasContext(e)) used = writeEscaped(e.json, e.contextStart, e.jsonEnd, e.jsonEscapes, chunk, used);
+    else used += chunk.write('\\N', used, 'latin1');
+    chunk[used++] = TAB;
+    chunk[used++] = e.is_bot === true ? 0x74 : 0x66;
+    chunk[used++] = LINE_FEED;
   }
   if (used > 0) yield chunk.subarray(0, used);
 }
@@ -204,7 +263,7 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
         // In key order, as the dedup statement inserts them: two writers holding the same ids
         // (a redelivered entry) wait for each other instead of deadlocking.
         await copyInto(client, 'event_ids', EVENT_ID_COLUMNS, copyChunks([...sorted].sort(byProjectEventId), eventIdLine));
-        await copyInto(client, 'events', COLUMNS, copyChunks(sorted, copyLine));
+        await copyInto(client, 'events', COLUMNS, eventCopyChunks(sorted));
       });
       return true;
     } catch (error) {
@@ -220,7 +279,7 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
       prepared.add(client);
     }
     return inTransaction(client, async () => {
-      await copyInto(client, 'events_in', COLUMNS, copyChunks(sorted, copyLine));
+      await copyInto(client, 'events_in', COLUMNS, eventCopyChunks(sorted));
       return (await client.query(insert)).rowCount ?? 0;
     });
   }

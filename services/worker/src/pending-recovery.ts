@@ -1,8 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CONSUMER_GROUP } from '@eap/core';
-import type { StreamEntry } from './stream-entries.ts';
-
-type ClaimedEntry = [string, string[] | null];
+import { entriesOf, type RawEntries, type StreamEntry } from './stream-entries.ts';
 
 /**
  * Takes over entries that other consumers (crashed or stuck workers) left pending longer than
@@ -14,18 +12,25 @@ export function createPendingRecovery(options: { redis: Redis; consumer: string;
 
   /** Claims idle entries of one shard (up to `count`), with their delivery counts. */
   async function claimIdle(shard: number, key: string, count: number): Promise<StreamEntry[]> {
-    const reply = (await redis.xautoclaim(key, CONSUMER_GROUP, consumer, options.idleMs, '0-0', 'COUNT', count)) as [
-      string,
-      ClaimedEntry[],
-      string[]?,
+    // As bytes, as the worker reads new entries (see stream-consumer.ts).
+    const reply = (await redis.callBuffer('XAUTOCLAIM', key, CONSUMER_GROUP, consumer, options.idleMs, '0-0', 'COUNT', count)) as [
+      Buffer,
+      RawEntries,
+      Buffer[]?,
     ];
-    const claimed = (reply[1] ?? []).filter((e): e is [string, string[]] => e !== null && e[1] !== null);
+    const claimed = entriesOf(
+      shard,
+      key,
+      (reply[1] ?? []).filter((e) => e !== null),
+      false,
+    );
     if (claimed.length === 0) return [];
     const deliveries = await deliveryCounts(
       key,
-      claimed.map(([id]) => id),
+      claimed.map(({ id }) => id),
     );
-    return claimed.map(([id, fields]) => ({ shard, key, id, fields, deliveries: deliveries.get(id) ?? 1 }));
+    for (const entry of claimed) entry.deliveries = deliveries.get(entry.id) ?? 1;
+    return claimed;
   }
 
   /**
@@ -37,11 +42,16 @@ export function createPendingRecovery(options: { redis: Redis; consumer: string;
   async function claimOwn(shard: number, key: string, count: number): Promise<StreamEntry[]> {
     const rows = (await redis.xpending(key, CONSUMER_GROUP, '-', '+', count, consumer)) as [string, string, number, number][];
     if (rows.length === 0) return [];
-    const claimed = (await redis.xclaim(key, CONSUMER_GROUP, consumer, 0, ...rows.map(([id]) => id))) as ClaimedEntry[];
+    const reply = (await redis.callBuffer('XCLAIM', key, CONSUMER_GROUP, consumer, 0, ...rows.map(([id]) => id))) as RawEntries;
+    const claimed = entriesOf(
+      shard,
+      key,
+      reply.filter((e) => e !== null),
+      false,
+    );
     const deliveries = new Map(rows.map(([id, , , times]) => [id, Number(times) + 1]));
-    return claimed
-      .filter((e): e is [string, string[]] => e !== null && e[1] !== null)
-      .map(([id, fields]) => ({ shard, key, id, fields, deliveries: deliveries.get(id) ?? 1 }));
+    for (const entry of claimed) entry.deliveries = deliveries.get(entry.id) ?? 1;
+    return claimed;
   }
 
   async function deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {

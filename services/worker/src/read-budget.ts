@@ -1,14 +1,14 @@
 import { entryEventCount, MAX_STREAM_ENTRY_BYTES } from '@eap/core';
 import type { StreamEntry } from './stream-entries.ts';
 
-/** Characters of an entry's fields: what reading and decoding it holds in memory, about. */
+/** Bytes of an entry's fields: what reading and decoding it holds in memory, about. */
 export function entrySize(entry: StreamEntry): number {
   let size = 0;
   for (const field of entry.fields) size += field.length;
   return size;
 }
 
-/** A batch of entries and their data in characters (the sum of their entrySize). */
+/** A batch of entries and the bytes of their data (the sum of their entrySize). */
 export interface EntryBatch {
   entries: StreamEntry[];
   bytes: number;

@@ -5,7 +5,7 @@ import type { WorkerMetrics } from './metrics.ts';
 import type { PendingRecovery } from './pending-recovery.ts';
 import { backoffDelay, sleep } from './retry.ts';
 import { batchesOf, createReadBudget, mayStartBatch } from './read-budget.ts';
-import { entriesFromRead, type StreamEntry } from './stream-entries.ts';
+import { entriesFromRead, type RawEntries, type StreamEntry } from './stream-entries.ts';
 
 export interface StreamConsumerOptions {
   /** Connection used only for the blocking XREADGROUP (a blocked connection can do nothing else). */
@@ -14,11 +14,11 @@ export interface StreamConsumerOptions {
   keys: string[];
   consumer: string;
   batchSize: number;
-  /** Most entry data per batch, in characters; reads are sized by it too (see read-budget.ts). */
+  /** Most entry data per batch, in bytes; reads are sized by it too (see read-budget.ts). */
   batchBytes: number;
   /** Batches written at the same time. */
   concurrency: number;
-  /** Most entry data, in characters, in the batches written at the same time (see mayStartBatch). */
+  /** Most entry data, in bytes, in the batches written at the same time (see mayStartBatch). */
   maxBytesInFlight: number;
   blockMs: number;
   /** Least time between the starts of two reads while the worker has caught up, in ms. */
@@ -70,10 +70,9 @@ export function createStreamConsumer(options: StreamConsumerOptions) {
     const count = budget.perShardCount();
     const args: (string | number)[] = ['GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'BLOCK', options.blockMs];
     args.push('STREAMS', ...keys, ...keys.map(() => '>'));
-    // The typed method, not `call`: ioredis post-processes this reply shape only there.
-    const xreadgroup = blockingRedis.xreadgroup as unknown as (
-      ...a: (string | number)[]
-    ) => Promise<[string, [string, string[] | null][]][] | null>;
+    // The typed method, not `call`: ioredis post-processes this reply shape only there. As bytes:
+    // the data goes to PostgreSQL without being decoded into strings and encoded again.
+    const xreadgroup = blockingRedis.xreadgroupBuffer as unknown as (...a: (string | number)[]) => Promise<[Buffer, RawEntries][] | null>;
     const reply = await xreadgroup.apply(blockingRedis, args);
     const entries = entriesFromRead(reply, (key) => shardOf.get(key) ?? 0);
     budget.observe(entries);

@@ -1,30 +1,42 @@
+import type { EntryField } from '@eap/core';
+
 /** One entry read from a shard stream. */
 export interface StreamEntry {
   shard: number;
   key: string;
   id: string;
-  fields: string[];
+  /** Names and values, as the bytes Redis holds when the worker reads them (text in tests and tools). */
+  fields: EntryField[];
   /** Times the entry was delivered, when known (claimed entries). */
   deliveries?: number;
 }
 
-type RawEntries = [string, string[] | null][];
+/** Entries of a stream as Redis sends them, read as bytes: `[[id, fields], …]`. */
+export type RawEntries = [Buffer | string, EntryField[] | null][];
 
 /** Flattens an XREADGROUP reply (`[[key, [[id, fields], …]], …]`) into entries. */
-export function entriesFromRead(reply: [string, RawEntries][] | null, shardOf: (key: string) => number): StreamEntry[] {
+export function entriesFromRead(reply: [Buffer | string, RawEntries][] | null, shardOf: (key: string) => number): StreamEntry[] {
   const out: StreamEntry[] = [];
-  for (const [key, entries] of reply ?? []) {
-    const shard = shardOf(key);
-    for (const [id, fields] of entries) {
-      // A pending entry whose data was deleted from the stream reads as null fields.
-      out.push({ shard, key, id, fields: fields ?? [] });
-    }
+  for (const [key, entries] of reply ?? []) out.push(...entriesOf(shardOf(String(key)), String(key), entries));
+  return out;
+}
+
+/**
+ * The entries of one shard's stream, with their ids as text. A pending entry whose data was
+ * deleted from the stream reads as null fields (XREADGROUP), or not at all (XCLAIM, XAUTOCLAIM:
+ * `keepDeleted` false).
+ */
+export function entriesOf(shard: number, key: string, entries: RawEntries, keepDeleted = true): StreamEntry[] {
+  const out: StreamEntry[] = [];
+  for (const [id, fields] of entries) {
+    if (fields === null && !keepDeleted) continue;
+    out.push({ shard, key, id: String(id), fields: fields ?? [] });
   }
   return out;
 }
 
 /** The value of `name` in a flat field list. */
-export function fieldValue(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+export function fieldValue<F extends EntryField>(fields: readonly F[], name: string): F | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (String(fields[i]) === name) return fields[i + 1];
   return undefined;
 }
