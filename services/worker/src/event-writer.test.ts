@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeStreamRows, type StreamEvent, type StreamRow, streamEntryDataOf, streamRowOf } from '@eap/core';
-import { COLUMNS, copyChunks, copyLine, copyValue, eventCopyChunks, eventRow } from './event-writer.ts';
+import { COLUMNS, copyChunks, copyLine, copyValue, createChunkPool, eventCopyChunks, eventRow } from './event-writer.ts';
 import { utcDay } from './partition-manager.ts';
 
 /** A stream event with the given properties and the other fields short and fixed. */
@@ -97,6 +97,28 @@ describe('COPY text encoding', () => {
     expect(copyLine(event('b', { back: 'C:\\temp', quote: '"' }, { ua: 'x' }))).toBe(
       'p\tb\tn\tu\tt\t\\N\t\\N\tr\t\\N\t{"back":"C:\\\\\\\\temp","quote":"\\\\""}\t{"ua":"x"}\tf\n',
     );
+  });
+
+  it('reuses the chunks of a COPY that succeeded, keeps at most its bound, and never one larger than a chunk', () => {
+    const pool = createChunkPool(2);
+    const first = pool.lease();
+    const [a, b, c] = [first.newChunk(100), first.newChunk(64 * 1024), first.newChunk(64 * 1024)];
+    const large = first.newChunk(64 * 1024 + 1);
+    expect([a.length, b.length, large.length]).toEqual([64 * 1024, 64 * 1024, 64 * 1024 + 1]);
+    // A COPY that failed gives nothing back: its chunks may still be on their way to PostgreSQL.
+    const failed = pool.lease();
+    failed.newChunk(10);
+    expect(pool.size).toBe(0);
+    first.giveBack();
+    expect(pool.size).toBe(2);
+    const second = pool.lease();
+    const reused = [second.newChunk(10), second.newChunk(10), second.newChunk(10)];
+    expect(reused.slice(0, 2).every((chunk) => [a, b, c].includes(chunk))).toBe(true);
+    expect([a, b, c, large]).not.toContain(reused[2]);
+    // The pool's chunks make the same text as fresh ones.
+    const rows = Array.from({ length: 300 }, (_, i) => event(`e${i}`, { i, text: 'é✓🙂\\' }));
+    const third = pool.lease();
+    expect(Buffer.concat([...eventCopyChunks(rows, 64 * 1024, third.newChunk)]).toString()).toBe(rows.map(copyLine).join(''));
   });
 
   it('takes the UTC day from an ISO time', () => {

@@ -45,6 +45,48 @@ const COPY_CHUNK_BYTES = 64 * 1024;
 /** UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units). */
 const MAX_UTF8_BYTES_PER_UNIT = 3;
 
+/** A Buffer of at least `bytes` for COPY text. */
+export type ChunkSource = (bytes: number) => Buffer;
+const allocateChunk: ChunkSource = (bytes) => Buffer.allocUnsafe(bytes);
+const EMPTY = Buffer.alloc(0);
+
+/** Chunks a pool keeps for the next COPY: the default WORKER_BYTES_IN_FLIGHT (3 MiB) of them. */
+const POOLED_CHUNKS = 48;
+
+/**
+ * Chunks of COPY_CHUNK_BYTES kept from one COPY for the next. Each batch's COPY text is about
+ * its data's size, and chunks made anew for each batch were the worker's largest allocations
+ * outside its heap, which V8 frees only when it collects the objects holding them: with the
+ * largest events, tens of MiB of them waited for a collection (benchmarks/profiles.md,
+ * "Twenty-fifth round"). A COPY takes chunks from the pool and gives them back only once it has
+ * succeeded, when PostgreSQL has read every byte of them; a failed COPY's chunks are dropped.
+ */
+export function createChunkPool(most: number = POOLED_CHUNKS) {
+  const free: Buffer[] = [];
+  return {
+    /** The chunks of one COPY: where it takes them, and how it gives them back after success. */
+    lease(): { newChunk: ChunkSource; giveBack: () => void } {
+      const taken: Buffer[] = [];
+      return {
+        newChunk(bytes) {
+          if (bytes > COPY_CHUNK_BYTES) return Buffer.allocUnsafe(bytes);
+          const chunk = free.pop() ?? Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+          taken.push(chunk);
+          return chunk;
+        },
+        giveBack() {
+          for (const chunk of taken.splice(0)) if (free.length < most) free.push(chunk);
+        },
+      };
+    },
+    /** Chunks waiting in the pool. */
+    get size(): number {
+      return free.length;
+    },
+  };
+}
+export type ChunkPool = ReturnType<typeof createChunkPool>;
+
 /** One id of `event_ids` as a line of COPY text (`EVENT_ID_COLUMNS`). */
 function eventIdLine(e: StreamRow): string {
   return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.timestamp)}\n`;
@@ -59,8 +101,13 @@ const EVENT_ID_COLUMNS = 'project_id, event_id, "timestamp"';
  * events, megabytes per batch that only a full garbage collection frees. Joining lines into chunk
  * strings still copied every line once more on the heap (benchmarks/profiles.md, "Tenth change").
  */
-export function* copyChunks<T>(rows: Iterable<T>, line: (row: T) => string, chunkBytes: number = COPY_CHUNK_BYTES): Generator<Buffer> {
-  let chunk = Buffer.allocUnsafe(chunkBytes);
+export function* copyChunks<T>(
+  rows: Iterable<T>,
+  line: (row: T) => string,
+  chunkBytes: number = COPY_CHUNK_BYTES,
+  newChunk: ChunkSource = allocateChunk,
+): Generator<Buffer> {
+  let chunk: Buffer = EMPTY;
   let used = 0;
   for (const row of rows) {
     const text = line(row);
@@ -69,7 +116,7 @@ export function* copyChunks<T>(rows: Iterable<T>, line: (row: T) => string, chun
       const bytes = Buffer.byteLength(text);
       if (used + bytes > chunk.length) {
         if (used > 0) yield chunk.subarray(0, used);
-        chunk = Buffer.allocUnsafe(Math.max(chunkBytes, bytes));
+        chunk = newChunk(Math.max(chunkBytes, bytes));
         used = 0;
       }
     }
@@ -116,17 +163,25 @@ function writeEscaped(source: Buffer, start: number, end: number, escapes: boole
  * bytes they came in, escaped only when they need it: no string of them is made, decoded or
  * encoded (benchmarks/profiles.md, "Twenty-fifth round").
  */
-export function* eventCopyChunks(rows: Iterable<StreamRow>, chunkBytes: number = COPY_CHUNK_BYTES): Generator<Buffer> {
-  let chunk = Buffer.allocUnsafe(chunkBytes);
+export function* eventCopyChunks(
+  rows: Iterable<StreamRow>,
+  chunkBytes: number = COPY_CHUNK_BYTES,
+  newChunk: ChunkSource = allocateChunk,
+): Generator<Buffer> {
+  let chunk: Buffer = EMPTY;
   let used = 0;
   for (const e of rows) {
     const head = headColumns(e);
-    // At worst each byte of JSON doubles when escaped; `\t`, `\N`, `\t`, the flag and `\n` follow.
-    const most = head.length * MAX_UTF8_BYTES_PER_UNIT + 2 * (e.jsonEnd - e.jsonStart) + 6;
-    if (used + most > chunk.length) {
-      if (used > 0) yield chunk.subarray(0, used);
-      chunk = Buffer.allocUnsafe(Math.max(chunkBytes, most));
-      used = 0;
+    // The JSON's bytes, doubled at worst when escaped; `\t`, `\N`, `\t`, the flag and `\n` follow.
+    const tail = (e.jsonEscapes ? 2 : 1) * (e.jsonEnd - e.jsonStart) + 6;
+    // The head's exact size is only worked out when its worst case would not fit.
+    if (used + head.length * MAX_UTF8_BYTES_PER_UNIT + tail > chunk.length) {
+      const bytes = Buffer.byteLength(head) + tail;
+      if (used + bytes > chunk.length) {
+        if (used > 0) yield chunk.subarray(0, used);
+        chunk = newChunk(Math.max(chunkBytes, bytes));
+        used = 0;
+      }
     }
     used += chunk.write(head, used);
     used = writeEscaped(e.json, e.jsonStart, e.contextStart - 1, e.jsonEscapes, chunk, used);
@@ -240,6 +295,14 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
   const { direct = true, insert = WRITE_NEW_EVENTS } = options;
   // Temporary tables live as long as their connection: create one per pooled connection.
   const prepared = new WeakSet<pg.PoolClient>();
+  const chunks = createChunkPool();
+
+  /** COPYs the COPY text of `make(newChunk)` into `table`, in chunks of the pool. */
+  async function copyPooled(client: pg.PoolClient, table: string, columns: string, make: (newChunk: ChunkSource) => Iterable<Buffer>) {
+    const lease = chunks.lease();
+    await copyInto(client, table, columns, make(lease.newChunk));
+    lease.giveBack();
+  }
 
   /** Runs `work` in a transaction on `client`; a failed ROLLBACK marks the connection broken. */
   async function inTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
@@ -262,8 +325,9 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
       await inTransaction(client, async () => {
         // In key order, as the dedup statement inserts them: two writers holding the same ids
         // (a redelivered entry) wait for each other instead of deadlocking.
-        await copyInto(client, 'event_ids', EVENT_ID_COLUMNS, copyChunks([...sorted].sort(byProjectEventId), eventIdLine));
-        await copyInto(client, 'events', COLUMNS, eventCopyChunks(sorted));
+        const ids = [...sorted].sort(byProjectEventId);
+        await copyPooled(client, 'event_ids', EVENT_ID_COLUMNS, (newChunk) => copyChunks(ids, eventIdLine, COPY_CHUNK_BYTES, newChunk));
+        await copyPooled(client, 'events', COLUMNS, (newChunk) => eventCopyChunks(sorted, COPY_CHUNK_BYTES, newChunk));
       });
       return true;
     } catch (error) {
@@ -279,7 +343,7 @@ export function createEventWriter(pool: pg.Pool, options: EventWriterOptions = {
       prepared.add(client);
     }
     return inTransaction(client, async () => {
-      await copyInto(client, 'events_in', COLUMNS, eventCopyChunks(sorted));
+      await copyPooled(client, 'events_in', COLUMNS, (newChunk) => eventCopyChunks(sorted, COPY_CHUNK_BYTES, newChunk));
       return (await client.query(insert)).rowCount ?? 0;
     });
   }

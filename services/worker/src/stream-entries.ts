@@ -30,9 +30,22 @@ export function entriesOf(shard: number, key: string, entries: RawEntries, keepD
   const out: StreamEntry[] = [];
   for (const [id, fields] of entries) {
     if (fields === null && !keepDeleted) continue;
-    out.push({ shard, key, id: String(id), fields: fields ?? [] });
+    out.push({ shard, key, id: String(id), fields: fields === null ? [] : ownFields(fields) });
   }
   return out;
+}
+
+/**
+ * The fields with every name and value but `data`'s as text: a Buffer from the reply is a view of
+ * the socket's read buffer, and keeping a few bytes of one kept the whole read buffer alive.
+ */
+function ownFields(fields: EntryField[]): EntryField[] {
+  const own: EntryField[] = new Array(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    own[i] = i % 2 === 1 && String(fields[i - 1]) === 'data' ? field : String(field);
+  }
+  return own;
 }
 
 /** The value of `name` in a flat field list. */
