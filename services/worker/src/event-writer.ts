@@ -107,22 +107,47 @@ export function* copyChunks<T>(
   chunkBytes: number = COPY_CHUNK_BYTES,
   newChunk: ChunkSource = allocateChunk,
 ): Generator<Buffer> {
-  let chunk: Buffer = EMPTY;
-  let used = 0;
+  const filler = new ChunkFiller(chunkBytes, newChunk);
   for (const row of rows) {
     const text = line(row);
-    // The exact size is only worked out when the worst case would not fit.
-    if (used + text.length * MAX_UTF8_BYTES_PER_UNIT > chunk.length) {
-      const bytes = Buffer.byteLength(text);
-      if (used + bytes > chunk.length) {
-        if (used > 0) yield chunk.subarray(0, used);
-        chunk = newChunk(Math.max(chunkBytes, bytes));
-        used = 0;
-      }
-    }
-    used += chunk.write(text, used);
+    const full = filler.room(text, 0);
+    if (full) yield full;
+    filler.used += filler.chunk.write(text, filler.used);
   }
-  if (used > 0) yield chunk.subarray(0, used);
+  const rest = filler.rest();
+  if (rest) yield rest;
+}
+
+/** The chunk being filled with COPY text: whole lines, at most `chunkBytes` (or one longer line). */
+class ChunkFiller {
+  chunk: Buffer = EMPTY;
+  used = 0;
+  readonly #chunkBytes: number;
+  readonly #newChunk: ChunkSource;
+  constructor(chunkBytes: number, newChunk: ChunkSource) {
+    this.#chunkBytes = chunkBytes;
+    this.#newChunk = newChunk;
+  }
+
+  /**
+   * Makes room for `text` and `extra` bytes after it, in a new chunk when they do not fit in this
+   * one; returns the chunk filled until then, to send. The text's exact size is only worked out
+   * when its worst case would not fit.
+   */
+  room(text: string, extra: number): Buffer | undefined {
+    if (this.used + text.length * MAX_UTF8_BYTES_PER_UNIT + extra <= this.chunk.length) return undefined;
+    const bytes = Buffer.byteLength(text) + extra;
+    if (this.used + bytes <= this.chunk.length) return undefined;
+    const full = this.rest();
+    this.chunk = this.#newChunk(Math.max(this.#chunkBytes, bytes));
+    this.used = 0;
+    return full;
+  }
+
+  /** What the chunk holds so far, if anything. */
+  rest(): Buffer | undefined {
+    return this.used > 0 ? this.chunk.subarray(0, this.used) : undefined;
+  }
 }
 
 /** The columns of `eventRow` before the properties, as COPY text, ending with a tab. */
@@ -168,22 +193,14 @@ export function* eventCopyChunks(
   chunkBytes: number = COPY_CHUNK_BYTES,
   newChunk: ChunkSource = allocateChunk,
 ): Generator<Buffer> {
-  let chunk: Buffer = EMPTY;
-  let used = 0;
+  const filler = new ChunkFiller(chunkBytes, newChunk);
   for (const e of rows) {
     const head = headColumns(e);
     // The JSON's bytes, doubled at worst when escaped; `\t`, `\N`, `\t`, the flag and `\n` follow.
-    const tail = (e.jsonEscapes ? 2 : 1) * (e.jsonEnd - e.jsonStart) + 6;
-    // The head's exact size is only worked out when its worst case would not fit.
-    if (used + head.length * MAX_UTF8_BYTES_PER_UNIT + tail > chunk.length) {
-      const bytes = Buffer.byteLength(head) + tail;
-      if (used + bytes > chunk.length) {
-        if (used > 0) yield chunk.subarray(0, used);
-        chunk = newChunk(Math.max(chunkBytes, bytes));
-        used = 0;
-      }
-    }
-    used += chunk.write(head, used);
+    const full = filler.room(head, (e.jsonEscapes ? 2 : 1) * (e.jsonEnd - e.jsonStart) + 6);
+    if (full) yield full;
+    const { chunk } = filler;
+    let used = filler.used + chunk.write(head, filler.used);
     used = writeEscaped(e.json, e.jsonStart, e.contextStart - 1, e.jsonEscapes, chunk, used);
     chunk[used++] = TAB;
     if (rowHasContext(e)) used = writeEscaped(e.json, e.contextStart, e.jsonEnd, e.jsonEscapes, chunk, used);
@@ -191,8 +208,10 @@ export function* eventCopyChunks(
     chunk[used++] = TAB;
     chunk[used++] = e.is_bot === true ? 0x74 : 0x66;
     chunk[used++] = LINE_FEED;
+    filler.used = used;
   }
-  if (used > 0) yield chunk.subarray(0, used);
+  const rest = filler.rest();
+  if (rest) yield rest;
 }
 
 /**
