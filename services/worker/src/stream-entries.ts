@@ -5,7 +5,7 @@ export interface StreamEntry {
   shard: number;
   key: string;
   id: string;
-  /** Names and values, as the bytes Redis holds when the worker reads them (text in tests and tools). */
+  /** Names and values as text, but for the value of `data`, which the worker keeps as the bytes Redis sent. */
   fields: EntryField[];
   /** Times the entry was delivered, when known (claimed entries). */
   deliveries?: number;
