@@ -12,3 +12,4 @@ export * from './redis-settings.ts';
 export * from './stream-groups.ts';
 export * from './project-settings.ts';
 export * from './ingest-event-fast-path.ts';
+export * from './copy-text.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COPY_ESCAPES } from './copy-text.ts';
 import { STREAM_ENTRY_VERSION } from './stream-keys.ts';
 import { streamEventFastPath } from './stream-event-fast-path.ts';
 
@@ -123,12 +124,9 @@ function rowOfJson(head: StreamEventHead, propertiesJson: string, contextJson: s
     jsonStart: 0,
     contextStart,
     jsonEnd: json.length,
-    jsonEscapes: NEEDS_COPY_ESCAPE.test(`${propertiesJson}${contextJson}`),
+    jsonEscapes: IN_LINE_COPY_ESCAPES.some((byte) => json.includes(byte)),
   };
 }
-
-/** What COPY's text format escapes: a backslash, a tab, a carriage return (a line break cannot be in a line). */
-const NEEDS_COPY_ESCAPE = /[\\\t\r]/;
 
 /**
  * Largest `data` field accepted, in characters. The API never writes more than 32 KiB of
@@ -294,9 +292,8 @@ function decodeEvent(value: unknown): StreamEvent {
   return parseStreamEventFast(value) ?? StreamEvent.parse(value);
 }
 
-const BACKSLASH = 0x5c;
-const TAB = 0x09;
-const CARRIAGE_RETURN = 0x0d;
+/** The bytes COPY escapes that can be inside a line of an entry's data: all but the line break. */
+const IN_LINE_COPY_ESCAPES = COPY_ESCAPES.map(([byte]) => byte).filter((byte) => byte !== LINE_BREAK);
 
 /**
  * Where the next byte at or after a position is, for one byte value, in one buffer: searched
@@ -340,9 +337,7 @@ export function decodeStreamRows(fields: readonly EntryField[]): (StreamRow | Er
   }
   const data = typeof given === 'string' ? Buffer.from(given) : given;
   const ends = lineEnds(data, events);
-  const backslash = nextByteFinder(data, BACKSLASH);
-  const tab = nextByteFinder(data, TAB);
-  const carriageReturn = nextByteFinder(data, CARRIAGE_RETURN);
+  const escapeFinders = IN_LINE_COPY_ESCAPES.map((byte) => nextByteFinder(data, byte));
   for (let e = 0; e < events; e++) {
     const start = e === 0 ? 0 : ends[3 * e - 1]! + 1;
     const jsonStart = ends[3 * e]! + 1;
@@ -357,7 +352,7 @@ export function decodeStreamRows(fields: readonly EntryField[]): (StreamRow | Er
       row.jsonEnd = jsonEnd;
       if (rowHasContext(row) && !isObjectJson(data, contextStart, jsonEnd))
         throw new Error('stream entry context is neither a JSON object nor null');
-      row.jsonEscapes = Math.min(backslash(jsonStart), tab(jsonStart), carriageReturn(jsonStart)) < jsonEnd;
+      row.jsonEscapes = escapeFinders.some((next) => next(jsonStart) < jsonEnd);
       rows.push(row);
     } catch (error) {
       rows.push(asError(error));

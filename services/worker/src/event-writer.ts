@@ -2,19 +2,25 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { rowContextJson, rowHasContext, rowPropertiesJson, type StreamRow } from '@eap/core';
+import { COPY_ESCAPES, rowContextJson, rowHasContext, rowPropertiesJson, type StreamRow } from '@eap/core';
 
 export const COLUMNS =
   'project_id, event_id, event, distinct_id, "timestamp", client_timestamp, sent_at, received_at, session_id, properties, context, is_bot';
 
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** The letter after the backslash for each byte COPY escapes (0 for the others). */
+const ESCAPED_AS = new Uint8Array(256);
+for (const [byte, letter] of COPY_ESCAPES) ESCAPED_AS[byte] = letter;
+const BACKSLASH = 0x5c;
+/** Any character COPY escapes, written as `\xNN` from COPY_ESCAPES. */
+const NEEDS_ESCAPE = new RegExp(`[${COPY_ESCAPES.map(([byte]) => `\\x${byte.toString(16).padStart(2, '0')}`).join('')}]`);
+const NEEDS_ESCAPES = new RegExp(NEEDS_ESCAPE.source, 'g');
+const escapeChar = (c: string) => `\\${String.fromCharCode(ESCAPED_AS[c.charCodeAt(0)]!)}`;
 
 /** Escapes one value for COPY's text format (`\N` is NULL). */
 export function copyValue(value: string | null): string {
   if (value === null) return '\\N';
   // Most values need nothing: test natively before rewriting.
-  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value;
+  return NEEDS_ESCAPE.test(value) ? value.replace(NEEDS_ESCAPES, escapeChar) : value;
 }
 
 /** The column values of one event, in the order of `COLUMNS`. */
@@ -79,13 +85,8 @@ export function createChunkPool(most: number = POOLED_CHUNKS) {
         },
       };
     },
-    /** Chunks waiting in the pool. */
-    get size(): number {
-      return free.length;
-    },
   };
 }
-export type ChunkPool = ReturnType<typeof createChunkPool>;
 
 /** One id of `event_ids` as a line of COPY text (`EVENT_ID_COLUMNS`). */
 function eventIdLine(e: StreamRow): string {
@@ -157,10 +158,6 @@ function headColumns(e: StreamRow): string {
 
 const TAB = 0x09;
 const LINE_FEED = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const BACKSLASH = 0x5c;
-/** The letter after a backslash in COPY text for each byte that COPY escapes. */
-const ESCAPED_AS: Record<number, number> = { [BACKSLASH]: BACKSLASH, [TAB]: 0x74, [LINE_FEED]: 0x6e, [CARRIAGE_RETURN]: 0x72 };
 
 /**
  * Copies `source[start, end)` into `chunk` at `at` as COPY text, escaping what COPY escapes when
@@ -172,8 +169,8 @@ function writeEscaped(source: Buffer, start: number, end: number, escapes: boole
   let out = at;
   for (let i = start; i < end; i++) {
     const byte = source[i]!;
-    const letter = ESCAPED_AS[byte];
-    if (letter === undefined) chunk[out++] = byte;
+    const letter = ESCAPED_AS[byte]!;
+    if (letter === 0) chunk[out++] = byte;
     else {
       chunk[out++] = BACKSLASH;
       chunk[out++] = letter;
