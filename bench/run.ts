@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { backlogPhase } from './phases/backlog.phase.ts';
 import { writerPhase } from './phases/writer.phase.ts';
-import { copyPhase } from './phases/copy.phase.ts';
+import { createCopyBaseline } from './phases/copy.phase.ts';
 import { e2ePhase } from './phases/e2e.phase.ts';
 import { e2eWithQueriesPhase } from './phases/e2e-with-queries.phase.ts';
 import { ingestPhase } from './phases/ingest.phase.ts';
@@ -28,6 +28,8 @@ const plan = quick
       ingestWarmUpS: 2,
       copyRows: 100_000,
       e2eS: 8,
+      e2eRounds: 1,
+      e2eWarmUpS: 2,
       e2eHalfS: 4,
       e2eSingleS: 5,
       backlog: 100_000,
@@ -46,7 +48,11 @@ const plan = quick
       // collections, after 10 s of load than after 30 (benchmarks/profiles.md, "Twenty-third round").
       ingestWarmUpS: 30,
       copyRows: 500_000,
-      e2eS: 60,
+      // Three rounds of 20 s, each after a round of the raw COPY, once the API and the worker have
+      // had 30 s of the same load (benchmarks/README.md, "Method").
+      e2eS: 20,
+      e2eRounds: 3,
+      e2eWarmUpS: 30,
       e2eHalfS: 30,
       e2eSingleS: 30,
       backlog: 1_000_000,
@@ -81,13 +87,6 @@ try {
   });
   // The single-event runs leave their events in the streams: start the next phases empty.
   await redis.flushall();
-  const copy = await copyPhase(stack.databaseUrl, {
-    rows: plan.copyRows,
-    rounds: plan.ingestRounds,
-    projectId: project.project_id,
-    postgresDir: stack.postgresDir,
-    progress,
-  });
   const writer = await writerPhase(stack.databaseUrl, {
     events: quick ? 50_000 : 200_000,
     rounds: quick ? 1 : 3,
@@ -95,13 +94,30 @@ try {
     postgresDir: stack.postgresDir,
     progress,
   });
-  const e2e = await e2ePhase(stack, {
-    durationS: plan.e2eS,
-    halfRateDurationS: plan.e2eHalfS,
+  // Baseline B runs a round before each round of the end-to-end phase, so that both see the same
+  // machine: its speed drifts over minutes, and every process end to end with it.
+  const copyBaseline = await createCopyBaseline(stack.databaseUrl, {
+    rows: plan.copyRows,
     projectId: project.project_id,
-    writeKey: project.write_key,
+    postgresDir: stack.postgresDir,
     progress,
   });
+  let e2e: Awaited<ReturnType<typeof e2ePhase>>;
+  try {
+    e2e = await e2ePhase(stack, {
+      durationS: plan.e2eS,
+      rounds: plan.e2eRounds,
+      warmUpS: plan.e2eWarmUpS,
+      beforeRound: copyBaseline.round,
+      halfRateDurationS: plan.e2eHalfS,
+      projectId: project.project_id,
+      writeKey: project.write_key,
+      progress,
+    });
+  } finally {
+    await copyBaseline.close();
+  }
+  const copy = copyBaseline.result();
   // Right after the end-to-end phase: the queries read its events (yesterday and today in `bench`).
   const withQueries = await e2eWithQueriesPhase(stack, {
     durationS: plan.queriesS,

@@ -7,8 +7,9 @@ import { diffHistogram, histogramQuantile, parseHistogram } from '../support/his
 import { runLoad } from '../support/http-load.ts';
 import { createPeakSampler, rssMiB } from '../support/process-sampler.ts';
 import type { Progress } from '../support/progress.ts';
-import { cpuPer, cpuSnapshot, processTree, stealSince } from '../support/cpu-accounting.ts';
+import { addCpuBetween, cpuPer, cpuSnapshot, processTree, stealSince } from '../support/cpu-accounting.ts';
 import { pipelineBacklog } from '../support/stream-backlog.ts';
+import { median } from '../support/statistics.ts';
 import { projectRows, waitForCommitted } from '../support/pipeline-drain.ts';
 
 /** Events per request and connections: batches of 100 as server-side senders post them, or single events as browser and mobile SDKs do. */
@@ -26,15 +27,23 @@ async function e2eHistogram(adminUrl: string) {
 
 /**
  * EAP end to end: batches of 100 events (or single events, `load: 'single'`) posted to `eap api`,
- * written by `eap worker`, counted in PostgreSQL. The rate is events committed divided by the time
- * from the first request to the last commit (so a backlog left at the end counts against it).
- * Then, unless `halfRateDurationS` is 0, half that rate, the requests evenly spaced as steady
- * traffic arrives, for the end-to-end latency of a pipeline that is not saturated.
+ * written by `eap worker`, counted in PostgreSQL. The API and the worker first get `warmUpS` of the
+ * same load, unmeasured (their JIT settles over tens of seconds: benchmarks/profiles.md,
+ * "Twenty-third round"). Then `rounds` rounds of `durationS` (default 1), each after
+ * `beforeRound` (`make bench` runs a round of the raw COPY there, so that both see the same
+ * machine). A round's rate is the events it committed divided by the time from its first request
+ * to its last commit (so a backlog left at its end counts against it); the phase's rate is the
+ * rounds' median, its CPU per event that of all rounds together. Then, unless `halfRateDurationS`
+ * is 0, half that rate, the requests evenly spaced as steady traffic arrives, for the end-to-end
+ * latency of a pipeline that is not saturated.
  */
 export async function e2ePhase(
   stack: BenchStack,
   options: {
     durationS: number;
+    rounds?: number;
+    warmUpS?: number;
+    beforeRound?: () => Promise<void>;
     halfRateDurationS: number;
     projectId: string;
     writeKey: string;
@@ -61,33 +70,53 @@ export async function e2ePhase(
       postgres: () => processTree(stack.postgresDir),
       load_generator: () => [process.pid],
     };
-    // Full speed.
-    const cpu0 = cpuSnapshot(components);
-    const stolen = stealSince();
-    const rows0 = await projectRows(pool, options.projectId);
-    const hist0 = await e2eHistogram(worker.adminUrl);
-    const started = Date.now();
-    const load = await runLoad({
-      url: api.url,
-      path,
-      connections,
-      durationS: options.durationS,
-      bodies,
-      headers,
-      onTick: (n) => options.progress.update(`${label}: ${n * perRequest} events sent, backlog ${backlog.last()} entries`),
-    });
-    const accepted = (load.requests - load.non2xx) * perRequest;
     const drained = (target: number, what: string) =>
       waitForCommitted({ pool, redis, shards: SHARDS, projectId: options.projectId, target, progress: options.progress, label: what });
-    const { finishedAt: finished, rows } = await drained(rows0 + accepted, label);
-    const stored = rows - rows0;
-    const cpuMsPer1000Events = cpuPer(cpu0, cpuSnapshot(components), stored);
-    const steal = stolen();
-    const rate = Math.round(stored / ((finished - started) / 1000));
+    /** `durationS` of load at full speed, then the wait until every accepted event is stored. */
+    async function atFullSpeed(durationS: number, what: string) {
+      const rows0 = await projectRows(pool, options.projectId);
+      const started = Date.now();
+      const load = await runLoad({
+        url: api.url,
+        path,
+        connections,
+        durationS,
+        bodies,
+        headers,
+        onTick: (n) => options.progress.update(`${what}: ${n * perRequest} events sent, backlog ${backlog.last()} entries`),
+      });
+      const { finishedAt, rows } = await drained(rows0 + (load.requests - load.non2xx) * perRequest, what);
+      return { load, rows, stored: rows - rows0, seconds: (finishedAt - started) / 1000 };
+    }
+    if ((options.warmUpS ?? 0) > 0) await atFullSpeed(options.warmUpS!, `${label}: warming up`);
+
+    const hist0 = await e2eHistogram(worker.adminUrl);
+    const cpuSeconds: Record<string, number> = {};
+    const rounds: { rate: number; steal: number }[] = [];
+    let stored = 0;
+    let rows = 0;
+    let httpP99Ms = 0;
+    let non2xx = 0;
+    const roundCount = options.rounds ?? 1;
+    for (let round = 1; round <= roundCount; round++) {
+      await options.beforeRound?.();
+      const what = roundCount > 1 ? `round ${round}: ${label}` : label;
+      const cpu0 = cpuSnapshot(components);
+      const stolen = stealSince();
+      const run = await atFullSpeed(options.durationS, what);
+      addCpuBetween(cpuSeconds, cpu0, cpuSnapshot(components));
+      rounds.push({ rate: Math.round(run.stored / run.seconds), steal: stolen() });
+      stored += run.stored;
+      rows = run.rows;
+      httpP99Ms = Math.max(httpP99Ms, run.load.latencyP99Ms);
+      non2xx += run.load.non2xx;
+      options.progress.done(
+        `${what}: ${rounds.at(-1)!.rate} events/s committed (${run.stored} events), peak backlog ${backlog.peak()} entries, ${rounds.at(-1)!.steal} % stolen`,
+      );
+    }
+    const rate = median(rounds.map((r) => r.rate));
+    const cpuMsPer1000Events = cpuPer({}, cpuSeconds, stored);
     const fullHist = diffHistogram(await e2eHistogram(worker.adminUrl), hist0);
-    options.progress.done(
-      `${label}: ${rate} events/s committed (${stored} events), peak backlog ${backlog.peak()} entries, ${steal} % stolen`,
-    );
     const ms = (v: number | null) => (v === null ? null : Math.round(v * 10_000) / 10);
 
     /** Half of the full rate, paced evenly (autocannon's rate would send each second's requests in a burst). */
@@ -119,18 +148,23 @@ export async function e2ePhase(
     const result = {
       batch_size: perRequest,
       connections,
+      warm_up_s: options.warmUpS ?? 0,
       duration_s: options.durationS,
       events_committed: stored,
+      /** Each round's rate, and the share of the machine's CPU time the hypervisor gave to other guests in it (from its first request to its last commit). */
+      rounds_events_per_s: rounds.map((r) => r.rate),
+      rounds_steal_percent: rounds.map((r) => r.steal),
       events_per_s: rate,
-      /** The share of the machine's CPU time the hypervisor gave to other guests, from the first request to the last commit. */
-      steal_percent: steal,
+      /** The share stolen in the median round. */
+      steal_percent: rounds.find((r) => r.rate === rate)?.steal ?? rounds[0]!.steal,
       e2e_p50_ms: ms(histogramQuantile(fullHist, 0.5)),
       e2e_p99_ms: ms(histogramQuantile(fullHist, 0.99)),
       half_rate_events_per_s: halfRate?.half_rate_events_per_s ?? null,
       half_rate_e2e_p50_ms: halfRate?.half_rate_e2e_p50_ms ?? null,
       half_rate_e2e_p99_ms: halfRate?.half_rate_e2e_p99_ms ?? null,
-      http_p99_ms: load.latencyP99Ms,
-      non_2xx: load.non2xx + (halfRate?.non_2xx ?? 0),
+      /** The highest of the rounds' HTTP p99s. */
+      http_p99_ms: httpP99Ms,
+      non_2xx: non2xx + (halfRate?.non_2xx ?? 0),
       /** Entries not yet stored at the worst moment (an entry holds events of one project and shard). */
       peak_backlog: backlog.peak(),
       /** CPU milliseconds each process spent per 1,000 events committed, at full speed. */

@@ -63,6 +63,11 @@ export function cpuSnapshot(components: Record<string, () => number[]>): Record<
   return out;
 }
 
+/** Adds what each component spent between two snapshots to `total` (CPU seconds of windows apart). */
+export function addCpuBetween(total: Record<string, number>, before: Record<string, number>, after: Record<string, number>): void {
+  for (const name of Object.keys(after)) total[name] = (total[name] ?? 0) + after[name]! - (before[name] ?? 0);
+}
+
 /** CPU milliseconds each component spent per `per` units of work between two snapshots. */
 export function cpuPer(before: Record<string, number>, after: Record<string, number>, units: number, per = 1000): Record<string, number> {
   const out: Record<string, number> = {};
