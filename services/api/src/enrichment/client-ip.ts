@@ -21,18 +21,35 @@ export function trustedProxyProblem(entry: string): string | undefined {
 
 /**
  * An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`, how a dual-stack socket names an IPv4 client,
- * or the same written in hexadecimal, `::ffff:102:304`, in any case) as its IPv4 address
- * (`1.2.3.4`); any other address as given.
+ * or the same written in hexadecimal, `::ffff:102:304`, or with its zeros written out,
+ * `0:0:0:0:0:ffff:1.2.3.4`, in any case) as its IPv4 address (`1.2.3.4`); any other address as
+ * given.
  */
 export function unmapIpv4(ip: string): string {
-  if (ip.charCodeAt(0) !== 58 /* : */ || ip.slice(0, 7).toLowerCase() !== '::ffff:') return ip;
-  const rest = ip.slice(7);
+  if (ip.charCodeAt(0) === 58 /* : */ && ip.slice(0, 7).toLowerCase() === '::ffff:') return mappedIpv4(ip.slice(7)) ?? ip;
+  // Written out: an IPv6 address holding ffff, in the form a URL gives it (zeros compressed).
+  if (!ip.includes(':') || !/ffff/i.test(ip) || isIP(ip) !== 6) return ip;
+  const canonical = canonicalIpv6(ip);
+  return canonical?.startsWith('::ffff:') ? (mappedIpv4(canonical.slice(7)) ?? ip) : ip;
+}
+
+/** The IPv4 address of what follows `::ffff:` in a mapped address (`1.2.3.4` or `102:304`), if it is one. */
+function mappedIpv4(rest: string): string | undefined {
   if (isIPv4(rest)) return rest;
   const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
-  if (!hex) return ip;
+  if (!hex) return undefined;
   const high = Number.parseInt(hex[1]!, 16);
   const low = Number.parseInt(hex[2]!, 16);
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/** An IPv6 address as the URL standard writes it (lower case, the longest run of zeros as `::`); undefined for one a URL cannot hold (a zone). */
+function canonicalIpv6(ip: string): string | undefined {
+  try {
+    return new URL(`http://[${ip}]`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 // Addresses no GeoIP database places: private, loopback, link-local, shared (CGNAT), unspecified,

@@ -33,6 +33,15 @@ describe('client addresses', () => {
     expect(unmapIpv4('::ffff:7F00:1')).toBe('127.0.0.1');
     expect(unmapIpv4('::ffff:ffff:ffff')).toBe('255.255.255.255');
     for (const ip of ['::ffff:0:0:1', '::ffff:1.2.3.04', '::ffff:', '::ffff:12345:1', '1.2.3.4', '::1']) expect(unmapIpv4(ip), ip).toBe(ip);
+    // The same addresses with their zeros written out, as a client may name its own.
+    expect(unmapIpv4('0:0:0:0:0:ffff:1.2.3.4')).toBe('1.2.3.4');
+    expect(unmapIpv4('0000:0000:0000:0000:0000:FFFF:0A00:0001')).toBe('10.0.0.1');
+    expect(unmapIpv4('0::ffff:7f00:1')).toBe('127.0.0.1');
+    // Not mapped, though they hold ffff: as given.
+    for (const ip of ['1:0:0:0:0:ffff:1.2.3.4', '0:0:0:0:ffff:0:1.2.3.4', 'fe80::ffff:1%eth0', '2001:db8::ffff'])
+      expect(unmapIpv4(ip), ip).toBe(ip);
+    expect(isPublicAddress('0:0:0:0:0:ffff:10.0.0.1')).toBe(false);
+    expect(isPublicAddress('0:0:0:0:0:ffff:8.8.8.8')).toBe(true);
     // Each spelling once crashed the public-address check (endless recursion): now each is its IPv4 address.
     expect(isPublicAddress('::ffff:7f00:1')).toBe(false);
     expect(isPublicAddress('::FFFF:8.8.8.8')).toBe(true);
