@@ -311,6 +311,12 @@ function nextByteFinder(data: Buffer, byte: number): (from: number) => number {
   };
 }
 
+/** Whether any of `finders` finds its byte in `[from, end)` (a loop: no closure per event). */
+function anyBefore(finders: readonly ((from: number) => number)[], from: number, end: number): boolean {
+  for (const next of finders) if (next(from) < end) return true;
+  return false;
+}
+
 /**
  * Decodes the events of a stream entry as the worker writes them. Throws (Error) when the entry
  * itself is unusable: an unknown version, no data, data over the limit, or data that does not
@@ -352,7 +358,7 @@ export function decodeStreamRows(fields: readonly EntryField[]): (StreamRow | Er
       row.jsonEnd = jsonEnd;
       if (rowHasContext(row) && !isObjectJson(data, contextStart, jsonEnd))
         throw new Error('stream entry context is neither a JSON object nor null');
-      row.jsonEscapes = escapeFinders.some((next) => next(jsonStart) < jsonEnd);
+      row.jsonEscapes = anyBefore(escapeFinders, jsonStart, jsonEnd);
       rows.push(row);
     } catch (error) {
       rows.push(asError(error));
