@@ -30,7 +30,7 @@ bundle: install ## Bundle `eap` into dist/eap/ (bin/eap.js): what the eap image 
 bench: services ## Full benchmark (about 12 minutes): baselines and EAP measured in one run, writes benchmarks/results/latest.json
 	node bench/run.ts
 
-bench-quick: services ## The same benchmark in at most 90 s, for regression checks
+bench-quick: services ## The same benchmark in about 100 s, for regression checks
 	node bench/run.ts --quick
 
 bench-query: services ## Query API latency on 10M events (about 10 minutes; BENCH_QUERY_ARGS="--events 1000000" for a quick run), writes benchmarks/results/query-latest.json
