@@ -43,7 +43,8 @@ function ownFields(fields: EntryField[]): EntryField[] {
   const own: EntryField[] = new Array(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
-    own[i] = i % 2 === 1 && String(fields[i - 1]) === 'data' ? field : String(field);
+    // A value follows its name, made text just before: each name is decoded once.
+    own[i] = i % 2 === 1 && own[i - 1] === 'data' ? field : String(field);
   }
   return own;
 }
