@@ -80,9 +80,7 @@ function walk(
     for (let i = 0; i < value.length; i++) walk(value[i], depth + 1, path, i, maxDepth, errors, checkText);
     return;
   }
-  // `for…in`, not Object.keys: no array of keys per object. A parsed JSON object inherits only
-  // from Object.prototype, which has no enumerable keys.
-  for (const name in value) {
+  for (const name of Object.keys(value)) {
     if (name === '__proto__') {
       errors.push({ path: pathOf(path, name), message: 'the key "__proto__" is not allowed' });
       continue;

@@ -91,7 +91,7 @@ while i < last do
 end
 return ids`;
 
-type AppendingRedis = Redis & { eapAppend(numberOfKeys: number, ...args: (string | Buffer)[]): Promise<string[]> };
+type AppendingRedis = Redis & { eapAppend(numberOfKeys: number, ...args: string[]): Promise<string[]> };
 
 /** The entry's fields but its values of n and data: [version field, version, count field, data field]. */
 const [VERSION_FIELD, VERSION, COUNT_FIELD, , DATA_FIELD] = encodeStreamEntry('') as [string, string, string, string, string];
@@ -239,7 +239,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
     const { counts, entries, entryOf } = packCall(requests);
     const keys = [PROJECT_BACKLOG_KEY];
     const keyIndex = new Map<number, string>();
-    const args: (string | Buffer)[] = [VERSION_FIELD, VERSION, COUNT_FIELD, DATA_FIELD, String(counts.length)];
+    const args = [VERSION_FIELD, VERSION, COUNT_FIELD, DATA_FIELD, String(counts.length)];
     for (const [projectId, count] of counts) args.push(projectId, String(count));
     for (const entry of entries) {
       let index = keyIndex.get(entry.shard);
@@ -248,10 +248,7 @@ export function createStreamProducer(redis: Redis, options: StreamProducerOption
         index = String(keys.length);
         keyIndex.set(entry.shard, index);
       }
-      // The data as bytes: Redis's client then copies each entry into the command as it is.
-      // Given strings, it concatenates every entry of the call into one string, which the socket
-      // flattens before encoding it: a second copy of all the events on the heap.
-      args.push(index, String(entry.events), Buffer.from(entry.data));
+      args.push(index, String(entry.events), entry.data);
     }
     let ids: string[];
     try {
