@@ -61,12 +61,11 @@ export function formatCheck(schema: z.ZodType): (value: unknown) => value is str
     else if (c.check === 'custom' && typeof c.fn === 'function') refinements.push(c.fn);
     else throw new Error(`formatCheck cannot take a check of kind ${String(c.check)}`);
   }
-  return (value: unknown): value is string =>
-    typeof value === 'string' &&
-    value.length <= max &&
-    value.length >= min &&
-    pattern.test(value) &&
-    refinements.every((refine) => refine(value) === true);
+  return (value: unknown): value is string => {
+    if (typeof value !== 'string' || value.length > max || value.length < min || !pattern.test(value)) return false;
+    for (const refine of refinements) if (refine(value) !== true) return false;
+    return true;
+  };
 }
 
 interface FormatDef {

@@ -103,14 +103,14 @@ const EVENT_ID_COLUMNS = 'project_id, event_id, "timestamp"';
  * strings still copied every line once more on the heap (benchmarks/profiles.md, "Tenth change").
  */
 export function* copyChunks<T>(
-  rows: Iterable<T>,
+  rows: readonly T[],
   line: (row: T) => string,
   chunkBytes: number = COPY_CHUNK_BYTES,
   newChunk: ChunkSource = allocateChunk,
 ): Generator<Buffer> {
   const filler = new ChunkFiller(chunkBytes, newChunk);
-  for (const row of rows) {
-    const text = line(row);
+  for (let i = 0; i < rows.length; i++) {
+    const text = line(rows[i]!);
     const full = filler.room(text, 0);
     if (full) yield full;
     filler.used += filler.chunk.write(text, filler.used);
@@ -153,7 +153,18 @@ class ChunkFiller {
 
 /** The columns of `eventRow` before the properties, as COPY text, ending with a tab. */
 function headColumns(e: StreamRow): string {
-  return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.event)}\t${copyValue(e.distinct_id)}\t${copyValue(e.timestamp)}\t${copyValue(e.client_timestamp)}\t${copyValue(e.sent_at)}\t${copyValue(e.received_at)}\t${copyValue(e.session_id)}\t`;
+  return [
+    copyValue(e.project_id),
+    copyValue(e.event_id),
+    copyValue(e.event),
+    copyValue(e.distinct_id),
+    copyValue(e.timestamp),
+    copyValue(e.client_timestamp),
+    copyValue(e.sent_at),
+    copyValue(e.received_at),
+    copyValue(e.session_id),
+    '',
+  ].join('\t');
 }
 
 const TAB = 0x09;
@@ -186,12 +197,13 @@ function writeEscaped(source: Buffer, start: number, end: number, escapes: boole
  * encoded (benchmarks/profiles.md, "Twenty-fifth round").
  */
 export function* eventCopyChunks(
-  rows: Iterable<StreamRow>,
+  rows: readonly StreamRow[],
   chunkBytes: number = COPY_CHUNK_BYTES,
   newChunk: ChunkSource = allocateChunk,
 ): Generator<Buffer> {
   const filler = new ChunkFiller(chunkBytes, newChunk);
-  for (const e of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const e = rows[i]!;
     const head = headColumns(e);
     // The JSON's bytes, doubled at worst when escaped; `\t`, `\N`, `\t`, the flag and `\n` follow.
     const full = filler.room(head, (e.jsonEscapes ? 2 : 1) * (e.jsonEnd - e.jsonStart) + 6);
