@@ -1,7 +1,8 @@
 // Profiles one EAP process under benchmark load with `node --cpu-prof` and prints where its CPU
 // goes; with `gc`, runs the shipped bundle under `--trace-gc-nvp` instead and prints its garbage
-// collection per event (bench/support/gc-trace.ts).
-// Usage: node bench/profile.ts api|api-batch|worker|worker-batched [seconds=15] [cpu|gc]
+// collection per event (bench/support/gc-trace.ts); with `alloc`, samples its allocations
+// (bench/support/heap-sampling.ts) and prints the bytes each function allocates per event.
+// Usage: node bench/profile.ts api|api-batch|worker|worker-batched [seconds=15] [cpu|gc|alloc]
 //   api:       single-event ingest at 64 connections (no worker), the API profiled
 //   api-batch: batches of 100 events at 8 connections (no worker), the API profiled
 //   worker: a backlog of 200,000 events drained by one worker, the worker profiled
@@ -9,6 +10,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RECOMMENDED_NODE_OPTIONS } from '@eap/core';
@@ -16,15 +18,20 @@ import { clientEvents, fillStreams } from './support/bench-data.ts';
 import { startBenchStack } from './support/bench-stack.ts';
 import { summarizeCpuProfile } from './support/cpuprofile-summary.ts';
 import { describeGcTrace, summarizeGcTrace } from './support/gc-trace.ts';
+import { summarizeHeapProfile } from './support/heap-profile-summary.ts';
 import { runLoad } from './support/http-load.ts';
 import { pipelineBacklog } from './support/stream-backlog.ts';
 
 const target = process.argv[2];
 const seconds = Number(process.argv[3] ?? 15);
 const mode = process.argv[4] ?? 'cpu';
-if ((target !== 'api' && target !== 'api-batch' && target !== 'worker' && target !== 'worker-batched') || (mode !== 'cpu' && mode !== 'gc'))
-  throw new Error('usage: node bench/profile.ts api|api-batch|worker|worker-batched [seconds] [cpu|gc]');
-const profileDir = mode === 'cpu' ? mkdtempSync(join(tmpdir(), 'eap-cpuprof-')) : '';
+if (
+  (target !== 'api' && target !== 'api-batch' && target !== 'worker' && target !== 'worker-batched') ||
+  (mode !== 'cpu' && mode !== 'gc' && mode !== 'alloc')
+)
+  throw new Error('usage: node bench/profile.ts api|api-batch|worker|worker-batched [seconds] [cpu|gc|alloc]');
+const profileDir = mode === 'gc' ? '' : mkdtempSync(join(tmpdir(), `eap-${mode}prof-`));
+const heapProfile = join(profileDir, 'allocations.heapprofile');
 /**
  * How the profiled process runs: under V8's profiler (through NODE_OPTIONS, with the shipped heap
  * settings, so the garbage collector's share is the one a deployment sees), or under the GC trace,
@@ -32,12 +39,23 @@ const profileDir = mode === 'cpu' ? mkdtempSync(join(tmpdir(), 'eap-cpuprof-')) 
  */
 function profiled(kind: 'api' | 'worker'): { env: Record<string, string>; nodeFlags: string[] } {
   if (mode === 'gc') return { env: {}, nodeFlags: ['--trace-gc-nvp'] };
+  if (mode === 'alloc') {
+    const sampler = fileURLToPath(new URL('./support/heap-sampling.ts', import.meta.url));
+    return {
+      env: { NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --import=${sampler}`, EAP_HEAP_PROFILE_FILE: heapProfile },
+      nodeFlags: [],
+    };
+  }
   return { env: { NODE_OPTIONS: `${RECOMMENDED_NODE_OPTIONS[kind]} --cpu-prof --cpu-prof-dir=${profileDir}` }, nodeFlags: [] };
 }
-// For CPU, the TypeScript sources, not the bundle: the profile then names the package or source
-// file of each function (the bundle is one file). Both run the same code. For garbage collection,
-// the bundle as shipped: type stripping has a heap of its own.
-const stack = await startBenchStack({ eap: mode === 'cpu' ? 'sources' : 'bundle' });
+// For CPU and allocations, the TypeScript sources, not the bundle: the profile then names the
+// package or source file of each function (the bundle is one file). Both run the same code. For
+// garbage collection, the bundle as shipped: type stripping has a heap of its own.
+const stack = await startBenchStack({ eap: mode === 'gc' ? 'bundle' : 'sources' });
+/** Prints what the profiled process allocated, by function, per event (its start-up included). */
+function printAllocations(events: number): void {
+  for (const line of summarizeHeapProfile(heapProfile, events, 'event')) console.log(line);
+}
 /** Prints the trace `output` wrote from `from` on, per event. */
 function printGcTrace(output: string, from: number, events: number): void {
   for (const line of describeGcTrace(summarizeGcTrace(output.slice(from)), events)) console.log(line);
@@ -65,6 +83,7 @@ try {
     console.log(`api: ${r.reqPerSec} req/s, p99 ${r.latencyP99Ms} ms`);
     if (mode === 'gc') printGcTrace(api.output(), traceFrom, r.requests * (batch ? 100 : 1));
     await api.stop();
+    if (mode === 'alloc') printAllocations(r.requests * (batch ? 100 : 1));
   } else {
     await fillStreams(redis, 200_000, project.project_id, undefined, { perRequest: target === 'worker-batched' ? 100 : 1 });
     const { env, nodeFlags } = profiled('worker');
@@ -80,6 +99,7 @@ try {
     console.log(`worker: ${Math.round(rows[0]!.n / elapsed)} events/s`);
     if (mode === 'gc') printGcTrace(worker.output(), traceFrom, rows[0]!.n);
     await worker.stop();
+    if (mode === 'alloc') printAllocations(rows[0]!.n);
   }
   redis.disconnect();
   if (mode === 'cpu') {

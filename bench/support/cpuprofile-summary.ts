@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 
+/** A function's place in a V8 profile (CPU or heap). */
+export interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 
@@ -17,6 +24,16 @@ export type ProfileGrouping = 'function' | 'place';
 function placeOf(file: string): string {
   const match = /^~\/((?:@[^/]+\/)?[^/]+)/.exec(file);
   return match ? `~/${match[1]}` : file;
+}
+
+/** What a frame is counted under: its function, file and line, or its package or file. */
+export function frameKey({ functionName, url, lineNumber }: CallFrame, by: ProfileGrouping): string {
+  const file = url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '~/')
+    .replace(/^.*\/(packages|services)\//, '$1/');
+  if (by === 'place') return url ? placeOf(file) : functionName || '(anonymous)';
+  return `${functionName || '(anonymous)'}  ${file}${url ? `:${lineNumber + 1}` : ''}`;
 }
 
 /**
@@ -34,19 +51,9 @@ export function summarizeCpuProfile(path: string, top = 25, by: ProfileGrouping 
     const weight = profile.timeDeltas?.[i] ?? 1;
     const node = byId.get(id);
     if (!node) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
-    if (by === 'place' && functionName === '(idle)') continue;
+    if (by === 'place' && node.callFrame.functionName === '(idle)') continue;
     total += weight;
-    const file = url
-      .replace(/^file:\/\//, '')
-      .replace(/^.*\/node_modules\//, '~/')
-      .replace(/^.*\/(packages|services)\//, '$1/');
-    const key =
-      by === 'place'
-        ? url
-          ? placeOf(file)
-          : functionName || '(anonymous)'
-        : `${functionName || '(anonymous)'}  ${file}${url ? `:${lineNumber + 1}` : ''}`;
+    const key = frameKey(node.callFrame, by);
     self.set(key, (self.get(key) ?? 0) + weight);
   }
   return [...self.entries()]
