@@ -9,12 +9,13 @@
 // - `copy_line_fields`: the head as the first columns of a COPY text line, the format a stream
 //   entry would need for the worker to pass the API's text to PostgreSQL as it is; only the five
 //   values the worker uses are read (project, id, name, time, receive time) and checked.
-// And `head_columns`, the head's COPY columns written from decoded rows into a chunk, as shipped:
-// the work a COPY-line entry would spare the worker on top.
+// And `head_columns`, the head's COPY columns written from decoded rows into a chunk as the worker
+// writes them (`headColumns`): the work a COPY-line entry would spare the worker on top.
 //
 //   node bench/head-decoding.ts [events=50000] [passes=9]
 import { encodeStreamEntryOf, parseStreamEventHeadFast, StreamEventHead, streamEntryDataOf, streamRowOf } from '@eap/core';
 import { copyLine } from '@eap/worker';
+import { headColumns } from '../services/worker/src/event-writer.ts';
 import { formatCheck } from '../packages/core/src/schema-fast-path.ts';
 import { streamEvents } from './support/bench-data.ts';
 import { median } from './support/statistics.ts';
@@ -140,10 +141,7 @@ const variants: Record<string, () => number> = {
     let used = 0;
     for (const e of rows) {
       if (used > chunk.length - 4096) used = 0;
-      used += chunk.write(
-        `${e.project_id}\t${e.event_id}\t${e.event}\t${e.distinct_id}\t${e.timestamp}\t${e.client_timestamp ?? '\\N'}\t${e.sent_at ?? '\\N'}\t${e.received_at}\t${e.session_id ?? '\\N'}\t`,
-        used,
-      );
+      used += chunk.write(headColumns(e), used);
     }
     return rows.length;
   },

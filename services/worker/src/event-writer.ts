@@ -152,7 +152,7 @@ class ChunkFiller {
 }
 
 /** The columns of `eventRow` before the properties, as COPY text, ending with a tab. */
-function headColumns(e: StreamRow): string {
+export function headColumns(e: StreamRow): string {
   return [
     copyValue(e.project_id),
     copyValue(e.event_id),
