@@ -63,16 +63,20 @@ const { shape } = StreamEventHead;
 const uuid = formatCheck(shape.project_id);
 const time = formatCheck(shape.timestamp);
 const maxLength = (schema: unknown) => (schema as { maxLength: number }).maxLength;
-/** The head's keys in the order the API writes them, each with the longest value the schema takes. */
+/**
+ * The head's keys in the order the API writes them, each with the longest value its text schema
+ * takes; the formatted ones (the project id and the times) are bounded by their format checks.
+ */
+const UNBOUNDED = Number.POSITIVE_INFINITY;
 const KEYS: [name: string, max: number][] = [
-  ['project_id', 36],
+  ['project_id', UNBOUNDED],
   ['event_id', maxLength(shape.event_id)],
   ['event', maxLength(shape.event)],
   ['distinct_id', maxLength(shape.distinct_id)],
-  ['timestamp', 100],
+  ['timestamp', UNBOUNDED],
   ['client_timestamp', maxLength(shape.client_timestamp.unwrap())],
-  ['sent_at', 100],
-  ['received_at', 100],
+  ['sent_at', UNBOUNDED],
+  ['received_at', UNBOUNDED],
   ['session_id', maxLength(shape.session_id.unwrap())],
 ];
 const KEY_BYTES = KEYS.map(([name], i) => Buffer.from(`${i === 0 ? '{' : ','}"${name}":`));

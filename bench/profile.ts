@@ -31,7 +31,7 @@ if (
 )
   throw new Error('usage: node bench/profile.ts api|api-batch|worker|worker-batched [seconds] [cpu|gc|alloc]');
 const profileDir = mode === 'gc' ? '' : mkdtempSync(join(tmpdir(), `eap-${mode}prof-`));
-const heapProfile = join(profileDir, 'allocations.heapprofile');
+const heapProfile = mode === 'alloc' ? join(profileDir, 'allocations.heapprofile') : '';
 /**
  * How the profiled process runs: under V8's profiler (through NODE_OPTIONS, with the shipped heap
  * settings, so the garbage collector's share is the one a deployment sees), or under the GC trace,
