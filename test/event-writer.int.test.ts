@@ -46,6 +46,18 @@ describe('the event writer', () => {
     expect(await count('event_ids')).toBe(200);
   });
 
+  it('stores ids without their time on both paths (nothing reads it)', async () => {
+    const writer = createEventWriter(db.pool);
+    const stored = batch(30, 'first');
+    expect(await writeEvents(writer, stored)).toMatchObject({ path: 'direct' });
+    expect(await writeEvents(writer, [...stored, ...batch(30, 'second')])).toMatchObject({ inserted: 30, path: 'dedup' });
+    const { rows } = await db.pool.query<{ ids: number; timed: number }>(
+      'SELECT count(*)::int AS ids, count("timestamp")::int AS timed FROM event_ids WHERE project_id = $1',
+      [projectId],
+    );
+    expect(rows[0]).toEqual({ ids: 60, timed: 0 });
+  });
+
   it('stores only the new events of a batch that mixes stored and new ids', async () => {
     const writer = createEventWriter(db.pool);
     const stored = batch(100, 'old');

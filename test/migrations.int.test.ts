@@ -134,7 +134,7 @@ describe('schema', () => {
     expect(rows[0].bound).toContain('2031-05-17');
   });
 
-  it('keeps one event id per project in event_ids, and events has the query indexes and no other unique index', async () => {
+  it('keeps one event id per project in event_ids, with or without its time, and events has the query indexes and no other unique index', async () => {
     const db = await freshDb(true);
     const {
       rows: [project],
@@ -143,10 +143,13 @@ describe('schema', () => {
     await db.pool.query(insert, [project.id, 'id-1', '2030-01-01T10:00:00Z']);
     await db.pool.query(insert, [project.id, 'id-1', '2030-01-02T10:00:00Z']);
     await db.pool.query(insert, [project.id, 'id-2', '2030-01-01T10:00:00Z']);
+    // Writers since 0008 store the key alone; those of the release before still write the time.
+    await db.pool.query('INSERT INTO event_ids (project_id, event_id) VALUES ($1, $2)', [project.id, 'id-3']);
     const { rows } = await db.pool.query('SELECT event_id, "timestamp" FROM event_ids ORDER BY 1');
-    expect(rows.map((r) => [r.event_id, r.timestamp.toISOString()])).toEqual([
+    expect(rows.map((r) => [r.event_id, r.timestamp?.toISOString() ?? null])).toEqual([
       ['id-1', '2030-01-01T10:00:00.000Z'],
       ['id-2', '2030-01-01T10:00:00.000Z'],
+      ['id-3', null],
     ]);
     const idx = await db.pool.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname");
     const defs = idx.rows.map((r) => r.indexdef).join('\n');

@@ -90,9 +90,10 @@ export function createChunkPool(most: number = POOLED_CHUNKS) {
 
 /** One id of `event_ids` as a line of COPY text (`EVENT_ID_COLUMNS`). */
 function eventIdLine(e: StreamRow): string {
-  return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\t${copyValue(e.timestamp)}\n`;
+  return `${copyValue(e.project_id)}\t${copyValue(e.event_id)}\n`;
 }
-const EVENT_ID_COLUMNS = 'project_id, event_id, "timestamp"';
+/** The key alone: the table's "timestamp" is read by nothing and left NULL (migration 0008). */
+const EVENT_ID_COLUMNS = 'project_id, event_id';
 
 /**
  * COPY text in Buffers of whole lines, at most `chunkBytes` each (or one line, when a line is
@@ -274,8 +275,7 @@ function byProjectEventTime(a: StreamRow, b: StreamRow): number {
 
 /**
  * Keeps the events whose (project, event_id) was not stored in the dedup window: their ids go
- * into `event_ids` (one per id, the earliest time of the batch wins), and only those copies go
- * into `events`. A retry is skipped whatever time it carries (another sent_at, another receive
+ * into `event_ids`, and the first copy of each by time into `events`. A retry is skipped whatever time it carries (another sent_at, another receive
  * time), and so is a redelivered entry. `event_ids` is the only unique index on this path.
  */
 const WRITE_NEW_EVENTS = `
@@ -283,8 +283,8 @@ const WRITE_NEW_EVENTS = `
     SELECT DISTINCT ON (project_id, event_id) ${COLUMNS} FROM events_in
     ORDER BY project_id, event_id, "timestamp"
   ), new_ids AS (
-    INSERT INTO event_ids (project_id, event_id, "timestamp")
-    SELECT project_id, event_id, "timestamp" FROM first_copies
+    INSERT INTO event_ids (${EVENT_ID_COLUMNS})
+    SELECT ${EVENT_ID_COLUMNS} FROM first_copies
     ON CONFLICT DO NOTHING
     RETURNING project_id, event_id
   )
