@@ -275,8 +275,9 @@ function byProjectEventTime(a: StreamRow, b: StreamRow): number {
 
 /**
  * Keeps the events whose (project, event_id) was not stored in the dedup window: their ids go
- * into `event_ids`, and the first copy of each by time into `events`. A retry is skipped whatever time it carries (another sent_at, another receive
- * time), and so is a redelivered entry. `event_ids` is the only unique index on this path.
+ * into `event_ids`, and the first copy of each by time into `events`. A retry is skipped whatever
+ * time it carries (another sent_at, another receive time), and so is a redelivered entry.
+ * `event_ids` is the only unique index on this path.
  */
 const WRITE_NEW_EVENTS = `
   WITH first_copies AS (
